@@ -1,0 +1,644 @@
+//! The [`Backend`] trait: one `execute` for every operation, so every layer is written once.
+//!
+//! A backend ([`ClassicRest`](crate::rest::ClassicRest), `GraphQl`) and every layer stacked on
+//! top of one (side-by-side runs, routing, retries, pacing) implements a single method,
+//! [`Backend::execute`], over the [`Request`] enum. Users do not build requests: [`BackendExt`]
+//! gives every backend, `dyn Backend` included, typed methods such as
+//! [`channels`](BackendExt::channels) and [`create_post`](BackendExt::create_post).
+
+use crate::model::*;
+use crate::{Error, Result};
+use async_trait::async_trait;
+use futures::Stream;
+use futures::stream::BoxStream;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::Arc;
+
+/// Which of Buffer's APIs a backend speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BackendKind {
+    /// The classic REST API, `api.bufferapp.com/1`, retiring on 2027-02-01.
+    #[serde(rename = "rest")]
+    ClassicRest,
+    /// The GraphQL API, `api.buffer.com`.
+    #[serde(rename = "graphql")]
+    GraphQl,
+}
+
+impl BackendKind {
+    /// Both kinds.
+    pub const ALL: [BackendKind; 2] = [BackendKind::ClassicRest, BackendKind::GraphQl];
+
+    /// The short name used in configuration and page tokens: `rest` or `graphql`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ClassicRest => "rest",
+            Self::GraphQl => "graphql",
+        }
+    }
+
+    /// Reads a short name.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "rest" => Some(Self::ClassicRest),
+            "graphql" => Some(Self::GraphQl),
+            _ => None,
+        }
+    }
+
+    /// The other API.
+    pub fn other(self) -> Self {
+        match self {
+            Self::ClassicRest => Self::GraphQl,
+            Self::GraphQl => Self::ClassicRest,
+        }
+    }
+}
+
+impl fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Declares [`Operation`] with its wire-independent facts in one table: its name, whether it
+/// writes, and the hint given by each backend that lacks it.
+macro_rules! operations {
+    ($( $(#[$meta:meta])* $name:ident => $text:literal, writes: $writes:literal, rest: $rest:expr, graphql: $graphql:expr; )+) => {
+        /// One variant per operation of [`Request`]: what the router routes on.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        #[non_exhaustive]
+        pub enum Operation {
+            $( $(#[$meta])* $name, )+
+        }
+
+        impl Operation {
+            /// Every operation, in declaration order.
+            pub const ALL: &'static [Operation] = &[$( Operation::$name, )+];
+
+            /// The snake_case name, as in configuration and reports.
+            pub fn as_str(self) -> &'static str {
+                match self { $( Self::$name => $text, )+ }
+            }
+
+            /// Whether the operation changes anything at Buffer.
+            pub fn writes(self) -> bool {
+                match self { $( Self::$name => $writes, )+ }
+            }
+
+            /// Why `backend` lacks this operation and what to do instead; `None` when it has it.
+            pub fn unsupported_hint(self, backend: BackendKind) -> Option<&'static str> {
+                match (self, backend) {
+                    $(
+                        (Self::$name, BackendKind::ClassicRest) => $rest,
+                        (Self::$name, BackendKind::GraphQl) => $graphql,
+                    )+
+                }
+            }
+        }
+    };
+}
+
+operations! {
+    /// The account (classic `GET /user`, GraphQL `account`).
+    Account => "account", writes: false, rest: None, graphql: None;
+    /// Revoke the token (classic `POST /user/deauthorize`).
+    Deauthorize => "deauthorize", writes: true, rest: None,
+        graphql: Some("GraphQL has no deauthorize; revoke API keys in Buffer's settings (publish.buffer.com/settings/api) or revoke the OAuth token at auth.buffer.com");
+    /// Every channel (classic `GET /profiles`, GraphQL `channels` per organization).
+    Channels => "channels", writes: false, rest: None, graphql: None;
+    /// One channel (classic `GET /profiles/:id`, GraphQL `channel`).
+    Channel => "channel", writes: false, rest: None, graphql: None;
+    /// A channel's posting schedule (classic `GET /profiles/:id/schedules`, GraphQL `channel.postingSchedule`).
+    Schedules => "schedules", writes: false, rest: None, graphql: None;
+    /// Replace a channel's posting schedule (classic `POST /profiles/:id/schedules/update`).
+    UpdateSchedules => "update_schedules", writes: true, rest: None,
+        graphql: Some("GraphQL cannot change posting schedules; edit them in Buffer's app, or route this operation to the classic backend until 2027-02-01");
+    /// A page of a channel's queued or sent posts (classic `updates/pending|sent`, GraphQL `posts`).
+    Posts => "posts", writes: false, rest: None, graphql: None;
+    /// One post (classic `GET /updates/:id`, GraphQL `post`).
+    Post => "post", writes: false, rest: None, graphql: None;
+    /// Interactions with a sent post (classic `GET /updates/:id/interactions`).
+    Interactions => "interactions", writes: false, rest: None,
+        graphql: Some("GraphQL has no per-interaction data; read the post's `metrics` (likes, comments, reposts) instead");
+    /// Create a post on one or more channels (classic `POST /updates/create`, GraphQL `createPost` per channel).
+    CreatePost => "create_post", writes: true, rest: None, graphql: None;
+    /// Edit a post (classic `POST /updates/:id/update`, GraphQL `editPost`).
+    EditPost => "edit_post", writes: true, rest: None, graphql: None;
+    /// Publish a queued post now (classic `POST /updates/:id/share`, GraphQL `editPost` with `mode: shareNow`).
+    SharePost => "share_post", writes: true, rest: None, graphql: None;
+    /// Delete a post (classic `POST /updates/:id/destroy`, GraphQL `deletePost`).
+    DeletePost => "delete_post", writes: true, rest: None, graphql: None;
+    /// Move a queued post to the front (classic `POST /updates/:id/move_to_top`, GraphQL `movePostInQueue`).
+    MovePostToTop => "move_post_to_top", writes: true, rest: None, graphql: None;
+    /// Reorder a channel's queue (classic `POST /profiles/:id/updates/reorder`).
+    ReorderQueue => "reorder_queue", writes: true, rest: None,
+        graphql: Some("GraphQL has no reorder; set each post's time with editPost (mode customScheduled, dueAt), or move single posts with move_post_to_top");
+    /// Shuffle a channel's queue (classic `POST /profiles/:id/updates/shuffle`).
+    ShuffleQueue => "shuffle_queue", writes: true, rest: None,
+        graphql: Some("GraphQL has no shuffle; reorder in your application and set each post's dueAt with editPost");
+    /// How often a URL was shared through Buffer (classic `GET /links/shares`).
+    LinkShares => "link_shares", writes: false, rest: None,
+        graphql: Some("GraphQL has no link share counts, and Buffer no longer counts shares; drop the call");
+    /// Buffer's per-network limits (classic `GET /info/configuration`).
+    Configuration => "configuration", writes: false, rest: None,
+        graphql: Some("GraphQL has no stable configuration query; keep the limits you need in your application's configuration");
+    /// An organization's ideas (GraphQL `ideas`).
+    Ideas => "ideas", writes: false,
+        rest: Some("the classic API has no ideas; route this operation to the GraphQL backend"), graphql: None;
+    /// Create an idea (GraphQL `createIdea`).
+    CreateIdea => "create_idea", writes: true,
+        rest: Some("the classic API has no ideas; route this operation to the GraphQL backend"), graphql: None;
+    /// How many posts channels may still publish today (GraphQL `dailyPostingLimits`).
+    DailyPostingLimits => "daily_posting_limits", writes: false,
+        rest: Some("the classic API has no daily posting limits; count queued posts per day yourself or route this operation to the GraphQL backend"), graphql: None;
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which operations a backend can do, asked before the call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capabilities {
+    backend: BackendKind,
+}
+
+impl Capabilities {
+    /// What a backend of `kind` supports.
+    pub fn of(backend: BackendKind) -> Self {
+        Self { backend }
+    }
+
+    /// Whether the operation is supported.
+    pub fn supports(&self, operation: Operation) -> bool {
+        operation.unsupported_hint(self.backend).is_none()
+    }
+
+    /// The supported operations.
+    pub fn operations(&self) -> impl Iterator<Item = Operation> + '_ {
+        Operation::ALL
+            .iter()
+            .copied()
+            .filter(|op| self.supports(*op))
+    }
+
+    /// `Ok` when supported, else the [`Error::Unsupported`] to return without sending anything.
+    pub fn check(&self, operation: Operation) -> Result<()> {
+        match operation.unsupported_hint(self.backend) {
+            None => Ok(()),
+            Some(hint) => Err(Error::Unsupported {
+                operation,
+                backend: self.backend,
+                hint: hint.to_owned(),
+            }),
+        }
+    }
+}
+
+/// Declares [`Request`] and its [`Operation`] in one place, so the two never drift apart.
+macro_rules! requests {
+    ($( $(#[$meta:meta])* $variant:ident $({ $($field:ident : $ty:ty),* $(,)? })? => $op:ident; )+) => {
+        /// One call to Buffer, in backend-neutral terms: one variant per operation.
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case", tag = "operation")]
+        #[non_exhaustive]
+        pub enum Request {
+            $( $(#[$meta])* $variant $({ $( #[allow(missing_docs)] $field: $ty ),* })?, )+
+        }
+
+        impl Request {
+            /// The operation this request performs.
+            pub fn operation(&self) -> Operation {
+                match self { $( Self::$variant { .. } => Operation::$op, )+ }
+            }
+        }
+    };
+}
+
+requests! {
+    /// See [`BackendExt::account`].
+    Account => Account;
+    /// See [`BackendExt::deauthorize`].
+    Deauthorize => Deauthorize;
+    /// See [`BackendExt::channels`].
+    Channels => Channels;
+    /// See [`BackendExt::channel`].
+    Channel { id: ChannelId } => Channel;
+    /// See [`BackendExt::schedules`].
+    Schedules { channel_id: ChannelId } => Schedules;
+    /// See [`BackendExt::update_schedules`].
+    UpdateSchedules { channel_id: ChannelId, schedules: Vec<Schedule> } => UpdateSchedules;
+    /// See [`BackendExt::posts`].
+    Posts { query: PostQuery } => Posts;
+    /// See [`BackendExt::post`].
+    Post { id: PostId } => Post;
+    /// See [`BackendExt::interactions`].
+    Interactions { post_id: PostId, event: String, page: PageRequest } => Interactions;
+    /// See [`BackendExt::create_post`].
+    CreatePost { post: NewPost } => CreatePost;
+    /// See [`BackendExt::edit_post`].
+    EditPost { id: PostId, edit: PostEdit } => EditPost;
+    /// See [`BackendExt::share_post`].
+    SharePost { id: PostId } => SharePost;
+    /// See [`BackendExt::delete_post`].
+    DeletePost { id: PostId } => DeletePost;
+    /// See [`BackendExt::move_post_to_top`].
+    MovePostToTop { id: PostId } => MovePostToTop;
+    /// See [`BackendExt::reorder_queue`].
+    ReorderQueue { channel_id: ChannelId, order: Vec<PostId>, offset: Option<u32> } => ReorderQueue;
+    /// See [`BackendExt::shuffle_queue`].
+    ShuffleQueue { channel_id: ChannelId, count: Option<u32> } => ShuffleQueue;
+    /// See [`BackendExt::link_shares`].
+    LinkShares { url: String } => LinkShares;
+    /// See [`BackendExt::configuration`].
+    Configuration => Configuration;
+    /// See [`BackendExt::ideas`].
+    Ideas { organization_id: OrganizationId, page: PageRequest } => Ideas;
+    /// See [`BackendExt::create_idea`].
+    CreateIdea { idea: NewIdea } => CreateIdea;
+    /// See [`BackendExt::daily_posting_limits`].
+    DailyPostingLimits { channel_ids: Vec<ChannelId> } => DailyPostingLimits;
+}
+
+impl Request {
+    /// Whether the request changes anything at Buffer: shadows send writes to one side only,
+    /// and retries never repeat them blindly.
+    pub fn writes(&self) -> bool {
+        self.operation().writes()
+    }
+
+    /// The channels the request reads or writes, where it names them; for an access policy.
+    /// Requests that name only a post (edit, delete, …) return nothing here: the post's channel
+    /// is known only after reading it.
+    pub fn channels(&self) -> Vec<&ChannelId> {
+        match self {
+            Self::Channel { id } => vec![id],
+            Self::Schedules { channel_id }
+            | Self::UpdateSchedules { channel_id, .. }
+            | Self::ReorderQueue { channel_id, .. }
+            | Self::ShuffleQueue { channel_id, .. } => vec![channel_id],
+            Self::Posts { query } => vec![&query.channel_id],
+            Self::CreatePost { post } => post.channel_ids.iter().collect(),
+            Self::DailyPostingLimits { channel_ids } => channel_ids.iter().collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The result of a [`Request`]: one variant per operation.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "snake_case", tag = "response", content = "data")]
+#[non_exhaustive]
+pub enum Response {
+    /// For [`Request::Account`].
+    Account(Account),
+    /// For [`Request::Deauthorize`].
+    Deauthorized,
+    /// For [`Request::Channels`].
+    Channels(Vec<Channel>),
+    /// For [`Request::Channel`].
+    Channel(Channel),
+    /// For [`Request::Schedules`].
+    Schedules(Vec<Schedule>),
+    /// For [`Request::UpdateSchedules`].
+    SchedulesUpdated,
+    /// For [`Request::Posts`].
+    Posts(Page<Post>),
+    /// For [`Request::Post`], [`Request::EditPost`] and [`Request::MovePostToTop`].
+    Post(Post),
+    /// For [`Request::Interactions`].
+    Interactions(Page<Interaction>),
+    /// For [`Request::CreatePost`].
+    Created(CreateOutcome),
+    /// For [`Request::SharePost`].
+    Shared,
+    /// For [`Request::DeletePost`].
+    Deleted,
+    /// For [`Request::ReorderQueue`] and [`Request::ShuffleQueue`]: the queue in its new order.
+    Queue(Vec<Post>),
+    /// For [`Request::LinkShares`].
+    LinkShares(u64),
+    /// For [`Request::Configuration`].
+    Configuration(Configuration),
+    /// For [`Request::Ideas`].
+    Ideas(Page<Idea>),
+    /// For [`Request::CreateIdea`].
+    Idea(Idea),
+    /// For [`Request::DailyPostingLimits`].
+    DailyPostingLimits(Vec<DailyPostingLimit>),
+}
+
+impl Response {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::Account(_) => "account",
+            Self::Deauthorized => "deauthorized",
+            Self::Channels(_) => "channels",
+            Self::Channel(_) => "channel",
+            Self::Schedules(_) => "schedules",
+            Self::SchedulesUpdated => "schedules_updated",
+            Self::Posts(_) => "posts",
+            Self::Post(_) => "post",
+            Self::Interactions(_) => "interactions",
+            Self::Created(_) => "created",
+            Self::Shared => "shared",
+            Self::Deleted => "deleted",
+            Self::Queue(_) => "queue",
+            Self::LinkShares(_) => "link_shares",
+            Self::Configuration(_) => "configuration",
+            Self::Ideas(_) => "ideas",
+            Self::Idea(_) => "idea",
+            Self::DailyPostingLimits(_) => "daily_posting_limits",
+        }
+    }
+}
+
+/// A client of one of Buffer's APIs, or a layer over one.
+///
+/// Object safe: `Arc<dyn Backend>` is the usual way to hold one. Implement [`execute`] as one
+/// `match` on the request; callers use the typed methods of [`BackendExt`].
+///
+/// [`execute`]: Backend::execute
+#[async_trait]
+pub trait Backend: Send + Sync {
+    /// Which API this backend speaks (for a layer: the API of the backend it answers from).
+    fn kind(&self) -> BackendKind;
+
+    /// Which operations it supports. An unsupported operation fails with
+    /// [`Error::Unsupported`] before any request is sent.
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::of(self.kind())
+    }
+
+    /// Performs one request.
+    async fn execute(&self, request: Request) -> Result<Response>;
+}
+
+#[async_trait]
+impl<B: Backend + ?Sized> Backend for Arc<B> {
+    fn kind(&self) -> BackendKind {
+        (**self).kind()
+    }
+    fn capabilities(&self) -> Capabilities {
+        (**self).capabilities()
+    }
+    async fn execute(&self, request: Request) -> Result<Response> {
+        (**self).execute(request).await
+    }
+}
+
+#[async_trait]
+impl<B: Backend + ?Sized> Backend for Box<B> {
+    fn kind(&self) -> BackendKind {
+        (**self).kind()
+    }
+    fn capabilities(&self) -> Capabilities {
+        (**self).capabilities()
+    }
+    async fn execute(&self, request: Request) -> Result<Response> {
+        (**self).execute(request).await
+    }
+}
+
+/// Unpacks the expected [`Response`] variant; anything else is a typed error, not a panic.
+macro_rules! expect {
+    ($response:expr, $pattern:pat => $value:expr, $operation:literal) => {
+        match $response? {
+            $pattern => Ok($value),
+            other => Err(Error::Unexpected {
+                message: format!("the backend answered {} to {}", other.name(), $operation),
+                legacy_code: None,
+            }),
+        }
+    };
+}
+
+/// Typed methods over [`Backend::execute`], for every backend, `dyn Backend` included.
+///
+/// ```no_run
+/// use buffer_bridge::{Backend, BackendExt, rest::ClassicRest};
+/// use std::sync::Arc;
+///
+/// # async fn run() -> buffer_bridge::Result<()> {
+/// let backend: Arc<dyn Backend> = Arc::new(ClassicRest::builder().access_token("token").build()?);
+/// for channel in backend.channels().await? {
+///     println!("{} on {}", channel.name, channel.service);
+/// }
+/// # Ok(()) }
+/// ```
+#[async_trait]
+pub trait BackendExt: Backend {
+    /// The account the credentials belong to.
+    #[doc(alias = "user")]
+    async fn account(&self) -> Result<Account> {
+        expect!(self.execute(Request::Account).await, Response::Account(a) => a, "account")
+    }
+
+    /// Revokes the classic access token.
+    async fn deauthorize(&self) -> Result<()> {
+        expect!(self.execute(Request::Deauthorize).await, Response::Deauthorized => (), "deauthorize")
+    }
+
+    /// Every channel the account can post to.
+    #[doc(alias = "profiles")]
+    async fn channels(&self) -> Result<Vec<Channel>> {
+        expect!(self.execute(Request::Channels).await, Response::Channels(c) => c, "channels")
+    }
+
+    /// One channel.
+    #[doc(alias = "profile")]
+    async fn channel(&self, id: &ChannelId) -> Result<Channel> {
+        expect!(self.execute(Request::Channel { id: id.clone() }).await, Response::Channel(c) => c, "channel")
+    }
+
+    /// A channel's posting schedule, one entry per day.
+    async fn schedules(&self, channel_id: &ChannelId) -> Result<Vec<Schedule>> {
+        expect!(self.execute(Request::Schedules { channel_id: channel_id.clone() }).await, Response::Schedules(s) => s, "schedules")
+    }
+
+    /// Replaces a channel's posting schedule.
+    async fn update_schedules(&self, channel_id: &ChannelId, schedules: &[Schedule]) -> Result<()> {
+        let request = Request::UpdateSchedules {
+            channel_id: channel_id.clone(),
+            schedules: schedules.to_vec(),
+        };
+        expect!(self.execute(request).await, Response::SchedulesUpdated => (), "update_schedules")
+    }
+
+    /// One page of a channel's queued or sent posts.
+    #[doc(alias = "updates")]
+    async fn posts(&self, query: &PostQuery) -> Result<Page<Post>> {
+        expect!(self.execute(Request::Posts { query: query.clone() }).await, Response::Posts(p) => p, "posts")
+    }
+
+    /// One post.
+    #[doc(alias = "update")]
+    async fn post(&self, id: &PostId) -> Result<Post> {
+        expect!(self.execute(Request::Post { id: id.clone() }).await, Response::Post(p) => p, "post")
+    }
+
+    /// One page of the interactions of a sent post, for one event type (`like`, `retweet`, …).
+    async fn interactions(
+        &self,
+        post_id: &PostId,
+        event: &str,
+        page: PageRequest,
+    ) -> Result<Page<Interaction>> {
+        let request = Request::Interactions {
+            post_id: post_id.clone(),
+            event: event.to_owned(),
+            page,
+        };
+        expect!(self.execute(request).await, Response::Interactions(i) => i, "interactions")
+    }
+
+    /// Creates a post on each of its channels; the outcome has one result per channel.
+    async fn create_post(&self, post: &NewPost) -> Result<CreateOutcome> {
+        expect!(self.execute(Request::CreatePost { post: post.clone() }).await, Response::Created(c) => c, "create_post")
+    }
+
+    /// Edits a post and returns it as it now is.
+    async fn edit_post(&self, id: &PostId, edit: &PostEdit) -> Result<Post> {
+        let request = Request::EditPost {
+            id: id.clone(),
+            edit: edit.clone(),
+        };
+        expect!(self.execute(request).await, Response::Post(p) => p, "edit_post")
+    }
+
+    /// Publishes a queued post now.
+    async fn share_post(&self, id: &PostId) -> Result<()> {
+        expect!(self.execute(Request::SharePost { id: id.clone() }).await, Response::Shared => (), "share_post")
+    }
+
+    /// Deletes a post.
+    #[doc(alias = "destroy")]
+    async fn delete_post(&self, id: &PostId) -> Result<()> {
+        expect!(self.execute(Request::DeletePost { id: id.clone() }).await, Response::Deleted => (), "delete_post")
+    }
+
+    /// Moves a queued post to the front of its queue and returns it with its new time.
+    #[doc(alias = "move_to_top")]
+    async fn move_post_to_top(&self, id: &PostId) -> Result<Post> {
+        expect!(self.execute(Request::MovePostToTop { id: id.clone() }).await, Response::Post(p) => p, "move_post_to_top")
+    }
+
+    /// Puts the queue in the given order, starting at `offset` when given.
+    async fn reorder_queue(
+        &self,
+        channel_id: &ChannelId,
+        order: &[PostId],
+        offset: Option<u32>,
+    ) -> Result<Vec<Post>> {
+        let request = Request::ReorderQueue {
+            channel_id: channel_id.clone(),
+            order: order.to_vec(),
+            offset,
+        };
+        expect!(self.execute(request).await, Response::Queue(q) => q, "reorder_queue")
+    }
+
+    /// Shuffles the queue; returns its first `count` posts in their new order.
+    async fn shuffle_queue(&self, channel_id: &ChannelId, count: Option<u32>) -> Result<Vec<Post>> {
+        let request = Request::ShuffleQueue {
+            channel_id: channel_id.clone(),
+            count,
+        };
+        expect!(self.execute(request).await, Response::Queue(q) => q, "shuffle_queue")
+    }
+
+    /// How often a URL was shared through Buffer.
+    async fn link_shares(&self, url: &str) -> Result<u64> {
+        expect!(self.execute(Request::LinkShares { url: url.to_owned() }).await, Response::LinkShares(n) => n, "link_shares")
+    }
+
+    /// Buffer's per-network limits.
+    async fn configuration(&self) -> Result<Configuration> {
+        expect!(self.execute(Request::Configuration).await, Response::Configuration(c) => c, "configuration")
+    }
+
+    /// One page of an organization's ideas.
+    async fn ideas(
+        &self,
+        organization_id: &OrganizationId,
+        page: PageRequest,
+    ) -> Result<Page<Idea>> {
+        let request = Request::Ideas {
+            organization_id: organization_id.clone(),
+            page,
+        };
+        expect!(self.execute(request).await, Response::Ideas(i) => i, "ideas")
+    }
+
+    /// Creates an idea.
+    async fn create_idea(&self, idea: &NewIdea) -> Result<Idea> {
+        expect!(self.execute(Request::CreateIdea { idea: idea.clone() }).await, Response::Idea(i) => i, "create_idea")
+    }
+
+    /// Today's posting limits of some channels.
+    async fn daily_posting_limits(
+        &self,
+        channel_ids: &[ChannelId],
+    ) -> Result<Vec<DailyPostingLimit>> {
+        let request = Request::DailyPostingLimits {
+            channel_ids: channel_ids.to_vec(),
+        };
+        expect!(self.execute(request).await, Response::DailyPostingLimits(l) => l, "daily_posting_limits")
+    }
+
+    /// Every post of a query, page after page, from the query's page on.
+    ///
+    /// Holds one page in memory at a time. Stops at the last page, and also, rather than loop
+    /// forever, when a backend hands back a token it already gave.
+    fn all_posts(&self, query: PostQuery) -> BoxStream<'_, Result<Post>> {
+        Box::pin(stream_pages(self, query))
+    }
+}
+
+impl<B: Backend + ?Sized> BackendExt for B {}
+
+fn stream_pages<B: Backend + ?Sized>(
+    backend: &B,
+    query: PostQuery,
+) -> impl Stream<Item = Result<Post>> + Send + '_ {
+    struct State {
+        next: Option<PostQuery>,
+        buffered: std::vec::IntoIter<Post>,
+        seen: HashSet<PageToken>,
+    }
+    let state = State {
+        next: Some(query),
+        buffered: Vec::new().into_iter(),
+        seen: HashSet::new(),
+    };
+    futures::stream::try_unfold(state, move |mut state| async move {
+        loop {
+            if let Some(post) = state.buffered.next() {
+                return Ok(Some((post, state)));
+            }
+            let Some(query) = state.next.take() else {
+                return Ok(None);
+            };
+            let size = query.page.size();
+            let page = backend.posts(&query).await?;
+            state.next = match page.next {
+                Some(token) if state.seen.insert(token.clone()) => {
+                    Some(query.page(PageRequest::after(token, size)))
+                }
+                Some(token) => {
+                    tracing::warn!(%token, "the backend returned a page token twice; stopping the listing");
+                    None
+                }
+                None => None,
+            };
+            state.buffered = page.items.into_iter();
+        }
+    })
+}

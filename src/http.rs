@@ -1,0 +1,202 @@
+//! What both backends share on the wire: credentials, the HTTP client, base URLs, turning
+//! transport failures into [`Error`]s, and keeping secrets out of everything printed.
+
+use crate::{Error, Result};
+use reqwest::header::{AUTHORIZATION, HeaderValue};
+use secrecy::{ExposeSecret, SecretString};
+use std::fmt;
+use std::time::Duration;
+use url::Url;
+
+/// The request timeout when none is configured.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The connect timeout when none is configured.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The `User-Agent` sent when none is configured.
+pub const DEFAULT_USER_AGENT: &str = concat!("buffer-bridge/", env!("CARGO_PKG_VERSION"));
+
+/// An access token or API key. Its `Debug` and `Display` never show it.
+#[derive(Clone)]
+pub struct Credential(SecretString);
+
+impl Credential {
+    /// Wraps a token.
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(SecretString::from(token.into()))
+    }
+
+    /// The `Authorization: Bearer …` header value, marked sensitive so HTTP logging skips it.
+    pub(crate) fn bearer(&self) -> Result<HeaderValue> {
+        let mut value = HeaderValue::from_str(&format!("Bearer {}", self.0.expose_secret()))
+            .map_err(|_| {
+                Error::invalid_input(
+                    "the access token contains characters that cannot go in an HTTP header",
+                )
+            })?;
+        value.set_sensitive(true);
+        Ok(value)
+    }
+
+    /// Replaces every occurrence of the token in `text` with `[redacted]`.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        let secret = self.0.expose_secret();
+        if secret.is_empty() {
+            text.to_owned()
+        } else {
+            text.replace(secret, "[redacted]")
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.expose_secret().trim().is_empty()
+    }
+}
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Credential([redacted])")
+    }
+}
+
+impl From<&str> for Credential {
+    fn from(token: &str) -> Self {
+        Self::new(token)
+    }
+}
+
+impl From<String> for Credential {
+    fn from(token: String) -> Self {
+        Self::new(token)
+    }
+}
+
+/// Connection settings shared by both backends' builders.
+#[derive(Clone, Debug)]
+pub struct HttpSettings {
+    /// The longest a whole request may take.
+    pub timeout: Duration,
+    /// The longest connecting may take.
+    pub connect_timeout: Duration,
+    /// The `User-Agent` header.
+    pub user_agent: String,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
+        }
+    }
+}
+
+impl HttpSettings {
+    /// A reqwest client with these settings, the credential as a default header, and no
+    /// redirects (a redirect could carry the token to another host).
+    pub(crate) fn client(&self, credential: &Credential) -> Result<reqwest::Client> {
+        if credential.is_empty() {
+            return Err(Error::invalid_input(
+                "the access token or API key is empty; set it on the builder",
+            ));
+        }
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(AUTHORIZATION, credential.bearer()?);
+        reqwest::Client::builder()
+            .default_headers(headers)
+            .user_agent(self.user_agent.clone())
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| transport("could not build the HTTP client", e, self.timeout))
+    }
+}
+
+/// Parses a base URL: HTTPS, except for loopback addresses (tests and the simulator), and
+/// ending in `/` so relative paths join under it.
+pub fn base_url(text: &str) -> Result<Url> {
+    let mut url = Url::parse(text)
+        .map_err(|e| Error::invalid_input(format!("base URL {text:?} is not a URL: {e}")))?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(host)) => host == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        _ => {
+            return Err(Error::invalid_input(format!(
+                "base URL {text:?} must use https (plain http is allowed only on loopback)"
+            )));
+        }
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+/// Turns a reqwest failure into [`Error::Timeout`] or [`Error::Transport`], without the URL.
+pub(crate) fn transport(context: &str, error: reqwest::Error, timeout: Duration) -> Error {
+    if error.is_timeout() {
+        return Error::Timeout {
+            after: Some(timeout),
+        };
+    }
+    let error = error.without_url();
+    Error::Transport {
+        message: format!("{context}: {error}"),
+        source: Some(std::sync::Arc::new(error)),
+    }
+}
+
+/// The most characters of a body an error keeps.
+const SNIPPET_CHARS: usize = 160;
+
+/// The start of a body for an error message: at most 160 characters, whitespace folded, and
+/// the credential removed.
+pub fn snippet(body: &[u8], credential: &Credential) -> String {
+    let text = String::from_utf8_lossy(body);
+    let folded: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let redacted = credential.redact(&folded);
+    let mut short: String = redacted.chars().take(SNIPPET_CHARS).collect();
+    if redacted.chars().count() > SNIPPET_CHARS {
+        short.push('…');
+    }
+    short
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_is_refused_except_on_loopback() {
+        assert!(base_url("http://api.bufferapp.com/1/").is_err());
+        assert!(base_url("ftp://127.0.0.1/").is_err());
+        assert_eq!(
+            base_url("http://127.0.0.1:8080/1").unwrap().as_str(),
+            "http://127.0.0.1:8080/1/"
+        );
+        assert!(base_url("http://localhost:1/").is_ok());
+        assert!(base_url("http://[::1]:1/").is_ok());
+        assert!(base_url("https://api.buffer.com").is_ok());
+    }
+
+    #[test]
+    fn snippets_are_short_and_never_hold_the_token() {
+        let credential = Credential::new("canary-123");
+        let body = format!("<html>\n  token canary-123 {}</html>", "x".repeat(500));
+        let text = snippet(body.as_bytes(), &credential);
+        assert!(!text.contains("canary-123"));
+        assert!(text.starts_with("<html> token [redacted]"));
+        assert!(text.chars().count() <= SNIPPET_CHARS + 1);
+        assert_eq!(format!("{credential:?}"), "Credential([redacted])");
+    }
+}

@@ -1,0 +1,40 @@
+//! # buffer-bridge
+//!
+//! One [`Backend`] trait over Buffer's two APIs, so an application can move from the classic
+//! REST API (`api.bufferapp.com/1`, retiring on 2027-02-01) to the GraphQL API
+//! (`api.buffer.com`) one call at a time.
+//!
+//! - [`model`]: what both APIs mean, in the modern vocabulary (channels, posts).
+//! - [`backend`]: the [`Backend`] trait, its [`Request`]/[`Response`] pair and the typed
+//!   methods of [`BackendExt`].
+//! - [`rest`]: [`ClassicRest`](rest::ClassicRest), the classic API.
+//! - [`error`]: one [`Error`] for both APIs, keeping classic error codes.
+//!
+//! ```no_run
+//! use buffer_bridge::{Backend, BackendExt, model::{NewPost, PostList, PostQuery}, rest::ClassicRest};
+//! use std::sync::Arc;
+//!
+//! # async fn run() -> buffer_bridge::Result<()> {
+//! let backend: Arc<dyn Backend> = Arc::new(ClassicRest::builder().access_token("…").build()?);
+//! let channels = backend.channels().await?;
+//! let outcome = backend
+//!     .create_post(&NewPost::new("Hello from buffer-bridge").channels(channels.iter().map(|c| c.id.clone())))
+//!     .await?;
+//! for (channel, error) in outcome.failures() {
+//!     eprintln!("{channel}: {error}");
+//! }
+//! let queue = backend.posts(&PostQuery::new(channels[0].id.clone(), PostList::Queue)).await?;
+//! println!("{} queued", queue.total.unwrap_or(0));
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod backend;
+pub mod error;
+pub mod http;
+pub mod model;
+pub mod rest;
+
+pub use backend::{Backend, BackendExt, BackendKind, Capabilities, Operation, Request, Response};
+pub use error::{Error, ErrorKind, Result};

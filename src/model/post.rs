@@ -1,0 +1,500 @@
+//! Posts (classic: updates), what goes into creating and editing one, and per-channel outcomes.
+
+use super::{AssetKind, ChannelId, PageRequest, PostId, PostStatus, Service};
+use crate::Error;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One post to one channel.
+#[doc(alias = "update")]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Post {
+    /// The post id (equal to the classic update id).
+    pub id: PostId,
+    /// The channel it publishes to (classic `profile_id`).
+    pub channel_id: ChannelId,
+    /// The channel's network (classic `profile_service`).
+    pub service: Service,
+    /// The text.
+    pub text: String,
+    /// Where the post is in its life.
+    pub status: PostStatus,
+    /// When it was created.
+    pub created_at: Option<DateTime<Utc>>,
+    /// When it was last changed.
+    pub updated_at: Option<DateTime<Utc>>,
+    /// When it is (or was) due to publish.
+    pub due_at: Option<DateTime<Utc>>,
+    /// When it was published.
+    pub sent_at: Option<DateTime<Utc>>,
+    /// Whether it was shared at once rather than queued.
+    pub shared_now: bool,
+    /// Media, in rendering order.
+    pub assets: Vec<Asset>,
+    /// The link preview, when there is one.
+    pub link: Option<Link>,
+    /// The post's id on the network once published (classic `service_update_id`).
+    pub service_post_id: Option<String>,
+    /// The post's URL on the network once published (GraphQL `externalLink`).
+    pub external_link: Option<String>,
+    /// Why publishing failed, when [`status`](Self::status) is [`PostStatus::Error`].
+    pub error: Option<PublishingError>,
+    /// Engagement figures by name (classic `statistics`, GraphQL `metrics`). The two APIs name
+    /// and count them differently; see MIGRATION.md.
+    #[doc(alias = "statistics")]
+    pub metrics: BTreeMap<String, f64>,
+}
+
+impl Post {
+    /// A post with its id, channel and text; the rest is left empty.
+    pub fn new(
+        id: impl Into<PostId>,
+        channel_id: impl Into<ChannelId>,
+        service: Service,
+        text: impl Into<String>,
+        status: PostStatus,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            channel_id: channel_id.into(),
+            service,
+            text: text.into(),
+            status,
+            created_at: None,
+            updated_at: None,
+            due_at: None,
+            sent_at: None,
+            shared_now: false,
+            assets: Vec::new(),
+            link: None,
+            service_post_id: None,
+            external_link: None,
+            error: None,
+            metrics: BTreeMap::new(),
+        }
+    }
+}
+
+/// Why the network rejected a post.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PublishingError {
+    /// What went wrong, in words.
+    pub message: String,
+    /// Where Buffer explains the problem, when it says.
+    pub support_url: Option<String>,
+}
+
+impl PublishingError {
+    /// A publishing error with its message.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            support_url: None,
+        }
+    }
+}
+
+/// A media attachment: an image, a video or a document, by public URL.
+///
+/// Buffer has no upload endpoint on either API: media must be at a URL that still resolves when
+/// the post publishes.
+#[doc(alias = "media")]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Asset {
+    /// Image, video or document.
+    pub kind: AssetKind,
+    /// Where the file is.
+    pub url: String,
+    /// A thumbnail URL (required by Buffer for documents).
+    pub thumbnail: Option<String>,
+    /// Alternative text for an image.
+    pub alt_text: Option<String>,
+    /// A title (documents and videos).
+    pub title: Option<String>,
+}
+
+impl Asset {
+    fn of(kind: AssetKind, url: impl Into<String>) -> Self {
+        Self {
+            kind,
+            url: url.into(),
+            thumbnail: None,
+            alt_text: None,
+            title: None,
+        }
+    }
+
+    /// An image at `url`.
+    pub fn image(url: impl Into<String>) -> Self {
+        Self::of(AssetKind::Image, url)
+    }
+
+    /// A video at `url`.
+    pub fn video(url: impl Into<String>) -> Self {
+        Self::of(AssetKind::Video, url)
+    }
+
+    /// A document at `url`, with the title and thumbnail Buffer requires for documents.
+    pub fn document(
+        url: impl Into<String>,
+        title: impl Into<String>,
+        thumbnail: impl Into<String>,
+    ) -> Self {
+        Self {
+            title: Some(title.into()),
+            thumbnail: Some(thumbnail.into()),
+            ..Self::of(AssetKind::Document, url)
+        }
+    }
+
+    /// Sets the thumbnail URL.
+    pub fn with_thumbnail(mut self, url: impl Into<String>) -> Self {
+        self.thumbnail = Some(url.into());
+        self
+    }
+
+    /// Sets the alternative text.
+    pub fn with_alt_text(mut self, text: impl Into<String>) -> Self {
+        self.alt_text = Some(text.into());
+        self
+    }
+}
+
+/// A link preview (classic `media[link]`, GraphQL `metadata.<service>.linkAttachment`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Link {
+    /// The page the preview points to.
+    pub url: String,
+    /// The preview's title.
+    pub title: Option<String>,
+    /// The preview's description.
+    pub description: Option<String>,
+    /// The preview's picture.
+    pub thumbnail: Option<String>,
+}
+
+impl Link {
+    /// A link preview of `url`, with Buffer filling in title and picture.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            title: None,
+            description: None,
+            thumbnail: None,
+        }
+    }
+
+    /// Sets the title.
+    pub fn with_title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+
+    /// Sets the description.
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+}
+
+/// When a new post publishes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case", tag = "mode", content = "at")]
+pub enum When {
+    /// In the channel's next free queue slot (classic default, GraphQL `addToQueue`).
+    #[default]
+    Queue,
+    /// At the front of the queue (classic `top=true`, GraphQL `shareNext`).
+    Next,
+    /// At once (classic `now=true`, GraphQL `shareNow`).
+    Now,
+    /// At a given time (classic `scheduled_at`, GraphQL `customScheduled` with `dueAt`).
+    At(DateTime<Utc>),
+}
+
+/// A post to create on one or more channels.
+///
+/// ```
+/// use buffer_bridge::model::{Asset, NewPost, When};
+///
+/// let post = NewPost::new("Launch day!")
+///     .channel("4eb854340acb04e870000010")
+///     .channel("4eb9276e0acb04bb81000067")
+///     .asset(Asset::image("https://example.com/launch.png"))
+///     .when(When::Next);
+/// assert_eq!(post.channel_ids.len(), 2);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
+pub struct NewPost {
+    /// The channels to post to (classic `profile_ids[]`). GraphQL creates one post per channel.
+    #[doc(alias = "profile_ids")]
+    pub channel_ids: Vec<ChannelId>,
+    /// The text. Optional on the wire, but most networks reject a post with neither text nor media.
+    pub text: Option<String>,
+    /// Media, in rendering order.
+    pub assets: Vec<Asset>,
+    /// A link preview.
+    pub link: Option<Link>,
+    /// When to publish.
+    pub when: When,
+    /// Whether the classic API shortens links in the text (its default is yes). GraphQL has no
+    /// such switch; the channel's link-shortening setting decides there.
+    pub shorten: Option<bool>,
+}
+
+impl NewPost {
+    /// A post with this text, to be given channels.
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: Some(text.into()),
+            ..Self::default()
+        }
+    }
+
+    /// Adds a channel to post to.
+    pub fn channel(mut self, id: impl Into<ChannelId>) -> Self {
+        self.channel_ids.push(id.into());
+        self
+    }
+
+    /// Adds channels to post to.
+    pub fn channels(mut self, ids: impl IntoIterator<Item = impl Into<ChannelId>>) -> Self {
+        self.channel_ids.extend(ids.into_iter().map(Into::into));
+        self
+    }
+
+    /// Adds a media attachment.
+    pub fn asset(mut self, asset: Asset) -> Self {
+        self.assets.push(asset);
+        self
+    }
+
+    /// Sets the link preview.
+    pub fn link(mut self, link: Link) -> Self {
+        self.link = Some(link);
+        self
+    }
+
+    /// Sets when the post publishes.
+    pub fn when(mut self, when: When) -> Self {
+        self.when = when;
+        self
+    }
+}
+
+/// A change to one field of an existing post: keep it, clear it, or set it.
+///
+/// GraphQL's `editPost` tells "absent" (keep) from `null` (clear), so `Option` is not enough.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case", tag = "change", content = "value")]
+pub enum Patch<T> {
+    /// Leave the field as it is.
+    #[default]
+    Keep,
+    /// Remove the field's value.
+    Clear,
+    /// Replace the field's value.
+    Set(T),
+}
+
+impl<T> Patch<T> {
+    /// Whether this patch leaves the field alone.
+    pub fn is_keep(&self) -> bool {
+        matches!(self, Patch::Keep)
+    }
+}
+
+/// Changes to an existing post; fields left at [`Patch::Keep`] are not touched.
+///
+/// ```
+/// use buffer_bridge::model::{Patch, PostEdit};
+///
+/// let edit = PostEdit::default().text("Fixed a typo");
+/// assert_eq!(edit.text, Patch::Set("Fixed a typo".to_owned()));
+/// assert!(edit.assets.is_keep());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
+pub struct PostEdit {
+    /// The text.
+    pub text: Patch<String>,
+    /// The media (set to an empty list, or clear, to remove them all).
+    pub assets: Patch<Vec<Asset>>,
+    /// The link preview.
+    pub link: Patch<Link>,
+    /// A new publishing time; `None` keeps the current one.
+    pub when: Option<When>,
+}
+
+impl PostEdit {
+    /// Sets new text.
+    pub fn text(mut self, text: impl Into<String>) -> Self {
+        self.text = Patch::Set(text.into());
+        self
+    }
+
+    /// Sets new media.
+    pub fn assets(mut self, assets: Vec<Asset>) -> Self {
+        self.assets = Patch::Set(assets);
+        self
+    }
+
+    /// Sets a new link preview.
+    pub fn link(mut self, link: Link) -> Self {
+        self.link = Patch::Set(link);
+        self
+    }
+
+    /// Reschedules the post.
+    pub fn when(mut self, when: When) -> Self {
+        self.when = Some(when);
+        self
+    }
+}
+
+/// Which of a channel's posts to list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PostList {
+    /// Posts waiting to publish, soonest first (classic `updates/pending`).
+    #[doc(alias = "pending")]
+    Queue,
+    /// Published posts, newest first (classic `updates/sent`).
+    Sent,
+}
+
+/// A query for one channel's posts, one page at a time.
+///
+/// ```
+/// use buffer_bridge::model::{PageRequest, PostList, PostQuery};
+///
+/// let query = PostQuery::new("4eb854340acb04e870000010", PostList::Queue).page(PageRequest::offset(2, 20));
+/// assert_eq!(query.list, PostList::Queue);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PostQuery {
+    /// The channel.
+    pub channel_id: ChannelId,
+    /// Queued or sent posts.
+    pub list: PostList,
+    /// Only posts created (queue) or sent (sent list) after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Which page.
+    pub page: PageRequest,
+}
+
+impl PostQuery {
+    /// The first page of a channel's queued or sent posts.
+    pub fn new(channel_id: impl Into<ChannelId>, list: PostList) -> Self {
+        Self {
+            channel_id: channel_id.into(),
+            list,
+            since: None,
+            page: PageRequest::default(),
+        }
+    }
+
+    /// Sets the page to read.
+    pub fn page(mut self, page: PageRequest) -> Self {
+        self.page = page;
+        self
+    }
+
+    /// Keeps only posts after `since`.
+    pub fn since(mut self, since: DateTime<Utc>) -> Self {
+        self.since = Some(since);
+        self
+    }
+
+    /// What identifies the query apart from its page, so a continuation token from one query
+    /// is never used to read another.
+    pub fn scope(&self) -> String {
+        let since = self
+            .since
+            .map(|t| t.timestamp().to_string())
+            .unwrap_or_default();
+        format!("posts/{}/{:?}/{since}", self.channel_id, self.list)
+    }
+}
+
+/// What happened on one channel of a multi-channel create.
+#[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
+pub struct ChannelOutcome {
+    /// The channel.
+    pub channel_id: ChannelId,
+    /// The post created there, or why it was not.
+    #[serde(serialize_with = "serialize_result")]
+    pub result: Result<Post, Error>,
+}
+
+fn serialize_result<S: serde::Serializer>(
+    result: &Result<Post, Error>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Shown<'a> {
+        Created(&'a Post),
+        Failed(&'a Error),
+    }
+    match result {
+        Ok(post) => Shown::Created(post).serialize(serializer),
+        Err(error) => Shown::Failed(error).serialize(serializer),
+    }
+}
+
+impl ChannelOutcome {
+    /// The outcome of one channel.
+    pub fn new(channel_id: impl Into<ChannelId>, result: Result<Post, Error>) -> Self {
+        Self {
+            channel_id: channel_id.into(),
+            result,
+        }
+    }
+}
+
+/// One outcome per channel of a create: a partial failure is reported channel by channel.
+#[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
+pub struct CreateOutcome {
+    /// The outcomes, in the order of [`NewPost::channel_ids`].
+    pub channels: Vec<ChannelOutcome>,
+}
+
+impl CreateOutcome {
+    /// Outcomes in channel order.
+    pub fn new(channels: Vec<ChannelOutcome>) -> Self {
+        Self { channels }
+    }
+
+    /// The posts that were created.
+    pub fn posts(&self) -> impl Iterator<Item = &Post> {
+        self.channels.iter().filter_map(|c| c.result.as_ref().ok())
+    }
+
+    /// The channels that failed, with why.
+    pub fn failures(&self) -> impl Iterator<Item = (&ChannelId, &Error)> {
+        self.channels
+            .iter()
+            .filter_map(|c| c.result.as_ref().err().map(|e| (&c.channel_id, e)))
+    }
+
+    /// Whether every channel got its post.
+    pub fn is_complete(&self) -> bool {
+        self.channels.iter().all(|c| c.result.is_ok())
+    }
+
+    /// Every post if all channels succeeded, else the first channel's error.
+    pub fn into_result(self) -> Result<Vec<Post>, Error> {
+        self.channels.into_iter().map(|c| c.result).collect()
+    }
+}
