@@ -165,20 +165,43 @@ impl fmt::Display for Operation {
 }
 
 /// Which operations a backend can do, asked before the call.
+///
+/// A layer over several backends (a router) supports what any of them supports: see
+/// [`Capabilities::union`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Capabilities {
-    backend: BackendKind,
+    /// The APIs whose operations are included; the first one's hints explain what is missing.
+    backends: [Option<BackendKind>; 2],
 }
 
 impl Capabilities {
     /// What a backend of `kind` supports.
     pub fn of(backend: BackendKind) -> Self {
-        Self { backend }
+        Self {
+            backends: [Some(backend), None],
+        }
+    }
+
+    /// What either set supports: the capabilities of a layer that can send each operation to
+    /// whichever of its backends has it.
+    pub fn union(self, other: Capabilities) -> Self {
+        let mut backends = self.backends;
+        for kind in other.backends.into_iter().flatten() {
+            // Slots fill from the left, so the first free or equal slot is where `kind` belongs.
+            if let Some(slot) = backends
+                .iter_mut()
+                .find(|slot| slot.is_none() || **slot == Some(kind))
+            {
+                *slot = Some(kind);
+            }
+        }
+        Self { backends }
     }
 
     /// Whether the operation is supported.
     pub fn supports(&self, operation: Operation) -> bool {
-        operation.unsupported_hint(self.backend).is_none()
+        self.kinds()
+            .any(|kind| operation.unsupported_hint(kind).is_none())
     }
 
     /// The supported operations.
@@ -191,14 +214,22 @@ impl Capabilities {
 
     /// `Ok` when supported, else the [`Error::Unsupported`] to return without sending anything.
     pub fn check(&self, operation: Operation) -> Result<()> {
-        match operation.unsupported_hint(self.backend) {
-            None => Ok(()),
-            Some(hint) => Err(Error::Unsupported {
-                operation,
-                backend: self.backend,
-                hint: hint.to_owned(),
-            }),
+        if self.supports(operation) {
+            return Ok(());
         }
+        let backend = self.kinds().next().unwrap_or(BackendKind::ClassicRest);
+        Err(Error::Unsupported {
+            operation,
+            backend,
+            hint: operation
+                .unsupported_hint(backend)
+                .unwrap_or_default()
+                .to_owned(),
+        })
+    }
+
+    fn kinds(&self) -> impl Iterator<Item = BackendKind> + '_ {
+        self.backends.iter().flatten().copied()
     }
 }
 
