@@ -1,5 +1,8 @@
 //! What both backends share on the wire: credentials, the HTTP client, base URLs, turning
-//! transport failures into [`Error`]s, and keeping secrets out of everything printed.
+//! transport failures into [`Error`]s, keeping secrets out of everything printed, and reading
+//! the rate-limit budget a response announces ([`rate_limit`]).
+
+pub mod rate_limit;
 
 use crate::{Error, Result};
 use reqwest::header::{AUTHORIZATION, HeaderValue};
@@ -118,7 +121,18 @@ impl HttpSettings {
 /// Parses a base URL: HTTPS, except for loopback addresses (tests and the simulator), and
 /// ending in `/` so relative paths join under it.
 pub fn base_url(text: &str) -> Result<Url> {
-    let mut url = Url::parse(text)
+    let mut url = endpoint_url(text)?;
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+/// Parses the URL of a single endpoint (GraphQL): HTTPS except on loopback, and kept exactly as
+/// given, because a trailing slash added to a path such as `/graphql` breaks some servers.
+pub fn endpoint_url(text: &str) -> Result<Url> {
+    let url = Url::parse(text)
         .map_err(|e| Error::invalid_input(format!("base URL {text:?} is not a URL: {e}")))?;
     let loopback = match url.host() {
         Some(url::Host::Domain(host)) => host == "localhost",
@@ -134,10 +148,6 @@ pub fn base_url(text: &str) -> Result<Url> {
                 "base URL {text:?} must use https (plain http is allowed only on loopback)"
             )));
         }
-    }
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
     }
     Ok(url)
 }
@@ -187,6 +197,17 @@ mod tests {
         assert!(base_url("http://localhost:1/").is_ok());
         assert!(base_url("http://[::1]:1/").is_ok());
         assert!(base_url("https://api.buffer.com").is_ok());
+    }
+
+    #[test]
+    fn an_endpoint_keeps_its_path_exactly() {
+        assert_eq!(
+            endpoint_url("https://api.buffer.com/graphql")
+                .unwrap()
+                .as_str(),
+            "https://api.buffer.com/graphql"
+        );
+        assert!(endpoint_url("http://api.buffer.com").is_err());
     }
 
     #[test]
