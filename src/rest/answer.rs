@@ -1,0 +1,214 @@
+//! Turning a classic HTTP answer into a value or a typed [`Error`].
+//!
+//! The classic API is loose about errors: codes come as `{code, error, message, success}` on
+//! HTTP 4xx/5xx (every field optional), as `success: false` on HTTP 200, or not at all (the
+//! recorded 401 has an empty `text/html` body). Decoding is a pure function of status, the
+//! wait the headers asked for and the body, so every one of those shapes is tested without a server.
+
+use super::wire::lenient;
+use crate::http::{Credential, snippet};
+use crate::{Error, Result};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use std::time::Duration;
+
+/// What came back from one request.
+pub(crate) struct Answer<'a> {
+    /// The numeric status; its reason phrase is ignored (Buffer sends `200 Awesome`).
+    pub status: u16,
+    /// How long the headers asked to wait, read by [`RateLimits`](crate::http::rate_limit::RateLimits).
+    /// The classic API documents no such header; a proxy in front of Buffer may send one.
+    pub retry_after: Option<Duration>,
+    /// The raw body.
+    pub body: &'a [u8],
+}
+
+/// A classic error body. Buffer's own clients read `code` and `error`, others `message` and
+/// `success`, so all four are accepted and none is required.
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(default, deserialize_with = "lenient::code")]
+    code: Option<u16>,
+    #[serde(default, deserialize_with = "lenient::text")]
+    error: Option<String>,
+    #[serde(default, deserialize_with = "lenient::text")]
+    message: Option<String>,
+    #[serde(default, deserialize_with = "lenient::flag")]
+    success: Option<bool>,
+}
+
+impl Answer<'_> {
+    /// The body read as `T`, or the error the answer stands for. `what` names the expected
+    /// answer in messages ("a profile list").
+    pub(crate) fn decode<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        credential: &Credential,
+    ) -> Result<T> {
+        if !(200..300).contains(&self.status) {
+            return Err(self.error(credential));
+        }
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Err(self.unreadable("the body is empty", what, credential));
+        }
+        // A 200 may still carry `success: false` with a code (seen handled by Buffer's clients).
+        if let Ok(
+            body @ ErrorBody {
+                success: Some(false),
+                ..
+            },
+        ) = serde_json::from_slice(self.body)
+        {
+            return Err(self.with_wait(body.into_error(self.status, credential)));
+        }
+        serde_json::from_slice(self.body).map_err(|e| {
+            let reason = if e.is_eof() {
+                "the JSON is cut short".to_owned()
+            } else if e.is_syntax() {
+                "it is not JSON".to_owned()
+            } else {
+                credential.redact(&e.to_string())
+            };
+            self.unreadable(&reason, what, credential)
+        })
+    }
+
+    /// The error for a non-2xx answer: from its classic code when the body has one, else from
+    /// the HTTP status.
+    fn error(&self, credential: &Credential) -> Error {
+        let error = match serde_json::from_slice::<ErrorBody>(self.body) {
+            Ok(body) => body.into_error(self.status, credential),
+            Err(_) => {
+                let message = if self.body.iter().all(u8::is_ascii_whitespace) {
+                    format!("HTTP {} with an empty body", self.status)
+                } else {
+                    format!(
+                        "HTTP {} with a body that is not a classic error: {}",
+                        self.status,
+                        snippet(self.body, credential)
+                    )
+                };
+                Error::from_status(self.status, Some(message))
+            }
+        };
+        self.with_wait(error)
+    }
+
+    fn unreadable(&self, reason: &str, what: &str, credential: &Credential) -> Error {
+        Error::protocol(
+            Some(self.status),
+            format!("expected {what} from the classic API, but {reason}"),
+            snippet(self.body, credential),
+        )
+    }
+
+    /// Adds the `Retry-After` wait to a rate-limit error.
+    fn with_wait(&self, error: Error) -> Error {
+        match error {
+            Error::RateLimited { message, .. } => Error::RateLimited {
+                retry_after: self.retry_after,
+                message,
+            },
+            other => other,
+        }
+    }
+}
+
+impl ErrorBody {
+    fn into_error(self, status: u16, credential: &Credential) -> Error {
+        let mut texts: Vec<String> = Vec::new();
+        for text in [self.error, self.message].into_iter().flatten() {
+            let text = credential.redact(text.trim());
+            if !text.is_empty() && !texts.contains(&text) {
+                texts.push(text);
+            }
+        }
+        let message = (!texts.is_empty()).then(|| texts.join(": "));
+        match self.code {
+            Some(code) => Error::from_legacy_code(code, message),
+            None if (200..300).contains(&status) => Error::Unexpected {
+                message: message.unwrap_or_else(|| {
+                    format!("HTTP {status} with success=false and no error code")
+                }),
+                legacy_code: None,
+            },
+            None => Error::from_status(status, message),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    fn answer(status: u16, body: &str) -> Result<serde_json::Value> {
+        Answer {
+            status,
+            retry_after: Some(Duration::from_secs(7)),
+            body: body.as_bytes(),
+        }
+        .decode("a test value", &Credential::new("secret-token"))
+    }
+
+    #[test]
+    fn the_recorded_empty_401_is_unauthorized() {
+        let error = answer(401, "").unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Unauthorized);
+        assert!(error.to_string().contains("HTTP 401"), "{error}");
+    }
+
+    #[test]
+    fn codes_win_over_statuses_and_texts_are_kept() {
+        let error = answer(
+            403,
+            r#"{"success":false,"code":1023,"error":"Update limit for profile has been reached.","message":"Queue full"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::LimitReached);
+        assert_eq!(error.legacy_code(), Some(1023));
+        assert!(error.message().contains("Queue full"), "{error}");
+        let string_code = answer(400, r#"{"code":"1025"}"#).unwrap_err();
+        assert!(string_code.is_duplicate());
+    }
+
+    #[test]
+    fn success_false_on_200_is_an_error() {
+        let coded = answer(200, r#"{"success":false,"code":1027}"#).unwrap_err();
+        assert_eq!(coded.legacy_code(), Some(1027));
+        let bare = answer(200, r#"{"success":false}"#).unwrap_err();
+        assert_eq!(bare.kind(), ErrorKind::Unexpected);
+        assert!(answer(200, r#"{"success":true}"#).is_ok());
+    }
+
+    #[test]
+    fn unreadable_2xx_bodies_are_protocol_errors_without_the_token() {
+        for body in [
+            "",
+            "  ",
+            "<html>secret-token</html>",
+            r#"{"id":"secret-token"#,
+        ] {
+            let error = answer(200, body).unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::Protocol, "{body:?}");
+            assert!(!format!("{error} {error:?}").contains("secret-token"));
+        }
+    }
+
+    #[test]
+    fn server_errors_without_json_keep_the_status() {
+        let error = answer(502, "<html><h1>Bad gateway</h1></html>").unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Unexpected);
+        assert!(error.to_string().contains("HTTP 502"), "{error}");
+        assert!(error.to_string().contains("Bad gateway"), "{error}");
+    }
+
+    #[test]
+    fn rate_limits_carry_the_wait() {
+        let error = answer(429, "").unwrap_err();
+        assert!(matches!(
+            error,
+            Error::RateLimited { retry_after: Some(wait), .. } if wait == Duration::from_secs(7)
+        ));
+    }
+}

@@ -1,0 +1,571 @@
+//! One plain async function per operation: the model in, the classic call, the model out.
+//!
+//! Everything the classic API cannot express is refused with [`Error::InvalidInput`] before
+//! a request goes out, naming what cannot be carried and what to do instead.
+
+use super::ClassicRest;
+use super::form::Form;
+use super::paging::Window;
+use super::wire::{
+    Done, Edited, InteractionPage, Profile, ScheduleGroup, Shares, Update, UpdatePage, Updates,
+    User, WireConfiguration, schedules,
+};
+use crate::model::{
+    Account, Asset, AssetKind, Channel, ChannelId, ChannelOutcome, Configuration, CreateOutcome,
+    Interaction, Link, NewPost, PageRequest, Patch, Post, PostEdit, PostId, PostList, PostQuery,
+    Schedule, When,
+};
+use crate::{Error, Result};
+use chrono::{DateTime, Utc};
+
+pub(super) async fn account(rest: &ClassicRest) -> Result<Account> {
+    let user: User = rest.get(&["user"], &Form::new(), "a user").await?;
+    user.into_account()
+}
+
+pub(super) async fn deauthorize(rest: &ClassicRest) -> Result<()> {
+    let done: Done = rest
+        .post(&["user", "deauthorize"], &Form::new(), "a deauthorization")
+        .await?;
+    tracing::debug!(message = ?done.message, "classic token revoked");
+    Ok(())
+}
+
+pub(super) async fn channels(rest: &ClassicRest) -> Result<Vec<Channel>> {
+    let profiles: Vec<Profile> = rest
+        .get(&["profiles"], &Form::new(), "a list of profiles")
+        .await?;
+    profiles.into_iter().map(Profile::into_channel).collect()
+}
+
+pub(super) async fn channel(rest: &ClassicRest, id: &ChannelId) -> Result<Channel> {
+    let profile: Profile = rest
+        .get(&["profiles", id.as_str()], &Form::new(), "a profile")
+        .await?;
+    profile.into_channel()
+}
+
+pub(super) async fn schedules_of(
+    rest: &ClassicRest,
+    channel_id: &ChannelId,
+) -> Result<Vec<Schedule>> {
+    let groups: Vec<ScheduleGroup> = rest
+        .get(
+            &["profiles", channel_id.as_str(), "schedules"],
+            &Form::new(),
+            "a list of schedules",
+        )
+        .await?;
+    Ok(schedules(&groups))
+}
+
+/// Classic schedules group days that share times, and have no pause: days with identical
+/// times are sent as one group, and paused days and days without times are left out (the
+/// classic API posts nothing on a day no group names).
+pub(super) async fn update_schedules(
+    rest: &ClassicRest,
+    channel_id: &ChannelId,
+    days: &[Schedule],
+) -> Result<()> {
+    let form = schedule_form(days)?;
+    let done: Done = rest
+        .post(
+            &["profiles", channel_id.as_str(), "schedules", "update"],
+            &form,
+            "a schedules update",
+        )
+        .await?;
+    tracing::debug!(message = ?done.message, "classic schedules updated");
+    Ok(())
+}
+
+fn schedule_form(days: &[Schedule]) -> Result<Form> {
+    let mut groups: Vec<(Vec<&str>, &[String])> = Vec::new();
+    for day in days.iter().filter(|d| !d.paused && !d.times.is_empty()) {
+        match groups
+            .iter_mut()
+            .find(|(_, times)| *times == day.times.as_slice())
+        {
+            Some((group_days, _)) => group_days.push(day.day.as_str()),
+            None => groups.push((vec![day.day.as_str()], &day.times)),
+        }
+    }
+    if groups.is_empty() {
+        return Err(Error::invalid_input(
+            "the classic API needs at least one unpaused day with posting times; it cannot store \
+             an empty or fully paused schedule (pause posting in Buffer's app instead)",
+        ));
+    }
+    let mut form = Form::new();
+    for (index, (group_days, times)) in groups.iter().enumerate() {
+        form.list(&format!("schedules[{index}][days]"), group_days)
+            .list(&format!("schedules[{index}][times]"), times.iter());
+    }
+    Ok(form)
+}
+
+/// Times go out as Unix seconds, the form `since` requires; `utc` is never sent, since it
+/// changes only the human-readable `day` and `due_time` strings, which the model does not use.
+pub(super) async fn posts(
+    rest: &ClassicRest,
+    query: &PostQuery,
+) -> Result<crate::model::Page<Post>> {
+    let scope = query.scope();
+    let window = Window::of(&query.page, &scope)?;
+    let mut form = Form::new();
+    form.field("page", window.page)
+        .field("count", window.count)
+        .optional("since", query.since.map(|t| t.timestamp()));
+    let list = match query.list {
+        PostList::Queue => "pending",
+        PostList::Sent => "sent",
+    };
+    let page: UpdatePage = rest
+        .get(
+            &["profiles", query.channel_id.as_str(), "updates", list],
+            &form,
+            "a page of updates",
+        )
+        .await?;
+    let items = page
+        .updates
+        .into_iter()
+        .map(Update::into_post)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(window.page(&scope, items, page.total))
+}
+
+pub(super) async fn post(rest: &ClassicRest, id: &PostId) -> Result<Post> {
+    let update: Update = rest
+        .get(&["updates", id.as_str()], &Form::new(), "an update")
+        .await?;
+    update.into_post()
+}
+
+pub(super) async fn interactions(
+    rest: &ClassicRest,
+    post_id: &PostId,
+    event: &str,
+    page: &PageRequest,
+) -> Result<crate::model::Page<Interaction>> {
+    if event.trim().is_empty() {
+        return Err(Error::invalid_input(
+            "interactions need an event type such as `like`, `retweet` or `comment`",
+        ));
+    }
+    let scope = format!("interactions/{post_id}/{event}");
+    let window = Window::of(page, &scope)?;
+    let mut form = Form::new();
+    form.field("event", event)
+        .field("page", window.page)
+        .field("count", window.count);
+    let answer: InteractionPage = rest
+        .get(
+            &["updates", post_id.as_str(), "interactions"],
+            &form,
+            "a page of interactions",
+        )
+        .await?;
+    let items = answer
+        .interactions
+        .into_iter()
+        .map(|i| i.into_interaction())
+        .collect::<Result<Vec<_>>>()?;
+    Ok(window.page(&scope, items, answer.total))
+}
+
+/// Classic create takes every channel in one request and answers with one update per channel
+/// it accepted. The outcome has one entry per requested channel, in request order:
+///
+/// - a channel with an update in the answer gets it;
+/// - a channel without one gets [`Error::NotFound`]: the classic API silently ignores profile
+///   ids it does not know or this token may not post to;
+/// - when Buffer refuses the whole request with a code about its content (a full queue 1023,
+///   a duplicate 1025, a time in the past 1034, …: codes from 1003 on), every channel gets
+///   that error, since the classic API does not say which channel caused it;
+/// - what is not about the post (a bad token, a rate limit, an unreadable answer, a transport
+///   failure, a server error) is returned as the call's `Err`, as it would be for any call.
+pub(super) async fn create_post(rest: &ClassicRest, new: &NewPost) -> Result<CreateOutcome> {
+    if new.channel_ids.is_empty() {
+        return Err(Error::invalid_input(
+            "a new post needs at least one channel; add one with NewPost::channel",
+        ));
+    }
+    let mut form = Form::new();
+    form.optional("text", new.text.as_deref())
+        .list("profile_ids", new.channel_ids.iter());
+    media(&mut form, &new.assets, new.link.as_ref(), "photo")?;
+    form.optional("shorten", new.shorten);
+    match new.when {
+        When::Queue => {}
+        When::Next => {
+            form.flag("top", true);
+        }
+        When::Now => {
+            form.flag("now", true);
+        }
+        When::At(at) => {
+            form.field("scheduled_at", unix_seconds(at));
+        }
+    }
+    let answer: Result<Updates> = rest
+        .post(&["updates", "create"], &form, "the created updates")
+        .await;
+    let updates = match answer {
+        Ok(answer) => answer.updates,
+        Err(error) if is_about_the_post(&error) => {
+            let outcomes = new
+                .channel_ids
+                .iter()
+                .map(|channel| ChannelOutcome::new(channel.clone(), Err(error.clone())))
+                .collect();
+            return Ok(CreateOutcome::new(outcomes));
+        }
+        Err(error) => return Err(error),
+    };
+    let mut created: Vec<Option<(Option<String>, Result<Post>)>> = updates
+        .into_iter()
+        .map(|update| Some((update.profile_id.clone(), update.into_post())))
+        .collect();
+    let outcomes = new
+        .channel_ids
+        .iter()
+        .map(|channel| {
+            let found = created
+                .iter_mut()
+                .find(
+                    |slot| matches!(slot, Some((Some(profile), _)) if profile == channel.as_str()),
+                )
+                .and_then(Option::take)
+                .map(|(_, post)| post);
+            let result = found.unwrap_or_else(|| {
+                Err(Error::NotFound {
+                    message: format!(
+                        "Buffer created no post on channel {channel}: the classic API silently \
+                         skips profile ids it does not know or this token cannot post to"
+                    ),
+                    legacy_code: None,
+                })
+            });
+            ChannelOutcome::new(channel.clone(), result)
+        })
+        .collect();
+    let unmatched = created.iter().flatten().count();
+    if unmatched > 0 {
+        tracing::debug!(
+            unmatched,
+            "classic create answered updates for channels not asked for"
+        );
+    }
+    Ok(CreateOutcome::new(outcomes))
+}
+
+/// Whether a whole-request error is about the post's content (and so belongs to each
+/// channel's outcome) rather than about the session: classic codes from 1003 on, except the
+/// OAuth client codes 1050 and 1051.
+fn is_about_the_post(error: &Error) -> bool {
+    matches!(error.legacy_code(), Some(code) if code >= 1003 && !matches!(code, 1050 | 1051))
+}
+
+/// Classic edit requires `text`. When the edit keeps the text, the post is read first
+/// (`GET updates/:id.json`) and its text sent back: one more request. An edit that changes
+/// nothing is just that read. The edit endpoint documents `media[picture]` for an image
+/// (create uses `media[photo]`), so an image and a link preview picture cannot both be set.
+pub(super) async fn edit_post(rest: &ClassicRest, id: &PostId, edit: &PostEdit) -> Result<Post> {
+    let text = match &edit.text {
+        Patch::Set(text) => Some(text.as_str()),
+        Patch::Keep => None,
+        Patch::Clear => {
+            return Err(Error::invalid_input(
+                "the classic API cannot clear a post's text (its edit requires text); set new text instead",
+            ));
+        }
+    };
+    let cannot_remove = |what: &str| {
+        Error::invalid_input(format!(
+            "the classic API cannot remove {what} from a post; delete the post and create it \
+             again, or use the GraphQL backend"
+        ))
+    };
+    let assets: &[Asset] = match &edit.assets {
+        Patch::Keep => &[],
+        Patch::Set(assets) if !assets.is_empty() => assets,
+        Patch::Set(_) | Patch::Clear => return Err(cannot_remove("media")),
+    };
+    let link = match &edit.link {
+        Patch::Keep => None,
+        Patch::Set(link) => Some(link),
+        Patch::Clear => return Err(cannot_remove("a link preview")),
+    };
+    let mut changes = Form::new();
+    media(&mut changes, assets, link, "picture")?;
+    match &edit.when {
+        None => {}
+        Some(When::Now) => {
+            changes.flag("now", true);
+        }
+        Some(When::At(at)) => {
+            changes.field("scheduled_at", unix_seconds(*at));
+        }
+        Some(When::Queue | When::Next) => {
+            return Err(Error::invalid_input(
+                "the classic API cannot put an edited post back in the queue; to publish it \
+                 next, call move_post_to_top; to publish it now, edit with When::Now",
+            ));
+        }
+    }
+    let text = match text {
+        Some(text) => text.to_owned(),
+        None if changes.is_empty() => return post(rest, id).await,
+        None => post(rest, id).await?.text,
+    };
+    let mut form = Form::new();
+    form.field("text", text).append(changes);
+    let edited: Edited = rest
+        .post(
+            &["updates", id.as_str(), "update"],
+            &form,
+            "the edited update",
+        )
+        .await?;
+    edited
+        .update
+        .ok_or_else(|| {
+            Error::protocol(
+                None,
+                "the classic API confirmed the edit without the `update` it should return",
+                String::new(),
+            )
+        })?
+        .into_post()
+}
+
+pub(super) async fn share_post(rest: &ClassicRest, id: &PostId) -> Result<()> {
+    let done: Done = rest
+        .post(
+            &["updates", id.as_str(), "share"],
+            &Form::new(),
+            "a share confirmation",
+        )
+        .await?;
+    tracing::debug!(message = ?done.message, "classic update shared");
+    Ok(())
+}
+
+pub(super) async fn delete_post(rest: &ClassicRest, id: &PostId) -> Result<()> {
+    let done: Done = rest
+        .post(
+            &["updates", id.as_str(), "destroy"],
+            &Form::new(),
+            "a delete confirmation",
+        )
+        .await?;
+    tracing::debug!(message = ?done.message, "classic update deleted");
+    Ok(())
+}
+
+pub(super) async fn move_post_to_top(rest: &ClassicRest, id: &PostId) -> Result<Post> {
+    let update: Update = rest
+        .post(
+            &["updates", id.as_str(), "move_to_top"],
+            &Form::new(),
+            "the moved update",
+        )
+        .await?;
+    update.into_post()
+}
+
+pub(super) async fn reorder_queue(
+    rest: &ClassicRest,
+    channel_id: &ChannelId,
+    order: &[PostId],
+    offset: Option<u32>,
+) -> Result<Vec<Post>> {
+    if order.is_empty() {
+        return Err(Error::invalid_input(
+            "reordering needs the post ids in their new order; got none",
+        ));
+    }
+    let mut form = Form::new();
+    form.optional("offset", offset).list("order", order.iter());
+    queue(
+        rest,
+        &["profiles", channel_id.as_str(), "updates", "reorder"],
+        &form,
+    )
+    .await
+}
+
+pub(super) async fn shuffle_queue(
+    rest: &ClassicRest,
+    channel_id: &ChannelId,
+    count: Option<u32>,
+) -> Result<Vec<Post>> {
+    let mut form = Form::new();
+    form.optional("count", count);
+    queue(
+        rest,
+        &["profiles", channel_id.as_str(), "updates", "shuffle"],
+        &form,
+    )
+    .await
+}
+
+async fn queue(rest: &ClassicRest, path: &[&str], form: &Form) -> Result<Vec<Post>> {
+    let answer: Updates = rest.post(path, form, "the reordered queue").await?;
+    answer.updates.into_iter().map(Update::into_post).collect()
+}
+
+/// The endpoint was historically callable without a token; the token is sent anyway.
+pub(super) async fn link_shares(rest: &ClassicRest, url: &str) -> Result<u64> {
+    let mut form = Form::new();
+    form.field("url", url);
+    let answer: Shares = rest
+        .get(&["links", "shares"], &form, "a share count")
+        .await?;
+    answer.shares.ok_or_else(|| {
+        Error::protocol(
+            Some(200),
+            "the classic API's share count answer has no `shares` number",
+            String::new(),
+        )
+    })
+}
+
+pub(super) async fn configuration(rest: &ClassicRest) -> Result<Configuration> {
+    let answer: WireConfiguration = rest
+        .get(
+            &["info", "configuration"],
+            &Form::new(),
+            "the configuration",
+        )
+        .await?;
+    Ok(answer.into_configuration())
+}
+
+/// Unix seconds rather than ISO 8601: the form the API answers in (`due_at`), the only form
+/// `since` takes, and free of any timezone reading. Sub-second parts are dropped.
+fn unix_seconds(at: DateTime<Utc>) -> i64 {
+    at.timestamp()
+}
+
+/// Writes attachments and a link preview as `media[…]`.
+///
+/// Classic media holds one picture (`media[photo]` on create, `media[picture]` on edit, with
+/// `media[thumbnail]`) or one video, plus a link preview (`media[link]`, `media[title]`,
+/// `media[description]`, `media[picture]`). `media[video]` is not in Buffer's documentation:
+/// it is what third-party clients send, and is unconfirmed. Several assets, documents, alt text
+/// and asset titles cannot be carried and are refused.
+fn media(form: &mut Form, assets: &[Asset], link: Option<&Link>, image_key: &str) -> Result<()> {
+    let refuse = |what: String| {
+        Err(Error::invalid_input(format!(
+            "the classic API cannot carry {what}; use the GraphQL backend for it"
+        )))
+    };
+    if let Some(link) = link {
+        form.field("media[link]", &link.url)
+            .optional("media[title]", link.title.as_deref())
+            .optional("media[description]", link.description.as_deref())
+            .optional("media[picture]", link.thumbnail.as_deref());
+    }
+    let asset = match assets {
+        [] => return Ok(()),
+        [asset] => asset,
+        more => {
+            return refuse(format!(
+                "{} attachments (it holds one image or one video per post)",
+                more.len()
+            ));
+        }
+    };
+    let key = match &asset.kind {
+        AssetKind::Image => format!("media[{image_key}]"),
+        AssetKind::Video => "media[video]".to_owned(),
+        other => return refuse(format!("a {other} attachment")),
+    };
+    if asset.alt_text.is_some() {
+        return refuse("alt text on an image".to_owned());
+    }
+    if asset.title.is_some() {
+        return refuse(format!(
+            "a title on a {} (media[title] is the link preview's title)",
+            asset.kind
+        ));
+    }
+    if form.has(&key) {
+        return refuse(
+            "both an image and a link preview picture in one edit (both go in media[picture])"
+                .to_owned(),
+        );
+    }
+    form.field(key, &asset.url)
+        .optional("media[thumbnail]", asset.thumbnail.as_deref());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Day;
+
+    #[test]
+    fn days_with_equal_times_form_one_group_and_paused_days_are_left_out() {
+        let mut paused = Schedule::new(Day::Wed, ["12:45"]);
+        paused.paused = true;
+        let days = [
+            Schedule::new(Day::Mon, ["12:45", "15:30"]),
+            Schedule::new(Day::Tue, ["12:45", "15:30"]),
+            paused,
+            Schedule::new(Day::Thu, ["12:45", "15:30"]),
+            Schedule::new(Day::Sat, ["09:00"]),
+            Schedule::new(Day::Sun, Vec::<String>::new()),
+        ];
+        assert_eq!(
+            schedule_form(&days).unwrap().encode(),
+            "schedules[0][days][]=mon&schedules[0][days][]=tue&schedules[0][days][]=thu\
+             &schedules[0][times][]=12%3A45&schedules[0][times][]=15%3A30\
+             &schedules[1][days][]=sat&schedules[1][times][]=09%3A00"
+        );
+        assert!(schedule_form(&days[2..3]).is_err());
+    }
+
+    #[test]
+    fn media_holds_one_picture_or_video_and_says_what_it_cannot_carry() {
+        let mut form = Form::new();
+        let image = Asset::image("https://x/a.png").with_thumbnail("https://x/t.png");
+        media(&mut form, std::slice::from_ref(&image), None, "photo").unwrap();
+        assert_eq!(
+            form.encode(),
+            "media[photo]=https%3A%2F%2Fx%2Fa.png&media[thumbnail]=https%3A%2F%2Fx%2Ft.png"
+        );
+        let refusals = [
+            (vec![image.clone(), image.clone()], "2 attachments"),
+            (
+                vec![Asset::document("https://x/d.pdf", "D", "https://x/t.png")],
+                "document",
+            ),
+            (
+                vec![Asset::image("https://x/a.png").with_alt_text("A cat")],
+                "alt text",
+            ),
+        ];
+        for (assets, said) in refusals {
+            let error = media(&mut Form::new(), &assets, None, "photo").unwrap_err();
+            assert!(error.to_string().contains(said), "{error}");
+        }
+        let mut link = Link::new("https://x");
+        link.thumbnail = Some("https://x/p.png".into());
+        let error = media(&mut Form::new(), &[image], Some(&link), "picture").unwrap_err();
+        assert!(error.to_string().contains("media[picture]"), "{error}");
+    }
+
+    #[test]
+    fn only_content_errors_are_spread_over_channels() {
+        assert!(is_about_the_post(&Error::from_legacy_code(1023, None)));
+        assert!(is_about_the_post(&Error::from_legacy_code(1025, None)));
+        assert!(!is_about_the_post(&Error::from_legacy_code(1001, None)));
+        assert!(!is_about_the_post(&Error::from_legacy_code(1000, None)));
+        assert!(!is_about_the_post(&Error::from_legacy_code(1051, None)));
+        assert!(!is_about_the_post(&Error::from_status(401, None)));
+    }
+}

@@ -1,0 +1,576 @@
+//! The classic API's JSON, as it really comes, and its translation into the model.
+//!
+//! Every field is optional and unknown fields are ignored: the recorded bodies differ by era
+//! (a profile sometimes lacks `default`, an update sometimes carries `_id`), and a field the
+//! bridge does not need must never fail a whole answer. A field of an unexpected type reads as
+//! absent. Only what the model cannot do without is required: an id (`id`, or else `_id`),
+//! and an update's `profile_id`.
+
+use crate::model::{
+    Account, Asset, Channel, ChannelType, Configuration, Day, Interaction, InteractionUser, Link,
+    MediaLimits, Post, PostStatus, Schedule, Service, ServiceLimits,
+};
+use crate::{Error, Result};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// Deserializers that accept what the classic API has been seen to send for a field, and
+/// read anything else as absent instead of failing the answer.
+pub(crate) mod lenient {
+    use chrono::{DateTime, Utc};
+    use serde::de::{DeserializeOwned, Error as _};
+    use serde::{Deserialize, Deserializer};
+    use serde_json::Value;
+    use std::collections::BTreeMap;
+
+    /// A number, or a number in a string.
+    fn number_of(value: &Value) -> Option<f64> {
+        match value {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// A whole number within `0..=max`.
+    fn whole(value: &Value, max: f64) -> Option<f64> {
+        number_of(value).filter(|n| n.fract() == 0.0 && (0.0..=max).contains(n))
+    }
+
+    /// Unix seconds (integer, float or numeric string), or an RFC 3339 string.
+    pub(crate) fn epoch<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<DateTime<Utc>>, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        if let Some(seconds) = number_of(&value) {
+            // The classic API sends whole seconds; `as` saturates rather than wrapping.
+            return Ok(DateTime::from_timestamp(seconds as i64, 0));
+        }
+        Ok(value
+            .as_str()
+            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+            .map(|t| t.with_timezone(&Utc)))
+    }
+
+    /// A string; numbers are written out (an id may come as a number).
+    pub(crate) fn text<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<String>, D::Error> {
+        Ok(match Value::deserialize(deserializer)? {
+            Value::String(s) => Some(s),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+    }
+
+    /// A boolean from `true`/`false`, numbers or strings. `disconnected` is `null`, a boolean
+    /// or a string depending on the source: a non-empty string other than `false`/`0` (a
+    /// reason, a date) reads as `true`.
+    pub(crate) fn flag<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<bool>, D::Error> {
+        Ok(match Value::deserialize(deserializer)? {
+            Value::Bool(b) => Some(b),
+            Value::Number(n) => Some(n.as_f64() != Some(0.0)),
+            Value::String(s) => Some(!matches!(s.trim(), "" | "false" | "0")),
+            _ => None,
+        })
+    }
+
+    /// A classic error code, as a number or a numeric string.
+    pub(crate) fn code<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<u16>, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        Ok(whole(&value, f64::from(u16::MAX)).map(|n| n as u16))
+    }
+
+    /// A count or limit: a whole number, at most `u32::MAX`.
+    pub(crate) fn count<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<u64>, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        Ok(whole(&value, f64::from(u32::MAX)).map(|n| n as u64))
+    }
+
+    /// A list; anything but an array reads as empty. An item of the wrong shape fails the
+    /// answer: dropping it would silently lose data.
+    pub(crate) fn list<'de, D: Deserializer<'de>, T: DeserializeOwned>(
+        deserializer: D,
+    ) -> Result<Vec<T>, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::Array(items) => items
+                .into_iter()
+                .map(|item| T::deserialize(item).map_err(D::Error::custom))
+                .collect(),
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    /// An object read as `T`; anything else (`null`, `[]`, a string) reads as absent.
+    pub(crate) fn object<'de, D: Deserializer<'de>, T: DeserializeOwned>(
+        deserializer: D,
+    ) -> Result<Option<T>, D::Error> {
+        match Value::deserialize(deserializer)? {
+            value @ Value::Object(_) => T::deserialize(value).map(Some).map_err(D::Error::custom),
+            _ => Ok(None),
+        }
+    }
+
+    /// A map of objects; anything but an object reads as empty.
+    pub(crate) fn map<'de, D: Deserializer<'de>, T: DeserializeOwned>(
+        deserializer: D,
+    ) -> Result<BTreeMap<String, T>, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::Object(entries) => entries
+                .into_iter()
+                .map(|(key, item)| Ok((key, T::deserialize(item).map_err(D::Error::custom)?)))
+                .collect(),
+            _ => Ok(BTreeMap::new()),
+        }
+    }
+
+    /// `statistics`: the numeric entries, by name; others (nested objects, text) are skipped.
+    pub(crate) fn numbers<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<BTreeMap<String, f64>, D::Error> {
+        Ok(match Value::deserialize(deserializer)? {
+            Value::Object(entries) => entries
+                .iter()
+                .filter_map(|(key, value)| Some((key.clone(), number_of(value)?)))
+                .collect(),
+            _ => BTreeMap::new(),
+        })
+    }
+}
+
+/// Declares a wire struct whose every field is optional and read by a [`lenient`] function.
+macro_rules! wire {
+    ($(#[$meta:meta])* struct $name:ident { $( $field:ident $(as $wire:literal)? : $ty:ty = $with:literal, )* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Default, Deserialize)]
+        pub(crate) struct $name {
+            $(
+                #[serde(default, deserialize_with = $with $(, rename = $wire)?)]
+                pub(crate) $field: $ty,
+            )*
+        }
+    };
+}
+
+wire! {
+    /// `GET user.json`.
+    struct User {
+        id: Option<String> = "lenient::text",
+        underscore_id as "_id": Option<String> = "lenient::text",
+        created_at: Option<DateTime<Utc>> = "lenient::epoch",
+        plan: Option<String> = "lenient::text",
+        timezone: Option<String> = "lenient::text",
+    }
+}
+
+wire! {
+    /// A profile (`GET profiles.json`, `profiles/:id.json`).
+    struct Profile {
+        id: Option<String> = "lenient::text",
+        underscore_id as "_id": Option<String> = "lenient::text",
+        service: Option<String> = "lenient::text",
+        service_type: Option<String> = "lenient::text",
+        service_id: Option<String> = "lenient::text",
+        service_username: Option<String> = "lenient::text",
+        formatted_username: Option<String> = "lenient::text",
+        avatar: Option<String> = "lenient::text",
+        avatar_https: Option<String> = "lenient::text",
+        timezone: Option<String> = "lenient::text",
+        disconnected: Option<bool> = "lenient::flag",
+        created_at: Option<DateTime<Utc>> = "lenient::epoch",
+        schedules: Vec<ScheduleGroup> = "lenient::list",
+    }
+}
+
+wire! {
+    /// One classic schedule: days that share posting times.
+    struct ScheduleGroup {
+        days: Vec<Day> = "lenient::list",
+        times: Vec<String> = "lenient::list",
+    }
+}
+
+wire! {
+    /// An update.
+    struct Update {
+        id: Option<String> = "lenient::text",
+        underscore_id as "_id": Option<String> = "lenient::text",
+        profile_id: Option<String> = "lenient::text",
+        profile_service: Option<String> = "lenient::text",
+        text: Option<String> = "lenient::text",
+        status: Option<String> = "lenient::text",
+        created_at: Option<DateTime<Utc>> = "lenient::epoch",
+        updated_at: Option<DateTime<Utc>> = "lenient::epoch",
+        due_at: Option<DateTime<Utc>> = "lenient::epoch",
+        sent_at: Option<DateTime<Utc>> = "lenient::epoch",
+        shared_now: Option<bool> = "lenient::flag",
+        service_update_id: Option<String> = "lenient::text",
+        media: Option<Media> = "lenient::object",
+        statistics: BTreeMap<String, f64> = "lenient::numbers",
+    }
+}
+
+wire! {
+    /// An update's `media`. `photo` on the way in comes back as `picture`.
+    struct Media {
+        link: Option<String> = "lenient::text",
+        title: Option<String> = "lenient::text",
+        description: Option<String> = "lenient::text",
+        picture: Option<String> = "lenient::text",
+        photo: Option<String> = "lenient::text",
+        thumbnail: Option<String> = "lenient::text",
+        video: Option<String> = "lenient::text",
+    }
+}
+
+wire! {
+    /// A page of updates (`pending.json`, `sent.json`).
+    struct UpdatePage {
+        total: Option<u64> = "lenient::count",
+        updates: Vec<Update> = "lenient::list",
+    }
+}
+
+wire! {
+    /// `{success, buffer_count, buffer_percentage, updates}`: create, reorder, shuffle.
+    struct Updates {
+        updates: Vec<Update> = "lenient::list",
+    }
+}
+
+wire! {
+    /// `{success, buffer_count, buffer_percentage, update}`: edit.
+    struct Edited {
+        update: Option<Update> = "lenient::object",
+    }
+}
+
+wire! {
+    /// `{success, message}`: destroy, share, deauthorize, schedules update. Failures were
+    /// already turned into errors; the message is only logged.
+    struct Done {
+        message: Option<String> = "lenient::text",
+    }
+}
+
+wire! {
+    /// A page of interactions.
+    struct InteractionPage {
+        total: Option<u64> = "lenient::count",
+        interactions: Vec<WireInteraction> = "lenient::list",
+    }
+}
+
+wire! {
+    /// One interaction.
+    struct WireInteraction {
+        id: Option<String> = "lenient::text",
+        underscore_id as "_id": Option<String> = "lenient::text",
+        event: Option<String> = "lenient::text",
+        created_at: Option<DateTime<Utc>> = "lenient::epoch",
+        interaction_id: Option<String> = "lenient::text",
+        user: Option<WireInteractionUser> = "lenient::object",
+    }
+}
+
+wire! {
+    /// Who interacted.
+    struct WireInteractionUser {
+        username: Option<String> = "lenient::text",
+        followers: Option<u64> = "lenient::count",
+        avatar: Option<String> = "lenient::text",
+        avatar_https: Option<String> = "lenient::text",
+    }
+}
+
+wire! {
+    /// `GET links/shares.json`.
+    struct Shares {
+        shares: Option<u64> = "lenient::count",
+    }
+}
+
+wire! {
+    /// `GET info/configuration.json`.
+    struct WireConfiguration {
+        services: BTreeMap<String, WireService> = "lenient::map",
+        media: Option<WireMediaLimits> = "lenient::object",
+    }
+}
+
+wire! {
+    /// One network in the configuration.
+    struct WireService {
+        types: BTreeMap<String, WireServiceType> = "lenient::map",
+    }
+}
+
+wire! {
+    /// One account type of a network.
+    struct WireServiceType {
+        name: Option<String> = "lenient::text",
+        character_limit: Option<u64> = "lenient::count",
+        schedule_limit: Option<u64> = "lenient::count",
+        supported_interactions: Vec<String> = "lenient::list",
+    }
+}
+
+wire! {
+    /// Picture limits.
+    struct WireMediaLimits {
+        picture_size_min: Option<u64> = "lenient::count",
+        picture_size_max: Option<u64> = "lenient::count",
+        picture_filetypes: Vec<String> = "lenient::list",
+    }
+}
+
+/// `id`, or else `_id`: the one field an object cannot do without.
+fn required_id(id: Option<String>, underscore_id: Option<String>, what: &str) -> Result<String> {
+    id.or(underscore_id)
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| {
+            Error::protocol(
+                None,
+                format!("the classic API sent {what} without an id"),
+                String::new(),
+            )
+        })
+}
+
+impl User {
+    pub(crate) fn into_account(self) -> Result<Account> {
+        let mut account = Account::new(required_id(self.id, self.underscore_id, "a user")?);
+        account.created_at = self.created_at;
+        account.plan = self.plan;
+        account.timezone = self.timezone;
+        Ok(account)
+    }
+}
+
+impl Profile {
+    pub(crate) fn into_channel(self) -> Result<Channel> {
+        let id = required_id(self.id, self.underscore_id, "a profile")?;
+        let service = Service::parse(self.service.as_deref().unwrap_or_default());
+        let mut channel = Channel::new(id, service, self.service_username.unwrap_or_default());
+        if let Some(kind) = self.service_type {
+            channel.channel_type = ChannelType::parse(&kind);
+        }
+        channel.display_name = self.formatted_username;
+        channel.service_id = self.service_id;
+        channel.avatar = self.avatar_https.or(self.avatar);
+        channel.timezone = self.timezone;
+        channel.is_disconnected = self.disconnected.unwrap_or(false);
+        channel.created_at = self.created_at;
+        channel.schedules = schedules(&self.schedules);
+        Ok(channel)
+    }
+}
+
+/// Classic `{days, times}` groups as the model's one entry per day.
+pub(crate) fn schedules(groups: &[ScheduleGroup]) -> Vec<Schedule> {
+    Schedule::expand(
+        groups
+            .iter()
+            .map(|group| (&group.days[..], &group.times[..])),
+    )
+}
+
+impl Update {
+    pub(crate) fn into_post(self) -> Result<Post> {
+        let id = required_id(self.id, self.underscore_id, "an update")?;
+        let channel_id = self.profile_id.filter(|p| !p.is_empty()).ok_or_else(|| {
+            Error::protocol(
+                None,
+                format!("the classic API sent update {id} without a profile_id"),
+                String::new(),
+            )
+        })?;
+        let mut post = Post::new(
+            id,
+            channel_id,
+            Service::parse(self.profile_service.as_deref().unwrap_or_default()),
+            self.text.unwrap_or_default(),
+            PostStatus::parse(self.status.as_deref().unwrap_or_default()),
+        );
+        post.created_at = self.created_at;
+        post.updated_at = self.updated_at;
+        post.due_at = self.due_at;
+        post.sent_at = self.sent_at;
+        post.shared_now = self.shared_now.unwrap_or(false);
+        post.service_post_id = self.service_update_id;
+        post.metrics = self.statistics;
+        if let Some(media) = self.media {
+            (post.assets, post.link) = media.into_model();
+        }
+        Ok(post)
+    }
+}
+
+impl Media {
+    /// With a `link`, the `picture` is the link preview's; without one, it is the attached
+    /// image (and `thumbnail` its thumbnail). `video` is not in Buffer's docs but is what
+    /// third-party clients send; it is read in case Buffer echoes it.
+    fn into_model(self) -> (Vec<Asset>, Option<Link>) {
+        let picture = self.picture.or(self.photo);
+        let mut assets = Vec::new();
+        let link = match self.link {
+            Some(url) => Some(Link {
+                url,
+                title: self.title,
+                description: self.description,
+                thumbnail: picture,
+            }),
+            None => {
+                assets.extend(picture.map(Asset::image));
+                None
+            }
+        };
+        assets.extend(self.video.map(Asset::video));
+        for asset in &mut assets {
+            asset.thumbnail.clone_from(&self.thumbnail);
+        }
+        (assets, link)
+    }
+}
+
+impl WireInteraction {
+    pub(crate) fn into_interaction(self) -> Result<Interaction> {
+        let id = required_id(self.id, self.underscore_id, "an interaction")?;
+        let mut interaction = Interaction::new(id, self.event.unwrap_or_default());
+        interaction.created_at = self.created_at;
+        interaction.service_interaction_id = self.interaction_id;
+        interaction.user = self.user.map(|user| {
+            let mut person = InteractionUser::new(user.username.unwrap_or_default());
+            person.followers = user.followers;
+            person.avatar = user.avatar_https.or(user.avatar);
+            person
+        });
+        Ok(interaction)
+    }
+}
+
+impl WireConfiguration {
+    pub(crate) fn into_configuration(self) -> Configuration {
+        let limit = |n: Option<u64>| n.and_then(|n| u32::try_from(n).ok());
+        let services = self
+            .services
+            .into_iter()
+            .map(|(service, wire)| {
+                let types = wire
+                    .types
+                    .into_iter()
+                    .map(|(kind, t)| {
+                        let limits = ServiceLimits {
+                            name: t.name.unwrap_or_default(),
+                            character_limit: limit(t.character_limit),
+                            schedule_limit: limit(t.schedule_limit),
+                            supported_interactions: t.supported_interactions,
+                        };
+                        (kind, limits)
+                    })
+                    .collect();
+                (service, types)
+            })
+            .collect();
+        Configuration {
+            services,
+            media: self.media.map(|m| MediaLimits {
+                picture_size_min: m.picture_size_min,
+                picture_size_max: m.picture_size_max,
+                picture_filetypes: m.picture_filetypes,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::AssetKind;
+
+    fn update(json: &str) -> Result<Post> {
+        serde_json::from_str::<Update>(json)
+            .map_err(|e| Error::invalid_input(e.to_string()))?
+            .into_post()
+    }
+
+    #[test]
+    fn odd_field_types_read_as_absent_not_as_failures() {
+        let post = update(
+            r#"{"_id":"u1","profile_id":"p1","status":"archived","profile_service":"myspace",
+                "created_at":"yesterday","due_at":"1320742680","sent_at":null,"shared_now":"0",
+                "media":"none","statistics":{"reach":2460,"clicks":"56","by_day":{"mon":1}},
+                "text":null,"extra":{"nested":[1,2]}}"#,
+        )
+        .unwrap();
+        assert_eq!(post.id.as_str(), "u1");
+        assert_eq!(post.status, PostStatus::Unknown("archived".into()));
+        assert_eq!(post.service, Service::Unknown("myspace".into()));
+        assert_eq!(post.created_at, None);
+        assert_eq!(post.due_at.map(|t| t.timestamp()), Some(1_320_742_680));
+        assert!(!post.shared_now);
+        assert!(post.assets.is_empty() && post.link.is_none());
+        assert_eq!(post.metrics.len(), 2);
+        assert_eq!(post.metrics["clicks"], 56.0);
+        assert_eq!(post.text, "");
+    }
+
+    #[test]
+    fn an_update_without_id_or_profile_is_a_protocol_error() {
+        for json in [
+            r#"{"profile_id":"p"}"#,
+            r#"{"id":"","profile_id":"p"}"#,
+            r#"{"id":"u"}"#,
+        ] {
+            let error = update(json).unwrap_err();
+            assert_eq!(error.kind(), crate::ErrorKind::Protocol, "{json}");
+        }
+    }
+
+    #[test]
+    fn media_picture_is_an_image_or_the_link_preview() {
+        let image = update(
+            r#"{"id":"u","profile_id":"p","media":{"picture":"https://x/p.png","thumbnail":"https://x/t.png"}}"#,
+        )
+        .unwrap();
+        assert_eq!(image.assets[0].kind, AssetKind::Image);
+        assert_eq!(
+            image.assets[0].thumbnail.as_deref(),
+            Some("https://x/t.png")
+        );
+        let link = update(
+            r#"{"id":"u","profile_id":"p","media":{"link":"https://x","title":"X","picture":"https://x/p.png"}}"#,
+        )
+        .unwrap();
+        assert!(link.assets.is_empty());
+        let link = link.link.unwrap();
+        assert_eq!(link.thumbnail.as_deref(), Some("https://x/p.png"));
+        assert_eq!(link.title.as_deref(), Some("X"));
+    }
+
+    #[test]
+    fn disconnected_reads_null_bools_and_strings() {
+        for (value, expected) in [
+            ("null", false),
+            ("true", true),
+            ("false", false),
+            (r#""2019-03-01""#, true),
+            (r#""""#, false),
+        ] {
+            let profile: Profile =
+                serde_json::from_str(&format!(r#"{{"id":"p","disconnected":{value}}}"#)).unwrap();
+            assert_eq!(
+                profile.into_channel().unwrap().is_disconnected,
+                expected,
+                "{value}"
+            );
+        }
+    }
+}
