@@ -9,6 +9,7 @@
 //!   methods of [`BackendExt`].
 //! - [`rest`]: [`ClassicRest`](rest::ClassicRest), the classic API.
 //! - [`error`]: one [`Error`] for both APIs, keeping classic error codes.
+//! - [`shadow`]: side-by-side runs that answer from one backend and compare another.
 //!
 //! ```no_run
 //! use buffer_bridge::{Backend, BackendExt, model::{NewPost, PostList, PostQuery}, rest::ClassicRest};
@@ -35,6 +36,7 @@ pub mod error;
 pub mod http;
 pub mod model;
 pub mod rest;
+pub mod shadow;
 
 pub use backend::{Backend, BackendExt, BackendKind, Capabilities, Operation, Request, Response};
 pub use error::{Error, ErrorKind, Result};

@@ -1,0 +1,457 @@
+//! Comparing two backends' answers to one request: normalise what cannot match, diff the rest
+//! as JSON, drop the differences known to be harmless, and give a [`Verdict`].
+
+use super::path::{JsonPath, PathPattern};
+use crate::backend::{Operation, Response};
+use crate::{Error, ErrorKind, Result};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+/// How one comparison ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Matched: after normalising, both answers are the same (or both failed the same way).
+    Match,
+    /// Mismatched: the answers differ; see [`Outcome::differences`].
+    Mismatch,
+    /// The candidate does not support the operation ([`Error::Unsupported`]).
+    Unsupported,
+    /// The candidate failed (error, timeout or panic) where the primary answered.
+    Failed,
+}
+
+impl Verdict {
+    /// `match`, `mismatch`, `unsupported` or `failed`, as in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Match => "match",
+            Self::Mismatch => "mismatch",
+            Self::Unsupported => "unsupported",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One place where the two answers differ. A side's value is `None` when the key or index is
+/// absent there (which is not the same as `null`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Difference {
+    /// Where, e.g. `$.data.items[0].status`.
+    pub path: JsonPath,
+    /// The primary's value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub primary: Option<Value>,
+    /// The candidate's value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub candidate: Option<Value>,
+}
+
+/// A difference left out of the verdict by an ignore rule, with the rule's reason.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Ignored {
+    /// The difference.
+    #[serde(flatten)]
+    pub difference: Difference,
+    /// Why it does not count.
+    pub reason: String,
+}
+
+/// The result of comparing two answers.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Outcome {
+    /// How it ended.
+    pub verdict: Verdict,
+    /// The differences that count (only for [`Verdict::Mismatch`]).
+    #[serde(rename = "diff")]
+    pub differences: Vec<Difference>,
+    /// The differences an ignore rule left out.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<Ignored>,
+    /// Why the candidate is unsupported or failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+type CustomFn = Arc<dyn Fn(&mut Value) + Send + Sync>;
+
+#[derive(Clone)]
+enum Action {
+    Remove(PathPattern),
+    Mask(PathPattern, Value),
+    SortBy(PathPattern, String),
+    TruncateTimes,
+    Custom(CustomFn),
+}
+
+/// A rewrite applied to both answers before they are compared, for what cannot match by
+/// construction: page tokens, fields only one API has, orderings an API does not promise.
+///
+/// ```
+/// use buffer_bridge::Operation;
+/// use buffer_bridge::shadow::Normaliser;
+///
+/// let drop_plan = Normaliser::remove("data.plan").for_operation(Operation::Account);
+/// let channels_by_id = Normaliser::sort_by("data", "id").for_operation(Operation::Channels);
+/// # let _ = (drop_plan, channels_by_id);
+/// ```
+#[derive(Clone)]
+pub struct Normaliser {
+    name: Cow<'static, str>,
+    operations: Vec<Operation>,
+    action: Action,
+}
+
+impl Normaliser {
+    fn new(name: impl Into<Cow<'static, str>>, action: Action) -> Self {
+        Self {
+            name: name.into(),
+            operations: Vec::new(),
+            action,
+        }
+    }
+
+    /// Removes the values at `pattern` from both answers.
+    pub fn remove(pattern: &str) -> Self {
+        Self::new(format!("remove {pattern}"), Action::Remove(pattern.into()))
+    }
+
+    /// Replaces every non-null value at `pattern` with `placeholder`, so that only presence is
+    /// compared (page tokens: each backend writes its own, but both must have one or neither).
+    pub fn mask(pattern: &str, placeholder: impl Into<Value>) -> Self {
+        Self::new(
+            format!("mask {pattern}"),
+            Action::Mask(pattern.into(), placeholder.into()),
+        )
+    }
+
+    /// Sorts the arrays at `pattern` by the field `key` of their items, for lists whose order
+    /// an API does not promise.
+    pub fn sort_by(pattern: &str, key: &str) -> Self {
+        Self::new(
+            format!("sort {pattern} by {key}"),
+            Action::SortBy(pattern.into(), key.to_owned()),
+        )
+    }
+
+    /// Cuts RFC 3339 times to whole seconds: the classic API keeps Unix seconds, GraphQL keeps
+    /// milliseconds.
+    pub fn truncate_times() -> Self {
+        Self::new("truncate times to seconds", Action::TruncateTimes)
+    }
+
+    /// Any other rewrite.
+    pub fn custom(
+        name: impl Into<Cow<'static, str>>,
+        rewrite: impl Fn(&mut Value) + Send + Sync + 'static,
+    ) -> Self {
+        Self::new(name, Action::Custom(Arc::new(rewrite)))
+    }
+
+    /// Applies only to this operation (call again to add more); by default a normaliser
+    /// applies to every operation.
+    pub fn for_operation(mut self, operation: Operation) -> Self {
+        self.operations.push(operation);
+        self
+    }
+
+    /// What the normaliser does, for logs.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn applies_to(&self, operation: Operation) -> bool {
+        self.operations.is_empty() || self.operations.contains(&operation)
+    }
+
+    fn apply(&self, value: &mut Value) {
+        match &self.action {
+            Action::Remove(pattern) => pattern.remove_from(value),
+            Action::Mask(pattern, placeholder) => pattern.for_each_match(value, &mut |v| {
+                if !v.is_null() {
+                    *v = placeholder.clone();
+                }
+            }),
+            Action::SortBy(pattern, key) => pattern.for_each_match(value, &mut |v| {
+                if let Value::Array(items) = v {
+                    items.sort_by_cached_key(|item| sort_key(item.get(key)));
+                }
+            }),
+            Action::TruncateTimes => truncate_times(value),
+            Action::Custom(rewrite) => rewrite(value),
+        }
+    }
+}
+
+impl fmt::Debug for Normaliser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Normaliser")
+            .field("name", &self.name)
+            .field("operations", &self.operations)
+            .finish()
+    }
+}
+
+fn sort_key(value: Option<&Value>) -> String {
+    match value {
+        Some(Value::String(text)) => text.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    }
+}
+
+fn truncate_times(value: &mut Value) {
+    match value {
+        Value::String(text) => {
+            if let Ok(time) = chrono::DateTime::parse_from_rfc3339(text) {
+                if time.timestamp_subsec_nanos() != 0 {
+                    let whole = time.with_timezone(&chrono::Utc).timestamp();
+                    if let Some(cut) = chrono::DateTime::from_timestamp(whole, 0) {
+                        *text = cut.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                    }
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(truncate_times),
+        Value::Object(map) => map.values_mut().for_each(truncate_times),
+        _ => {}
+    }
+}
+
+/// A difference that is known and accepted: for one operation (or all), at a path pattern.
+#[derive(Clone, Debug)]
+struct IgnoreRule {
+    operation: Option<Operation>,
+    pattern: PathPattern,
+    reason: String,
+}
+
+/// Normalises and diffs two backends' answers. [`Shadow`](super::Shadow) uses one for every
+/// sampled call, the `compare` command for every read of an account.
+///
+/// [`Comparator::default`] knows what cannot match between the classic and the GraphQL
+/// backend; [`Comparator::empty`] starts from nothing.
+#[derive(Clone, Debug)]
+pub struct Comparator {
+    normalisers: Vec<Normaliser>,
+    ignores: Vec<IgnoreRule>,
+}
+
+impl Default for Comparator {
+    /// The normalisers for classic REST against GraphQL; see [`Comparator::rest_vs_graphql`].
+    fn default() -> Self {
+        Self::rest_vs_graphql()
+    }
+}
+
+/// Operations whose answer is a [`Page`](crate::model::Page).
+const PAGED: [Operation; 3] = [Operation::Posts, Operation::Interactions, Operation::Ideas];
+
+impl Comparator {
+    /// A comparator that compares everything as it is.
+    pub fn empty() -> Self {
+        Self {
+            normalisers: Vec::new(),
+            ignores: Vec::new(),
+        }
+    }
+
+    /// What cannot match between the two APIs, by construction (MIGRATION.md explains each):
+    ///
+    /// - page tokens (`data.next`) name their backend: only whether there is a next page counts;
+    /// - the classic API counts a listing's items (`data.total`), GraphQL does not;
+    /// - account fields only one API has: `plan` (classic), `email`, `name` and
+    ///   `organizations` (GraphQL);
+    /// - channels: GraphQL lists them by organization, in no promised order, and only it knows
+    ///   their `organization_id`;
+    /// - times: classic Unix seconds against GraphQL milliseconds.
+    pub fn rest_vs_graphql() -> Self {
+        let mut comparator = Self::empty()
+            .normalise(Normaliser::mask("data.next", "<page token>"))
+            .normalise(Normaliser::truncate_times());
+        let mut total = Normaliser::remove("data.total");
+        for operation in PAGED {
+            total = total.for_operation(operation);
+        }
+        comparator = comparator.normalise(total);
+        for field in ["plan", "email", "name", "organizations"] {
+            comparator = comparator.normalise(
+                Normaliser::remove(&format!("data.{field}")).for_operation(Operation::Account),
+            );
+        }
+        comparator
+            .normalise(Normaliser::sort_by("data", "id").for_operation(Operation::Channels))
+            .normalise(
+                Normaliser::remove("data[*].organization_id").for_operation(Operation::Channels),
+            )
+            .normalise(Normaliser::remove("data.organization_id").for_operation(Operation::Channel))
+    }
+
+    /// Adds a normaliser, applied after the ones already there.
+    pub fn normalise(mut self, normaliser: Normaliser) -> Self {
+        self.normalisers.push(normaliser);
+        self
+    }
+
+    /// Accepts differences at `pattern` (and inside it) for `operation`, or for every operation
+    /// with `None`. They are reported as ignored, with `reason`, and do not make a mismatch.
+    pub fn ignore(
+        mut self,
+        operation: impl Into<Option<Operation>>,
+        pattern: &str,
+        reason: impl Into<String>,
+    ) -> Self {
+        self.ignores.push(IgnoreRule {
+            operation: operation.into(),
+            pattern: pattern.into(),
+            reason: reason.into(),
+        });
+        self
+    }
+
+    /// An answer as JSON, after the normalisers that apply to `operation`.
+    pub fn normalised(&self, operation: Operation, response: &Response) -> Value {
+        let mut value = serde_json::to_value(response)
+            .unwrap_or_else(|error| json!({ "unserializable": error.to_string() }));
+        for normaliser in self.normalisers.iter().filter(|n| n.applies_to(operation)) {
+            normaliser.apply(&mut value);
+        }
+        value
+    }
+
+    /// Compares the primary's and the candidate's answers to one request of `operation`.
+    pub fn compare(
+        &self,
+        operation: Operation,
+        primary: &Result<Response>,
+        candidate: &Result<Response>,
+    ) -> Outcome {
+        // `whole`: one side failed and the other answered, so the answers differ as a whole.
+        let (primary, candidate, whole) = match (primary, candidate) {
+            (_, Err(error @ Error::Unsupported { .. })) => {
+                return Outcome::without_diff(Verdict::Unsupported, Some(error.message()));
+            }
+            (Ok(_), Err(error)) => {
+                return Outcome::without_diff(Verdict::Failed, Some(error.to_string()));
+            }
+            (Ok(p), Ok(c)) => (
+                self.normalised(operation, p),
+                self.normalised(operation, c),
+                false,
+            ),
+            (Err(p), Err(c)) => (error_value(p.kind()), error_value(c.kind()), false),
+            (Err(p), Ok(c)) => (error_value(p.kind()), self.normalised(operation, c), true),
+        };
+        let mut differences = Vec::new();
+        if whole {
+            differences.push(Difference {
+                path: JsonPath::root(),
+                primary: Some(primary),
+                candidate: Some(candidate),
+            });
+        } else {
+            diff(&JsonPath::root(), &primary, &candidate, &mut differences);
+        }
+        let (ignored, counted): (Vec<_>, Vec<_>) = differences
+            .into_iter()
+            .map(|difference| {
+                let rule = self.ignores.iter().find(|rule| {
+                    rule.operation.is_none_or(|op| op == operation)
+                        && rule.pattern.covers(&difference.path)
+                });
+                (difference, rule.map(|rule| rule.reason.clone()))
+            })
+            .partition(|(_, reason)| reason.is_some());
+        Outcome {
+            verdict: if counted.is_empty() {
+                Verdict::Match
+            } else {
+                Verdict::Mismatch
+            },
+            differences: counted.into_iter().map(|(d, _)| d).collect(),
+            ignored: ignored
+                .into_iter()
+                .map(|(difference, reason)| Ignored {
+                    difference,
+                    reason: reason.unwrap_or_default(),
+                })
+                .collect(),
+            detail: None,
+        }
+    }
+}
+
+impl Outcome {
+    fn without_diff(verdict: Verdict, detail: Option<String>) -> Self {
+        Self {
+            verdict,
+            differences: Vec::new(),
+            ignored: Vec::new(),
+            detail,
+        }
+    }
+
+    /// An outcome for a candidate that failed before answering (timed out or panicked).
+    pub(crate) fn failed(detail: String) -> Self {
+        Self::without_diff(Verdict::Failed, Some(detail))
+    }
+}
+
+/// Errors compare by kind: the two APIs word their messages differently.
+fn error_value(kind: ErrorKind) -> Value {
+    json!({ "error": kind })
+}
+
+fn diff(path: &JsonPath, primary: &Value, candidate: &Value, out: &mut Vec<Difference>) {
+    match (primary, candidate) {
+        (Value::Object(p), Value::Object(c)) => {
+            let mut keys: Vec<&String> = p.keys().chain(c.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for key in keys {
+                let at = path.key(key);
+                match (p.get(key), c.get(key)) {
+                    (Some(pv), Some(cv)) => diff(&at, pv, cv, out),
+                    (pv, cv) => out.push(Difference {
+                        path: at,
+                        primary: pv.cloned(),
+                        candidate: cv.cloned(),
+                    }),
+                }
+            }
+        }
+        (Value::Array(p), Value::Array(c)) => {
+            for index in 0..p.len().max(c.len()) {
+                let at = path.index(index);
+                match (p.get(index), c.get(index)) {
+                    (Some(pv), Some(cv)) => diff(&at, pv, cv, out),
+                    (pv, cv) => out.push(Difference {
+                        path: at,
+                        primary: pv.cloned(),
+                        candidate: cv.cloned(),
+                    }),
+                }
+            }
+        }
+        // 3 and 3.0 are the same figure, whichever API counted it.
+        (Value::Number(p), Value::Number(c)) if p.as_f64() == c.as_f64() => {}
+        (p, c) if p == c => {}
+        (p, c) => out.push(Difference {
+            path: path.clone(),
+            primary: Some(p.clone()),
+            candidate: Some(c.clone()),
+        }),
+    }
+}

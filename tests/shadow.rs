@@ -1,0 +1,485 @@
+//! The shadow layer on fake in-memory backends: the caller always gets the primary's answer,
+//! writes never reach a non-sandbox candidate, and comparisons are reported with correct paths.
+
+use async_trait::async_trait;
+use buffer_bridge::model::{
+    Account, Channel, NewPost, Page, PageToken, Post, PostList, PostQuery, PostStatus, Service,
+};
+use buffer_bridge::shadow::{
+    Comparator, JsonLinesReporter, MemoryReporter, Sample, Shadow, Verdict,
+};
+use buffer_bridge::{
+    Backend, BackendExt, BackendKind, Error, ErrorKind, Operation, Request, Response, Result,
+};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+// Ids and names from the recorded classic bodies in the reference (profiles, updates).
+const CHANNEL: &str = "4eb854340acb04e870000010";
+const POST: &str = "4ec93ae4512f7e6307000002";
+
+/// How a fake backend answers a request.
+type Answer = Box<dyn Fn(&Request) -> Result<Response> + Send + Sync>;
+
+/// What a fake backend does when called.
+#[derive(Clone, Copy)]
+enum Behaviour {
+    Answer,
+    Fail,
+    Hang,
+    Panic,
+}
+
+/// A backend answering from a function, counting calls, optionally slow, failing or hanging.
+struct Fake {
+    kind: BackendKind,
+    behaviour: Behaviour,
+    delay: Duration,
+    answer: Answer,
+    calls: AtomicUsize,
+    seen: Mutex<Vec<Operation>>,
+}
+
+impl Fake {
+    fn new(
+        kind: BackendKind,
+        answer: impl Fn(&Request) -> Result<Response> + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            kind,
+            behaviour: Behaviour::Answer,
+            delay: Duration::ZERO,
+            answer: Box::new(answer),
+            calls: AtomicUsize::new(0),
+            seen: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn behaving(mut self, behaviour: Behaviour) -> Self {
+        self.behaviour = behaviour;
+        self
+    }
+
+    fn slow(mut self, delay: Duration) -> Self {
+        self.delay = delay;
+        self
+    }
+
+    fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl Backend for Fake {
+    fn kind(&self) -> BackendKind {
+        self.kind
+    }
+
+    async fn execute(&self, request: Request) -> Result<Response> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        self.seen.lock().unwrap().push(request.operation());
+        if !self.delay.is_zero() {
+            tokio::time::sleep(self.delay).await;
+        }
+        match self.behaviour {
+            Behaviour::Answer => (self.answer)(&request),
+            Behaviour::Fail => Err(Error::Transport {
+                message: "connection reset by the candidate".into(),
+                source: None,
+            }),
+            Behaviour::Hang => futures::future::pending().await,
+            Behaviour::Panic => panic!("candidate blew up"),
+        }
+    }
+}
+
+fn channel(name: &str) -> Channel {
+    let mut channel = Channel::new(CHANNEL, Service::Twitter, name);
+    channel.timezone = Some("Europe/London".into());
+    channel
+}
+
+fn queued_post(status: PostStatus) -> Post {
+    Post::new(
+        POST,
+        CHANNEL,
+        Service::Twitter,
+        "This is me in an alternate life where i can breakdance j.mp/w...",
+        status,
+    )
+}
+
+/// Answers every read like the classic API would for the reference account.
+fn classic(request: &Request) -> Result<Response> {
+    Ok(match request {
+        Request::Account => {
+            let mut account = Account::new("4f0c0a06512f7ef214000000");
+            account.plan = Some("free".into());
+            account.timezone = Some("Asia/Tel_Aviv".into());
+            Response::Account(account)
+        }
+        Request::Channels => Response::Channels(vec![channel("skinnyoteam")]),
+        Request::Posts { query } => Response::Posts(Page::new(
+            vec![queued_post(PostStatus::Scheduled)],
+            Some(8),
+            Some(PageToken::new(
+                BackendKind::ClassicRest,
+                &query.scope(),
+                1,
+                None,
+            )),
+        )),
+        Request::CreatePost { .. } => {
+            Response::Created(buffer_bridge::model::CreateOutcome::new(Vec::new()))
+        }
+        _ => {
+            return Err(Error::NotFound {
+                message: "Update could not be found.".into(),
+                legacy_code: Some(1020),
+            });
+        }
+    })
+}
+
+/// Like [`classic`], as GraphQL would: no plan, an email, no total, its own page tokens.
+fn graphql(request: &Request) -> Result<Response> {
+    Ok(match request {
+        Request::Account => {
+            let mut account = Account::new("4f0c0a06512f7ef214000000");
+            account.email = Some("someone@example.com".into());
+            account.timezone = Some("Asia/Tel_Aviv".into());
+            Response::Account(account)
+        }
+        Request::Posts { query } => Response::Posts(Page::new(
+            vec![queued_post(PostStatus::Scheduled)],
+            None,
+            Some(PageToken::new(
+                BackendKind::GraphQl,
+                &query.scope(),
+                1,
+                Some("YXJyYXljb25uZWN0aW9uOjA=".into()),
+            )),
+        )),
+        other => return classic(other),
+    })
+}
+
+fn backends(candidate: Fake) -> (Arc<Fake>, Arc<Fake>) {
+    (
+        Arc::new(Fake::new(BackendKind::ClassicRest, classic)),
+        Arc::new(candidate),
+    )
+}
+
+fn shadow(primary: &Arc<Fake>, candidate: &Arc<Fake>, reporter: &MemoryReporter) -> Shadow {
+    Shadow::builder(primary.clone(), candidate.clone())
+        .reporter(reporter.clone())
+        .candidate_timeout(Duration::from_millis(100))
+        .build()
+}
+
+fn json(response: &Result<impl serde::Serialize>) -> String {
+    match response {
+        Ok(value) => serde_json::to_string(value).unwrap(),
+        Err(_) => "error".into(),
+    }
+}
+
+#[tokio::test]
+async fn the_caller_gets_the_primarys_answer_whatever_the_candidate_does() {
+    for behaviour in [Behaviour::Fail, Behaviour::Hang, Behaviour::Panic] {
+        let (primary, candidate) =
+            backends(Fake::new(BackendKind::GraphQl, graphql).behaving(behaviour));
+        let reporter = MemoryReporter::new();
+        let shadow = shadow(&primary, &candidate, &reporter);
+
+        let expected = json(&primary.channels().await);
+        // A hanging candidate must not hold the caller: bound the wait far above any answer.
+        let answer = tokio::time::timeout(Duration::from_secs(5), shadow.channels())
+            .await
+            .expect("the shadow waited for its candidate");
+        assert_eq!(json(&answer), expected);
+
+        shadow.settled().await;
+        let reports = reporter.take();
+        assert_eq!(reports.len(), 1);
+        assert_eq!(reports[0].verdict(), Verdict::Failed);
+        let detail = reports[0].outcome.detail.clone().unwrap_or_default();
+        let wanted = match behaviour {
+            Behaviour::Fail => "connection reset",
+            Behaviour::Hang => "no answer",
+            _ => "panicked: candidate blew up",
+        };
+        assert!(detail.contains(wanted), "{detail}");
+    }
+}
+
+#[tokio::test]
+async fn a_slow_candidate_does_not_delay_the_caller() {
+    let (primary, candidate) =
+        backends(Fake::new(BackendKind::GraphQl, graphql).slow(Duration::from_secs(3600)));
+    let reporter = MemoryReporter::new();
+    let shadow = Shadow::builder(primary.clone(), candidate.clone())
+        .reporter(reporter.clone())
+        .candidate_timeout(Duration::from_secs(3600))
+        .build();
+    let answer = tokio::time::timeout(Duration::from_secs(5), shadow.account()).await;
+    assert!(answer.expect("the caller waited for the candidate").is_ok());
+    // The candidate's task starts alongside; give it the turn it had not had yet.
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while candidate.calls() == 0 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the candidate never started");
+    assert!(reporter.comparisons().is_empty(), "nothing compared yet");
+}
+
+#[tokio::test]
+async fn the_primarys_errors_reach_the_caller_unchanged() {
+    let (primary, candidate) = backends(Fake::new(BackendKind::GraphQl, |_| {
+        Ok(Response::Post(queued_post(PostStatus::Scheduled)))
+    }));
+    let reporter = MemoryReporter::new();
+    let shadow = shadow(&primary, &candidate, &reporter);
+    let error = shadow.post(&POST.into()).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::NotFound);
+    assert_eq!(error.legacy_code(), Some(1020));
+
+    shadow.settled().await;
+    let report = &reporter.take()[0];
+    assert_eq!(report.verdict(), Verdict::Mismatch);
+    assert_eq!(report.outcome.differences[0].path.to_string(), "$");
+}
+
+#[tokio::test]
+async fn writes_never_reach_the_candidate_unless_it_is_a_sandbox() {
+    let post = NewPost::new("This is an example update").channel(CHANNEL);
+
+    let (primary, candidate) = backends(Fake::new(BackendKind::GraphQl, graphql));
+    let reporter = MemoryReporter::new();
+    let shadow = shadow(&primary, &candidate, &reporter);
+    shadow.create_post(&post).await.unwrap();
+    shadow.delete_post(&POST.into()).await.unwrap_err();
+    shadow.settled().await;
+    assert_eq!(primary.calls(), 2);
+    assert_eq!(candidate.calls(), 0, "a write reached the candidate");
+    assert!(reporter.take().is_empty());
+
+    let sandboxed = Shadow::builder(primary.clone(), candidate.clone())
+        .reporter(reporter.clone())
+        .sandbox_candidate()
+        .build();
+    sandboxed.create_post(&post).await.unwrap();
+    sandboxed.settled().await;
+    assert_eq!(candidate.calls(), 1);
+    assert_eq!(
+        *candidate.seen.lock().unwrap(),
+        [Operation::CreatePost],
+        "the sandbox got the write once"
+    );
+    assert_eq!(reporter.take()[0].operation, Operation::CreatePost);
+}
+
+#[tokio::test]
+async fn differences_are_reported_at_their_json_path() {
+    let (primary, candidate) = backends(Fake::new(BackendKind::GraphQl, |request| match request {
+        Request::Channels => Ok(Response::Channels(vec![channel("example")])),
+        Request::Posts { .. } => Ok(Response::Posts(Page::new(
+            vec![queued_post(PostStatus::Draft)],
+            None,
+            None,
+        ))),
+        other => graphql(other),
+    }));
+    let reporter = MemoryReporter::new();
+    let shadow = shadow(&primary, &candidate, &reporter);
+    shadow.channels().await.unwrap();
+    shadow
+        .posts(&PostQuery::new(CHANNEL, PostList::Queue))
+        .await
+        .unwrap();
+    shadow.settled().await;
+
+    let reports = reporter.take();
+    let channels = reports
+        .iter()
+        .find(|r| r.operation == Operation::Channels)
+        .unwrap();
+    assert_eq!(channels.verdict(), Verdict::Mismatch);
+    let difference = &channels.outcome.differences[0];
+    assert_eq!(difference.path.to_string(), "$.data[0].name");
+    assert_eq!(difference.primary, Some("skinnyoteam".into()));
+    assert_eq!(difference.candidate, Some("example".into()));
+
+    let posts = reports
+        .iter()
+        .find(|r| r.operation == Operation::Posts)
+        .unwrap();
+    let paths: Vec<String> = posts
+        .outcome
+        .differences
+        .iter()
+        .map(|d| d.path.to_string())
+        .collect();
+    // The status differs; the page token is present on one side only. The total (classic only)
+    // is not a difference: the default comparator drops it.
+    assert_eq!(paths, ["$.data.items[0].status", "$.data.next"]);
+    assert_eq!(
+        posts.outcome.differences[1].candidate,
+        Some(serde_json::Value::Null)
+    );
+}
+
+#[tokio::test]
+async fn what_cannot_match_by_construction_is_normalised_away() {
+    let (primary, candidate) = backends(Fake::new(BackendKind::GraphQl, graphql));
+    let reporter = MemoryReporter::new();
+    let shadow = shadow(&primary, &candidate, &reporter);
+    shadow.account().await.unwrap();
+    shadow
+        .posts(&PostQuery::new(CHANNEL, PostList::Queue))
+        .await
+        .unwrap();
+    shadow.settled().await;
+    for report in reporter.take() {
+        assert_eq!(
+            report.verdict(),
+            Verdict::Match,
+            "{:?}",
+            report.outcome.differences
+        );
+    }
+
+    // Without the normalisers, plan/email, totals and tokens all differ.
+    let raw = Shadow::builder(primary.clone(), candidate.clone())
+        .reporter(reporter.clone())
+        .comparator(Comparator::empty())
+        .build();
+    raw.account().await.unwrap();
+    raw.settled().await;
+    let paths: Vec<String> = reporter.take()[0]
+        .outcome
+        .differences
+        .iter()
+        .map(|d| d.path.to_string())
+        .collect();
+    assert_eq!(paths, ["$.data.email", "$.data.plan"]);
+}
+
+#[tokio::test]
+async fn ignore_rules_turn_known_differences_into_a_match() {
+    let (primary, candidate) = backends(Fake::new(BackendKind::GraphQl, |request| match request {
+        Request::Channels => Ok(Response::Channels(vec![channel("example")])),
+        other => graphql(other),
+    }));
+    let reporter = MemoryReporter::new();
+    let shadow = Shadow::builder(primary.clone(), candidate.clone())
+        .reporter(reporter.clone())
+        .ignore(
+            Operation::Channels,
+            "data[*].name",
+            "handles are spelled differently",
+        )
+        .ignore(Operation::Account, "data", "a rule for another operation")
+        .build();
+    shadow.channels().await.unwrap();
+    shadow.settled().await;
+    let report = &reporter.take()[0];
+    assert_eq!(report.verdict(), Verdict::Match);
+    assert_eq!(report.outcome.ignored.len(), 1);
+    assert_eq!(
+        report.outcome.ignored[0].reason,
+        "handles are spelled differently"
+    );
+
+    let strict = Shadow::builder(primary.clone(), candidate.clone())
+        .reporter(reporter.clone())
+        .ignore(Operation::Account, "data[*].name", "only for the account")
+        .build();
+    strict.channels().await.unwrap();
+    strict.settled().await;
+    assert_eq!(reporter.take()[0].verdict(), Verdict::Mismatch);
+}
+
+#[tokio::test]
+async fn sampling_picks_calls_deterministically() {
+    let (primary, candidate) = backends(Fake::new(BackendKind::GraphQl, graphql));
+    let reporter = MemoryReporter::new();
+    let shadow = Shadow::builder(primary.clone(), candidate.clone())
+        .reporter(reporter.clone())
+        .sample(Sample::EveryNth(3))
+        .build();
+    for _ in 0..7 {
+        shadow.account().await.unwrap();
+    }
+    shadow.settled().await;
+    assert_eq!(primary.calls(), 7);
+    assert_eq!(candidate.calls(), 3, "calls 0, 3 and 6");
+    assert_eq!(reporter.take().len(), 3);
+}
+
+#[tokio::test]
+async fn an_unsupported_candidate_is_reported_as_such() {
+    let (primary, candidate) = backends(Fake::new(BackendKind::GraphQl, |request| {
+        Err(Error::Unsupported {
+            operation: request.operation(),
+            backend: BackendKind::GraphQl,
+            hint: "GraphQL has no stable configuration query".into(),
+        })
+    }));
+    let reporter = MemoryReporter::new();
+    let shadow = shadow(&primary, &candidate, &reporter);
+    assert_eq!(shadow.kind(), BackendKind::ClassicRest);
+    shadow.channels().await.unwrap();
+    shadow.settled().await;
+    let report = &reporter.take()[0];
+    assert_eq!(report.verdict(), Verdict::Unsupported);
+    assert_eq!(report.primary.backend, BackendKind::ClassicRest);
+    assert_eq!(report.candidate.backend, BackendKind::GraphQl);
+}
+
+/// A writer that several owners can read back.
+#[derive(Clone, Default)]
+struct Shared(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Shared {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn json_lines_carry_the_verdict_and_the_diff() {
+    let (primary, candidate) = backends(Fake::new(BackendKind::GraphQl, |request| match request {
+        Request::Channels => Ok(Response::Channels(vec![channel("example")])),
+        other => graphql(other),
+    }));
+    let out = Shared::default();
+    let shadow = Shadow::builder(primary.clone(), candidate.clone())
+        .reporter(JsonLinesReporter::new(out.clone()))
+        .build();
+    shadow.channels().await.unwrap();
+    shadow.account().await.unwrap();
+    shadow.settled().await;
+
+    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    let channels = lines.iter().find(|l| l["operation"] == "channels").unwrap();
+    assert_eq!(channels["verdict"], "mismatch");
+    assert_eq!(channels["diff"][0]["path"], "$.data[0].name");
+    assert_eq!(channels["primary"]["backend"], "rest");
+    assert_eq!(channels["candidate"]["backend"], "graphql");
+    assert!(channels["primary"]["ms"].is_u64());
+}
