@@ -10,6 +10,7 @@
 //! - [`rest`]: [`ClassicRest`](rest::ClassicRest), the classic API.
 //! - [`error`]: one [`Error`] for both APIs, keeping classic error codes.
 //! - [`shadow`]: side-by-side runs that answer from one backend and compare another.
+//! - [`router`]: one backend per operation, to migrate one call at a time.
 //!
 //! ```no_run
 //! use buffer_bridge::{Backend, BackendExt, model::{NewPost, PostList, PostQuery}, rest::ClassicRest};
@@ -36,6 +37,7 @@ pub mod error;
 pub mod http;
 pub mod model;
 pub mod rest;
+pub mod router;
 pub mod shadow;
 
 pub use backend::{Backend, BackendExt, BackendKind, Capabilities, Operation, Request, Response};
