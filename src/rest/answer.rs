@@ -5,7 +5,7 @@
 //! recorded 401 has an empty `text/html` body). Decoding is a pure function of status, the
 //! wait the headers asked for and the body, so every one of those shapes is tested without a server.
 
-use super::wire::lenient;
+use super::wire::{Shape, lenient};
 use crate::http::{Credential, snippet};
 use crate::{Error, Result};
 use serde::Deserialize;
@@ -40,7 +40,7 @@ struct ErrorBody {
 impl Answer<'_> {
     /// The body read as `T`, or the error the answer stands for. `what` names the expected
     /// answer in messages ("a profile list").
-    pub(crate) fn decode<T: DeserializeOwned>(
+    pub(crate) fn decode<T: DeserializeOwned + Shape>(
         &self,
         what: &str,
         credential: &Credential,
@@ -60,6 +60,15 @@ impl Answer<'_> {
         ) = serde_json::from_slice(self.body)
         {
             return Err(self.with_wait(body.into_error(self.status, credential)));
+        }
+        let opening = self.body.iter().find(|b| !b.is_ascii_whitespace());
+        if opening != Some(&T::OPENING) {
+            let shape = if T::OPENING == b'[' {
+                "a JSON list"
+            } else {
+                "a JSON object"
+            };
+            return Err(self.unreadable(&format!("it is not {shape}"), what, credential));
         }
         serde_json::from_slice(self.body).map_err(|e| {
             let reason = if e.is_eof() {
@@ -142,7 +151,7 @@ mod tests {
     use super::*;
     use crate::ErrorKind;
 
-    fn answer(status: u16, body: &str) -> Result<serde_json::Value> {
+    fn answer(status: u16, body: &str) -> Result<super::super::wire::Done> {
         Answer {
             status,
             retry_after: Some(Duration::from_secs(7)),

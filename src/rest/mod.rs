@@ -25,6 +25,7 @@ use serde::de::DeserializeOwned;
 use std::time::Duration;
 use tracing::Instrument;
 use url::Url;
+use wire::Shape;
 
 /// The classic API's address.
 pub const DEFAULT_BASE_URL: &str = "https://api.bufferapp.com/1/";
@@ -105,18 +106,28 @@ impl ClassicRest {
     }
 
     /// `GET path.json?query`.
-    async fn get<T: DeserializeOwned>(&self, path: &[&str], query: &Form, what: &str) -> Result<T> {
+    async fn get<T: DeserializeOwned + Shape>(
+        &self,
+        path: &[&str],
+        query: &Form,
+        what: &str,
+    ) -> Result<T> {
         self.exchange(Method::GET, path, query, what).await
     }
 
     /// `POST path.json` with a form body.
-    async fn post<T: DeserializeOwned>(&self, path: &[&str], form: &Form, what: &str) -> Result<T> {
+    async fn post<T: DeserializeOwned + Shape>(
+        &self,
+        path: &[&str],
+        form: &Form,
+        what: &str,
+    ) -> Result<T> {
         self.exchange(Method::POST, path, form, what).await
     }
 
     /// One request and its decoded answer. `path` is the endpoint's segments without the
     /// `.json` every classic path ends in; ids are percent-encoded as path segments.
-    async fn exchange<T: DeserializeOwned>(
+    async fn exchange<T: DeserializeOwned + Shape>(
         &self,
         method: Method,
         path: &[&str],

@@ -94,15 +94,19 @@ pub(crate) mod lenient {
         Ok(whole(&value, f64::from(u32::MAX)).map(|n| n as u64))
     }
 
-    /// A list; anything but an array reads as empty. An item of the wrong shape fails the
-    /// answer: dropping it would silently lose data.
+    /// A list; anything but an array reads as empty. An item of the wrong shape (including
+    /// a nested array, which serde would read as a struct) fails the answer: dropping it would
+    /// silently lose data.
     pub(crate) fn list<'de, D: Deserializer<'de>, T: DeserializeOwned>(
         deserializer: D,
     ) -> Result<Vec<T>, D::Error> {
         match Value::deserialize(deserializer)? {
             Value::Array(items) => items
                 .into_iter()
-                .map(|item| T::deserialize(item).map_err(D::Error::custom))
+                .map(|item| match item {
+                    Value::Array(_) => Err(D::Error::custom("a list inside a list")),
+                    item => T::deserialize(item).map_err(D::Error::custom),
+                })
                 .collect(),
             _ => Ok(Vec::new()),
         }
@@ -145,6 +149,17 @@ pub(crate) mod lenient {
     }
 }
 
+/// What the JSON of a whole answer opens with. Checked before decoding, because serde also
+/// reads an array as a struct (field by field), which would let `[null]` pass as an empty page.
+pub(crate) trait Shape {
+    /// `b'{'` for objects, `b'['` for lists.
+    const OPENING: u8;
+}
+
+impl<T> Shape for Vec<T> {
+    const OPENING: u8 = b'[';
+}
+
 /// Declares a wire struct whose every field is optional and read by a [`lenient`] function.
 macro_rules! wire {
     ($(#[$meta:meta])* struct $name:ident { $( $field:ident $(as $wire:literal)? : $ty:ty = $with:literal, )* }) => {
@@ -155,6 +170,10 @@ macro_rules! wire {
                 #[serde(default, deserialize_with = $with $(, rename = $wire)?)]
                 pub(crate) $field: $ty,
             )*
+        }
+
+        impl Shape for $name {
+            const OPENING: u8 = b'{';
         }
     };
 }

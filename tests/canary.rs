@@ -1,0 +1,143 @@
+//! The access token must never show: not in `Debug` of the client or its builder, not in any
+//! error's `Display`, `Debug` or JSON, not in log output, even when Buffer echoes it back.
+
+use buffer_bridge::model::PostId;
+use buffer_bridge::rest::ClassicRest;
+use buffer_bridge::{BackendExt, Error};
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use wiremock::matchers::path;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const TOKEN: &str = "canary-TOKEN-7c1e5a92d4";
+
+/// Log output, captured in memory.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+fn answer(status: u16, body: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_string(body)
+}
+
+/// Every way an error can be printed.
+fn printed(error: &Error) -> String {
+    format!(
+        "{error}\n{error:?}\n{}\n{}",
+        serde_json::to_string(error).unwrap(),
+        error.message()
+    )
+}
+
+#[tokio::test]
+async fn the_token_never_shows() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = MockServer::start().await;
+    let echo = format!("<html><body>Invalid token {TOKEN} for Bearer {TOKEN}</body></html>");
+    let routes = [
+        ("/1/profiles.json", answer(200, "[]")),
+        ("/1/updates/empty401.json", answer(401, "")),
+        ("/1/updates/html500.json", answer(500, &echo)),
+        (
+            "/1/updates/truncated.json",
+            answer(200, &format!(r#"{{"id":"{TOKEN}"#)),
+        ),
+        (
+            "/1/updates/coded.json",
+            answer(
+                400,
+                &format!(r#"{{"code":1004,"error":"bad token {TOKEN}"}}"#),
+            ),
+        ),
+        (
+            "/1/updates/typed.json",
+            answer(200, &format!(r#"{{"id":"u","profile_id":["{TOKEN}"]}}"#)),
+        ),
+        (
+            "/1/profiles/p/schedules.json",
+            answer(200, &format!(r#"["{TOKEN}"]"#)),
+        ),
+    ];
+    for (route, response) in routes {
+        Mock::given(path(route))
+            .respond_with(response)
+            .mount(&server)
+            .await;
+    }
+
+    let builder = ClassicRest::builder()
+        .access_token(TOKEN)
+        .base_url(format!("{}/1/", server.uri()));
+    let rest = builder.clone().build().unwrap();
+    let mut printed_things = vec![format!("{builder:?}"), format!("{rest:?}")];
+
+    assert!(
+        rest.channels().await.unwrap().is_empty(),
+        "a successful call"
+    );
+    let mut errors = Vec::new();
+    for id in ["empty401", "html500", "truncated", "coded", "typed"] {
+        errors.push(rest.post(&PostId::new(id)).await.unwrap_err());
+    }
+    errors.push(rest.schedules(&"p".into()).await.unwrap_err());
+
+    // A closed port: bind one, note it, let it go.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let unreachable = ClassicRest::builder()
+        .access_token(TOKEN)
+        .base_url(format!("http://127.0.0.1:{port}/1/"))
+        .build()
+        .unwrap();
+    let transport = unreachable.account().await.unwrap_err();
+    assert_eq!(
+        transport.kind(),
+        buffer_bridge::ErrorKind::Transport,
+        "{transport:?}"
+    );
+    errors.push(transport);
+
+    let echoed = printed(&errors[1]);
+    assert!(
+        echoed.contains("[redacted]"),
+        "the echoed page is shown, redacted: {echoed}"
+    );
+    printed_things.extend(errors.iter().map(printed));
+    printed_things.push(logs.text());
+
+    for text in &printed_things {
+        assert!(!text.contains(TOKEN), "the token leaked: {text}");
+        assert!(
+            !text.contains("canary-TOKEN"),
+            "part of the token leaked: {text}"
+        );
+    }
+    let logs = logs.text();
+    assert!(logs.contains("classic_rest"), "requests are logged: {logs}");
+    assert!(logs.contains("status=500"), "statuses are logged: {logs}");
+}
