@@ -2,8 +2,9 @@
 //!
 //! The classic API is loose about errors: codes come as `{code, error, message, success}` on
 //! HTTP 4xx/5xx (every field optional), as `success: false` on HTTP 200, or not at all (the
-//! recorded 401 has an empty `text/html` body). Decoding is a pure function of status, the
-//! wait the headers asked for and the body, so every one of those shapes is tested without a server.
+//! recorded 401 has an empty `text/html` body). Decoding is a pure function of the status,
+//! the wait the headers asked for and the body, so every one of those shapes is tested
+//! without a server.
 
 use super::wire::{Shape, lenient};
 use crate::http::{Credential, snippet};
@@ -16,8 +17,8 @@ use std::time::Duration;
 pub(crate) struct Answer<'a> {
     /// The numeric status; its reason phrase is ignored (Buffer sends `200 Awesome`).
     pub status: u16,
-    /// How long the headers asked to wait, read by [`RateLimits`](crate::http::rate_limit::RateLimits).
-    /// The classic API documents no such header; a proxy in front of Buffer may send one.
+    /// How long the headers asked to wait (read by `http::rate_limit::RateLimits`). The
+    /// classic API documents no such header; a proxy in front of Buffer may send one.
     pub retry_after: Option<Duration>,
     /// The raw body.
     pub body: &'a [u8],

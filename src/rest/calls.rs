@@ -277,7 +277,8 @@ pub(super) async fn edit_post(rest: &ClassicRest, id: &PostId, edit: &PostEdit) 
         Patch::Keep => None,
         Patch::Clear => {
             return Err(Error::invalid_input(
-                "the classic API cannot clear a post's text (its edit requires text); set new text instead",
+                "the classic API cannot clear a post's text (its edit requires text); \
+                 set new text instead",
             ));
         }
     };
@@ -452,10 +453,11 @@ fn unix_seconds(at: DateTime<Utc>) -> i64 {
 /// Writes attachments and a link preview as `media[…]`.
 ///
 /// Classic media holds one picture (`media[photo]` on create, `media[picture]` on edit, with
-/// `media[thumbnail]`) or one video, plus a link preview (`media[link]`, `media[title]`,
-/// `media[description]`, `media[picture]`). `media[video]` is not in Buffer's documentation:
-/// it is what third-party clients send, and is unconfirmed. Several assets, documents, alt text
-/// and asset titles cannot be carried and are refused.
+/// `media[thumbnail]` when the asset has one; the 2019 docs make it optional) or one video,
+/// plus a link preview (`media[link]`, `media[title]`, `media[description]`, `media[picture]`).
+/// `media[video]` is not in Buffer's documentation: it is what third-party clients send, and
+/// is unconfirmed. Several assets, documents, alt text and asset titles cannot be carried and
+/// are refused.
 fn media(form: &mut Form, assets: &[Asset], link: Option<&Link>, image_key: &str) -> Result<()> {
     let refuse = |what: String| {
         Err(Error::invalid_input(format!(

@@ -60,6 +60,25 @@ pub const DEFAULT_BASE_URL: &str = "https://api.bufferapp.com/1/";
 /// Ideas and daily posting limits exist only on GraphQL: they fail with
 /// [`Error::Unsupported`] without sending anything.
 ///
+/// Where the model says more than the classic API can, the choices are:
+///
+/// - **Creating on several channels** is one request. The outcome has one entry per channel,
+///   in request order, matched by profile id. A channel the answer has no update for failed
+///   with [`Error::NotFound`] (the classic API silently skips profile ids it cannot use). A
+///   refusal of the whole request with a code about its content (full queue 1023, duplicate
+///   1025, …) becomes every channel's error; a bad token, a rate limit, a server or transport
+///   failure is the call's `Err`.
+/// - **Media**: one image (`media[photo]`, thumbnail optional) or one video (`media[video]`,
+///   which Buffer never documented) plus a link preview. Several attachments, documents, alt
+///   text and asset titles are refused with [`Error::InvalidInput`] before sending.
+/// - **Times** go out as Unix seconds (`scheduled_at`, `since`), the form the API answers in.
+/// - **Editing** requires text on the classic API: an edit that keeps the text reads the post
+///   first, one request more. It cannot clear text or media, nor requeue a post.
+/// - **Schedules**: days with equal times are sent as one classic group; paused days are left
+///   out, as the classic API has no pause.
+/// - **Pages**: a continuation token from either backend resumes at its offset, exactly, in
+///   one request, even when that offset is not a multiple of the page size.
+///
 /// ```no_run
 /// use buffer_bridge::model::{NewPost, PageRequest, PostList, PostQuery, When};
 /// use buffer_bridge::{BackendExt, rest::ClassicRest};

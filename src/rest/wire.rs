@@ -24,13 +24,14 @@ pub(crate) mod lenient {
     use serde_json::Value;
     use std::collections::BTreeMap;
 
-    /// A number, or a number in a string.
+    /// A finite number, or one in a string (`"NaN"` and `"inf"` parse as floats but are not).
     fn number_of(value: &Value) -> Option<f64> {
-        match value {
+        let number = match value {
             Value::Number(n) => n.as_f64(),
             Value::String(s) => s.trim().parse().ok(),
             _ => None,
-        }
+        };
+        number.filter(|n: &f64| n.is_finite())
     }
 
     /// A whole number within `0..=max`.
@@ -525,7 +526,7 @@ mod tests {
         let post = update(
             r#"{"_id":"u1","profile_id":"p1","status":"archived","profile_service":"myspace",
                 "created_at":"yesterday","due_at":"1320742680","sent_at":null,"shared_now":"0",
-                "media":"none","statistics":{"reach":2460,"clicks":"56","by_day":{"mon":1}},
+                "media":"none","statistics":{"reach":2460,"clicks":"56","by_day":{"mon":1},"x":"NaN"},
                 "text":null,"extra":{"nested":[1,2]}}"#,
         )
         .unwrap();
