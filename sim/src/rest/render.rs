@@ -1,0 +1,252 @@
+//! The classic API's view of the store: profiles, updates and the user, with unix-second
+//! times and `day` / `due_time` rendered in the profile's timezone (or UTC on `utc=true`).
+
+use chrono::{DateTime, Datelike, Utc};
+use chrono_tz::Tz;
+use serde_json::{Map, Value, json};
+
+use crate::model::{Account, AssetKind, Channel, Post, PostStatus, Service};
+use crate::schedule::timezone;
+
+/// Renders one update.
+pub(crate) fn update(post: &Post, channel: Option<&Channel>, now: DateTime<Utc>, utc: bool) -> Value {
+    let tz = if utc {
+        Tz::UTC
+    } else {
+        channel.map_or(Tz::UTC, |c| timezone(&c.timezone))
+    };
+    let service = channel.map_or("twitter", |c| c.service.as_str());
+    let mut body = Map::new();
+    body.insert("_id".into(), json!(post.id));
+    body.insert("id".into(), json!(post.id));
+    body.insert("created_at".into(), json!(post.created_at.timestamp()));
+    body.insert("updated_at".into(), json!(post.updated_at.timestamp()));
+    if let Some(due) = post.due_at {
+        body.insert("day".into(), json!(day(due, now, tz)));
+        body.insert("due_at".into(), json!(due.timestamp()));
+        body.insert("due_time".into(), json!(due.with_timezone(&tz).format("%-I:%M %P").to_string()));
+    }
+    body.insert("profile_id".into(), json!(post.channel_id));
+    body.insert("profile_service".into(), json!(service));
+    body.insert("shared_now".into(), json!(post.shared_now));
+    body.insert("status".into(), json!(post.status.rest()));
+    body.insert("text".into(), json!(post.text));
+    body.insert("text_formatted".into(), json!(text_formatted(&post.text)));
+    body.insert("type".into(), json!(update_type(post)));
+    body.insert("user_id".into(), json!(post.author_id));
+    body.insert("via".into(), json!(post.via));
+    if let Some(media) = media(post) {
+        body.insert("media".into(), media);
+    }
+    if post.status == PostStatus::Sent {
+        if let Some(sent) = post.sent_at {
+            body.insert("sent_at".into(), json!(sent.timestamp()));
+        }
+        if let Some(id) = &post.service_update_id {
+            body.insert("service_update_id".into(), json!(id));
+        }
+        body.insert("statistics".into(), statistics(post, channel.map(|c| c.service)));
+    }
+    Value::Object(body)
+}
+
+/// `Today`, `Tomorrow`, or `Monday 7th November`.
+fn day(at: DateTime<Utc>, now: DateTime<Utc>, tz: Tz) -> String {
+    let (local, today) = (at.with_timezone(&tz).date_naive(), now.with_timezone(&tz).date_naive());
+    if local == today {
+        return "Today".to_owned();
+    }
+    if today.succ_opt() == Some(local) {
+        return "Tomorrow".to_owned();
+    }
+    let n = local.day();
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{} {n}{suffix} {}", local.format("%A"), local.format("%B"))
+}
+
+/// The text as HTML, links wrapped the way the classic API wraps them.
+fn text_formatted(text: &str) -> String {
+    text.split(' ')
+        .map(|word| {
+            let escaped = word.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+            if word.starts_with("http://") || word.starts_with("https://") {
+                format!("<a class=\"url\" href=\"{escaped}\" rel=\"external nofollow\" target=\"_blank\">{escaped}</a>")
+            } else {
+                escaped
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn update_type(post: &Post) -> &'static str {
+    match post.assets.first().map(|a| a.kind) {
+        Some(AssetKind::Image) => "photo",
+        Some(AssetKind::Video) => "video",
+        Some(AssetKind::Link) => "link",
+        Some(AssetKind::Document) => "document",
+        None if post.text.contains("http://") || post.text.contains("https://") => "link",
+        None => "text",
+    }
+}
+
+/// The classic `media` object: `photo` input comes back as `picture`.
+fn media(post: &Post) -> Option<Value> {
+    let mut media = Map::new();
+    for asset in &post.assets {
+        match asset.kind {
+            AssetKind::Image if !media.contains_key("picture") => {
+                media.insert("picture".into(), json!(asset.url));
+                media.insert("thumbnail".into(), json!(asset.thumbnail.clone().unwrap_or_else(|| asset.url.clone())));
+            }
+            AssetKind::Video if !media.contains_key("video") => {
+                media.insert("video".into(), json!(asset.url));
+            }
+            AssetKind::Link | AssetKind::Document if !media.contains_key("link") => {
+                media.insert("link".into(), json!(asset.url));
+                if let Some(title) = &asset.title {
+                    media.insert("title".into(), json!(title));
+                }
+                if let Some(description) = &asset.description {
+                    media.insert("description".into(), json!(description));
+                }
+            }
+            _ => {}
+        }
+    }
+    (!media.is_empty()).then_some(Value::Object(media))
+}
+
+/// Stable made-up numbers derived from the post id.
+fn statistics(post: &Post, service: Option<Service>) -> Value {
+    let seed = post.id.bytes().fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+    let n = |k: u64| (seed / k) % 100;
+    match service {
+        Some(Service::Twitter) | None => json!({
+            "reach": 100 + n(3) * 10, "clicks": n(5), "retweets": n(7) / 4,
+            "favorites": n(11) / 3, "mentions": n(13) / 10
+        }),
+        Some(_) => json!({
+            "reach": 100 + n(3) * 10, "clicks": n(5), "likes": n(11) / 3, "comments": n(13) / 10, "shares": n(7) / 4
+        }),
+    }
+}
+
+/// Renders one profile.
+pub(crate) fn profile(channel: &Channel, posts: &[Post], account_id: &str) -> Value {
+    let count = |status: PostStatus| {
+        posts
+            .iter()
+            .filter(|p| p.channel_id == channel.id && p.status == status)
+            .count()
+    };
+    json!({
+        "_id": channel.id,
+        "avatar": channel.avatar.replacen("https://", "http://", 1),
+        "avatar_https": channel.avatar,
+        "counts": {
+            "pending": count(PostStatus::Scheduled),
+            "sent": count(PostStatus::Sent),
+            "drafts": count(PostStatus::Draft),
+        },
+        "created_at": channel.created_at.timestamp(),
+        "default": channel.is_default,
+        "disconnected": if channel.is_disconnected { json!(true) } else { Value::Null },
+        "formatted_service": channel.service.display_name(),
+        "formatted_username": if channel.service == Service::Twitter { format!("@{}", channel.name) } else { channel.name.clone() },
+        "id": channel.id,
+        "schedules": schedules(channel),
+        "service": channel.service.as_str(),
+        "service_id": channel.service_id,
+        "service_type": channel.channel_type,
+        "service_username": channel.name,
+        "statistics": { "followers": channel.followers },
+        "team_members": [],
+        "timezone": channel.timezone,
+        "user_id": account_id,
+        "utm_tracking": "enabled",
+        "verb": verb(channel.service),
+    })
+}
+
+fn verb(service: Service) -> &'static str {
+    match service {
+        Service::Twitter => "tweet",
+        Service::Pinterest => "pin",
+        _ => "post",
+    }
+}
+
+/// Days with the same times grouped into one `{days, times}` entry, Monday first.
+pub(crate) fn schedules(channel: &Channel) -> Value {
+    let mut groups: Vec<(Vec<&str>, Vec<String>)> = Vec::new();
+    for entry in crate::model::Day::ALL
+        .iter()
+        .filter_map(|d| channel.schedule.iter().find(|e| e.day == *d && !e.paused && !e.times.is_empty()))
+    {
+        match groups.iter_mut().find(|(_, times)| *times == entry.times) {
+            Some((days, _)) => days.push(entry.day.as_str()),
+            None => groups.push((vec![entry.day.as_str()], entry.times.clone())),
+        }
+    }
+    Value::Array(
+        groups
+            .into_iter()
+            .map(|(days, times)| json!({ "days": days, "times": times }))
+            .collect(),
+    )
+}
+
+/// Renders the user.
+pub(crate) fn user(account: &Account, now: DateTime<Utc>) -> Value {
+    json!({
+        "_id": account.id,
+        "activity_at": now.timestamp(),
+        "created_at": account.created_at.timestamp(),
+        "id": account.id,
+        "plan": account.plan,
+        "timezone": account.timezone,
+    })
+}
+
+/// `/info/configuration.json`: services with their limits, and media limits.
+pub(crate) fn configuration(schedule_limit: usize) -> Value {
+    let mut services = Map::new();
+    for service in Service::ALL {
+        if service == Service::StartPage {
+            continue;
+        }
+        let key = service.as_str();
+        let icon = |size: u32| format!("http://static.bufferapp.com/images/services/{key}-{size}x{size}.png");
+        let interactions: &[&str] = match service {
+            Service::Twitter => &["favorites", "favorite", "mentions", "mention", "retweets", "retweet"],
+            Service::Facebook | Service::Instagram | Service::Linkedin => &["likes", "like", "comments", "comment"],
+            _ => &[],
+        };
+        services.insert(
+            key.to_owned(),
+            json!({
+                "types": {
+                    "profile": {
+                        "name": service.display_name(),
+                        "character_limit": service.character_limit(),
+                        "schedule_limit": schedule_limit,
+                        "icons": { "16": icon(16), "32": icon(32), "64": icon(64) },
+                        "supported_interactions": interactions,
+                    }
+                },
+                "urls": { "user": format!("https://{key}.example.invalid/") },
+            }),
+        );
+    }
+    json!({
+        "services": services,
+        "media": { "picture_size_min": 0, "picture_size_max": 5242880, "picture_filetypes": ["jpeg", "jpg", "gif", "png"] },
+    })
+}
