@@ -8,12 +8,12 @@ use super::form::Form;
 use super::paging::Window;
 use super::wire::{
     Done, Edited, InteractionPage, Profile, ScheduleGroup, Shares, Update, UpdatePage, Updates,
-    User, WireConfiguration, schedules,
+    User, WireConfiguration, per_day,
 };
 use crate::model::{
     Account, Asset, AssetKind, Channel, ChannelId, ChannelOutcome, Configuration, CreateOutcome,
-    Interaction, Link, NewPost, PageRequest, Patch, Post, PostEdit, PostId, PostList, PostQuery,
-    Schedule, When,
+    Interaction, Link, NewPost, Page, PageRequest, Patch, Post, PostEdit, PostId, PostList,
+    PostQuery, Schedule, When,
 };
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
@@ -45,10 +45,7 @@ pub(super) async fn channel(rest: &ClassicRest, id: &ChannelId) -> Result<Channe
     profile.into_channel()
 }
 
-pub(super) async fn schedules_of(
-    rest: &ClassicRest,
-    channel_id: &ChannelId,
-) -> Result<Vec<Schedule>> {
+pub(super) async fn schedules(rest: &ClassicRest, channel_id: &ChannelId) -> Result<Vec<Schedule>> {
     let groups: Vec<ScheduleGroup> = rest
         .get(
             &["profiles", channel_id.as_str(), "schedules"],
@@ -56,7 +53,7 @@ pub(super) async fn schedules_of(
             "a list of schedules",
         )
         .await?;
-    Ok(schedules(&groups))
+    Ok(per_day(&groups))
 }
 
 /// Classic schedules group days that share times, and have no pause: days with identical
@@ -106,10 +103,7 @@ fn schedule_form(days: &[Schedule]) -> Result<Form> {
 
 /// Times go out as Unix seconds, the form `since` requires; `utc` is never sent, since it
 /// changes only the human-readable `day` and `due_time` strings, which the model does not use.
-pub(super) async fn posts(
-    rest: &ClassicRest,
-    query: &PostQuery,
-) -> Result<crate::model::Page<Post>> {
+pub(super) async fn posts(rest: &ClassicRest, query: &PostQuery) -> Result<Page<Post>> {
     let scope = query.scope();
     let window = Window::of(&query.page, &scope)?;
     let mut form = Form::new();
@@ -147,7 +141,7 @@ pub(super) async fn interactions(
     post_id: &PostId,
     event: &str,
     page: &PageRequest,
-) -> Result<crate::model::Page<Interaction>> {
+) -> Result<Page<Interaction>> {
     if event.trim().is_empty() {
         return Err(Error::invalid_input(
             "interactions need an event type such as `like`, `retweet` or `comment`",
@@ -223,41 +217,46 @@ pub(super) async fn create_post(rest: &ClassicRest, new: &NewPost) -> Result<Cre
         }
         Err(error) => return Err(error),
     };
-    let mut created: Vec<Option<(Option<String>, Result<Post>)>> = updates
+    Ok(match_channels(&new.channel_ids, updates))
+}
+
+/// Pairs each requested channel, in request order, with the update the answer holds for it.
+/// Each update is used once, so a channel named twice needs two updates. An update without a
+/// `profile_id` cannot be attributed and is only logged.
+fn match_channels(channel_ids: &[ChannelId], updates: Vec<Update>) -> CreateOutcome {
+    let total = updates.len();
+    let mut unclaimed: Vec<(String, Result<Post>)> = updates
         .into_iter()
-        .map(|update| Some((update.profile_id.clone(), update.into_post())))
+        .filter_map(|update| Some((update.profile_id.clone()?, update.into_post())))
         .collect();
-    let outcomes = new
-        .channel_ids
+    let unattributable = total - unclaimed.len();
+    let outcomes = channel_ids
         .iter()
         .map(|channel| {
-            let found = created
-                .iter_mut()
-                .find(
-                    |slot| matches!(slot, Some((Some(profile), _)) if profile == channel.as_str()),
-                )
-                .and_then(Option::take)
-                .map(|(_, post)| post);
-            let result = found.unwrap_or_else(|| {
-                Err(Error::NotFound {
+            let claimed = unclaimed
+                .iter()
+                .position(|(profile, _)| profile == channel.as_str());
+            let result = match claimed {
+                Some(index) => unclaimed.remove(index).1,
+                None => Err(Error::NotFound {
                     message: format!(
                         "Buffer created no post on channel {channel}: the classic API silently \
                          skips profile ids it does not know or this token cannot post to"
                     ),
                     legacy_code: None,
-                })
-            });
+                }),
+            };
             ChannelOutcome::new(channel.clone(), result)
         })
         .collect();
-    let unmatched = created.iter().flatten().count();
-    if unmatched > 0 {
+    if unattributable > 0 || !unclaimed.is_empty() {
         tracing::debug!(
-            unmatched,
-            "classic create answered updates for channels not asked for"
+            unattributable,
+            unrequested = unclaimed.len(),
+            "classic create answered updates that match no requested channel"
         );
     }
-    Ok(CreateOutcome::new(outcomes))
+    CreateOutcome::new(outcomes)
 }
 
 /// Whether a whole-request error is about the post's content (and so belongs to each
@@ -559,6 +558,34 @@ mod tests {
         link.thumbnail = Some("https://x/p.png".into());
         let error = media(&mut Form::new(), &[image], Some(&link), "picture").unwrap_err();
         assert!(error.to_string().contains("media[picture]"), "{error}");
+    }
+
+    #[test]
+    fn each_update_answers_one_requested_channel_in_request_order() {
+        let update = |id: &str, profile: Option<&str>| Update {
+            id: Some(id.to_owned()),
+            profile_id: profile.map(str::to_owned),
+            ..Update::default()
+        };
+        let channels = ["a", "b", "a"].map(ChannelId::new);
+        let updates = vec![
+            update("u3", Some("c")),
+            update("u1", Some("a")),
+            update("u4", None),
+            update("u2", Some("a")),
+        ];
+        let outcome = match_channels(&channels, updates);
+        let ids: Vec<Option<&str>> = outcome
+            .channels
+            .iter()
+            .map(|c| c.result.as_ref().ok().map(|p| p.id.as_str()))
+            .collect();
+        assert_eq!(ids, [Some("u1"), None, Some("u2")]);
+        let (channel, error) = outcome.failures().next().unwrap();
+        assert_eq!(
+            (channel.as_str(), error.kind()),
+            ("b", crate::ErrorKind::NotFound)
+        );
     }
 
     #[test]

@@ -269,7 +269,7 @@ impl Backend for ClassicRest {
                 .map(|()| Response::Deauthorized),
             Request::Channels => calls::channels(self).await.map(Response::Channels),
             Request::Channel { id } => calls::channel(self, &id).await.map(Response::Channel),
-            Request::Schedules { channel_id } => calls::schedules_of(self, &channel_id)
+            Request::Schedules { channel_id } => calls::schedules(self, &channel_id)
                 .await
                 .map(Response::Schedules),
             Request::UpdateSchedules {

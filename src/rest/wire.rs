@@ -388,13 +388,13 @@ impl Profile {
         channel.timezone = self.timezone;
         channel.is_disconnected = self.disconnected.unwrap_or(false);
         channel.created_at = self.created_at;
-        channel.schedules = schedules(&self.schedules);
+        channel.schedules = per_day(&self.schedules);
         Ok(channel)
     }
 }
 
 /// Classic `{days, times}` groups as the model's one entry per day.
-pub(crate) fn schedules(groups: &[ScheduleGroup]) -> Vec<Schedule> {
+pub(crate) fn per_day(groups: &[ScheduleGroup]) -> Vec<Schedule> {
     Schedule::expand(
         groups
             .iter()
