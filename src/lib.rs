@@ -8,6 +8,7 @@
 //! - [`backend`]: the [`Backend`] trait, its [`Request`]/[`Response`] pair and the typed
 //!   methods of [`BackendExt`].
 //! - [`rest`]: [`ClassicRest`](rest::ClassicRest), the classic API.
+//! - [`graphql`]: [`GraphQl`](graphql::GraphQl), the GraphQL API.
 //! - [`error`]: one [`Error`] for both APIs, keeping classic error codes.
 //! - [`shadow`]: side-by-side runs that answer from one backend and compare another.
 //! - [`router`]: one backend per operation, to migrate one call at a time.
@@ -33,7 +34,9 @@
 #![forbid(unsafe_code)]
 
 pub mod backend;
+pub mod config;
 pub mod error;
+pub mod graphql;
 pub mod http;
 pub mod model;
 pub mod rest;

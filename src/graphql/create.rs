@@ -1,0 +1,242 @@
+//! Multi-channel creates: one `createPost` per channel, sent as aliased fields of one document.
+//!
+//! The classic API creates a post on many profiles in one call; GraphQL takes one channel per
+//! `createPost`. Sending N mutations would cost N requests of a 100-per-15-minutes budget, so
+//! the channels go in batches of up to [`MAX_ALIASES`](super::MAX_ALIASES) aliased fields
+//! (`p0: createPost(input: $i0) { ...PostActionFields }`), written at run time from the same
+//! fragments the single `CreatePost` document uses. Each alias decodes with the generated
+//! `createPost` payload type, and each channel gets its own outcome: a refused channel, a
+//! failed alias or a failed request is reported for exactly the channels it concerns.
+
+use super::operations::create_post::{self, AssetInput, CreatePostInput};
+use super::wire::Reply;
+use super::{GraphQl, inputs, payload};
+use crate::model::{ChannelId, ChannelOutcome, CreateOutcome, NewPost, Post};
+use crate::{Error, ErrorKind, Result};
+use serde_json::{Map, Value};
+use std::fmt::Write;
+
+/// The selection of one `createPost`, kept in `graphql/fragments/` and copied verbatim into
+/// `graphql/create_post.graphql` (a test keeps the two equal).
+const FRAGMENTS: [&str; 2] = [
+    include_str!("../../graphql/fragments/PostActionFields.graphql"),
+    include_str!("../../graphql/fragments/PostFields.graphql"),
+];
+
+/// The name of the batched operation.
+const BATCH_OPERATION: &str = "CreatePosts";
+
+/// A request for some channels' `createPost`: the document, its variables, and the response
+/// field of each channel, in order.
+#[derive(Debug)]
+pub(super) struct Batch {
+    pub document: String,
+    pub operation_name: &'static str,
+    pub variables: Map<String, Value>,
+    pub fields: Vec<String>,
+}
+
+impl Batch {
+    /// One channel uses the `CreatePost` document itself; several, aliased fields.
+    pub fn new(inputs: &[&CreatePostInput]) -> Result<Self> {
+        let value = |input: &&CreatePostInput| {
+            serde_json::to_value(input).map_err(|e| Error::invalid_input(e.to_string()))
+        };
+        if let [input] = inputs {
+            return Ok(Self {
+                document: create_post::QUERY.to_owned(),
+                operation_name: create_post::OPERATION_NAME,
+                variables: Map::from_iter([("input".to_owned(), value(input)?)]),
+                fields: vec!["createPost".to_owned()],
+            });
+        }
+        let declarations: Vec<String> = (0..inputs.len())
+            .map(|i| format!("$i{i}: CreatePostInput!"))
+            .collect();
+        let mut document = format!(
+            "mutation {BATCH_OPERATION}({}) {{\n",
+            declarations.join(", ")
+        );
+        let mut variables = Map::new();
+        let mut fields = Vec::with_capacity(inputs.len());
+        for (i, input) in inputs.iter().enumerate() {
+            let _ = write!(
+                document,
+                "  p{i}: createPost(input: $i{i}) {{\n    ...PostActionFields\n  }}\n"
+            );
+            variables.insert(format!("i{i}"), value(input)?);
+            fields.push(format!("p{i}"));
+        }
+        document.push('}');
+        for fragment in FRAGMENTS {
+            document.push_str("\n\n");
+            document.push_str(fragment.trim_end());
+        }
+        document.push('\n');
+        Ok(Self {
+            document,
+            operation_name: BATCH_OPERATION,
+            variables,
+            fields,
+        })
+    }
+}
+
+impl GraphQl {
+    pub(super) async fn create_post(&self, post: &NewPost) -> Result<CreateOutcome> {
+        if post.channel_ids.is_empty() {
+            return Err(Error::invalid_input(
+                "a new post needs at least one channel; add one with NewPost::channel",
+            ));
+        }
+        let assets: Vec<AssetInput> = inputs::assets(&post.assets)?;
+        let routes = match &post.link {
+            Some(_) => self.routes(&post.channel_ids).await?,
+            None => Default::default(),
+        };
+        let mut results: Vec<Option<Result<Post>>> = vec![None; post.channel_ids.len()];
+        let mut ready: Vec<(usize, CreatePostInput)> = Vec::new();
+        for (i, channel_id) in post.channel_ids.iter().enumerate() {
+            let service = routes.get(channel_id).map(|route| &route.service);
+            match inputs::create(post, channel_id, service, &assets) {
+                Ok(input) => ready.push((i, input)),
+                Err(error) => results[i] = Some(Err(error)),
+            }
+        }
+        let mut stop: Option<Error> = None;
+        for batch in ready.chunks(self.inner.max_aliases) {
+            let outcome = match &stop {
+                Some(error) => Err(error.clone()),
+                None => self.send_batch(batch).await,
+            };
+            match outcome {
+                Ok(posts) => {
+                    for ((i, _), result) in batch.iter().zip(posts) {
+                        results[*i] = Some(result);
+                    }
+                }
+                Err(error) => {
+                    // The next batches would be refused the same way: do not send them.
+                    if matches!(
+                        error.kind(),
+                        ErrorKind::RateLimited | ErrorKind::Unauthorized
+                    ) {
+                        stop = Some(error.clone());
+                    }
+                    for (i, _) in batch {
+                        results[*i] = Some(Err(error.clone()));
+                    }
+                }
+            }
+        }
+        Ok(CreateOutcome::new(
+            post.channel_ids
+                .iter()
+                .zip(results)
+                .map(|(channel_id, result)| {
+                    ChannelOutcome::new(
+                        channel_id.clone(),
+                        result.unwrap_or_else(|| Err(lost(channel_id))),
+                    )
+                })
+                .collect(),
+        ))
+    }
+
+    /// Sends one batch; each channel's result, in order.
+    async fn send_batch(&self, batch: &[(usize, CreatePostInput)]) -> Result<Vec<Result<Post>>> {
+        let inputs: Vec<&CreatePostInput> = batch.iter().map(|(_, input)| input).collect();
+        let request = Batch::new(&inputs)?;
+        let reply: Reply = self
+            .inner
+            .wire
+            .send(
+                &request.document,
+                request.operation_name,
+                &request.variables,
+            )
+            .await?;
+        Ok(request
+            .fields
+            .iter()
+            .map(|field| {
+                reply
+                    .field(field)
+                    .and_then(|raw| payload::post_action(&reply, raw))
+            })
+            .collect())
+    }
+}
+
+/// Never expected: every channel is given a result above.
+fn lost(channel_id: &ChannelId) -> Error {
+    Error::Unexpected {
+        message: format!("no result was recorded for channel {channel_id}"),
+        legacy_code: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::When;
+
+    fn input(channel: &str) -> CreatePostInput {
+        inputs::create(&NewPost::new("hi"), &ChannelId::new(channel), None, &[]).unwrap()
+    }
+
+    #[test]
+    fn the_fragments_are_those_of_the_create_post_document() {
+        for fragment in FRAGMENTS {
+            assert!(
+                create_post::QUERY.contains(fragment.trim_end()),
+                "graphql/create_post.graphql must hold graphql/fragments/ verbatim"
+            );
+        }
+    }
+
+    #[test]
+    fn one_channel_sends_the_create_post_document_itself() {
+        let one = input("c0");
+        let batch = Batch::new(&[&one]).unwrap();
+        assert_eq!(batch.document, create_post::QUERY);
+        assert_eq!(batch.fields, ["createPost"]);
+        assert_eq!(batch.variables["input"]["channelId"], "c0");
+    }
+
+    #[test]
+    fn several_channels_are_aliased_fields_with_one_variable_each() {
+        let inputs: Vec<CreatePostInput> = (0..3).map(|i| input(&format!("c{i}"))).collect();
+        let refs: Vec<&CreatePostInput> = inputs.iter().collect();
+        let batch = Batch::new(&refs).unwrap();
+        assert!(batch.document.starts_with(
+            "mutation CreatePosts($i0: CreatePostInput!, $i1: CreatePostInput!, $i2: CreatePostInput!) {\n  p0: createPost(input: $i0) {"
+        ));
+        assert_eq!(batch.fields, ["p0", "p1", "p2"]);
+        assert_eq!(batch.variables["i2"]["channelId"], "c2");
+        assert_eq!(batch.variables["i2"]["mode"], "addToQueue");
+        assert_eq!(batch.variables["i2"]["schedulingType"], "automatic");
+        let schema = apollo_compiler::Schema::parse_and_validate(
+            include_str!("../../schema.graphql"),
+            "schema.graphql",
+        )
+        .unwrap();
+        apollo_compiler::ExecutableDocument::parse_and_validate(&schema, &batch.document, "batch")
+            .unwrap();
+    }
+
+    #[test]
+    fn when_becomes_mode_and_due_time() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-24T18:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let post = NewPost::new("x").when(When::At(at));
+        let value =
+            serde_json::to_value(inputs::create(&post, &ChannelId::new("c"), None, &[]).unwrap())
+                .unwrap();
+        assert_eq!(value["mode"], "customScheduled");
+        assert_eq!(value["dueAt"], "2026-12-24T18:00:00Z");
+        assert_eq!(value["assets"], serde_json::json!([]));
+        assert!(value.get("metadata").is_none(), "absent, not null");
+    }
+}
