@@ -10,7 +10,8 @@ use buffer_bridge::model::{
 };
 use buffer_bridge::{Backend, BackendExt, BackendKind, Error, ErrorKind, Request, Response};
 use chrono::DateTime;
-use common::{Sent, TOKEN, backend, exchange, fixture, json, sent, server_answering};
+use common::{Sent, TOKEN, backend, edited, exchange, fixture, json, sent, server_answering};
+use futures::TryStreamExt;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer};
 
@@ -263,6 +264,25 @@ async fn sent_posts_page_by_offset_and_by_token() {
     let resumed = query.clone().page(PageRequest::after(foreign, 20));
     let (_, sent) = call(Request::Posts { query: resumed }, "sent.json").await;
     assert_sent(&sent, "GET", &sent_path, Some("page=2&count=25"), "");
+}
+
+#[tokio::test]
+async fn all_posts_follows_classic_tokens_to_the_last_page() {
+    // The captured pending page, claiming two posts in all, answers every page of one.
+    let body = edited("pending.json", |v| v["total"] = 2.into());
+    let server = server_answering(json(200, &body)).await;
+    let rest = backend(&server);
+    let query = PostQuery::new(PROFILE, PostList::Queue).page(PageRequest::first(1));
+    let posts: Vec<_> = rest.all_posts(query).try_collect().await.unwrap();
+    assert_eq!(posts.len(), 2);
+    let queries: Vec<Option<String>> = sent(&server).await.into_iter().map(|s| s.query).collect();
+    assert_eq!(
+        queries,
+        [
+            Some("page=1&count=1".to_owned()),
+            Some("page=2&count=1".to_owned())
+        ]
+    );
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ mod common;
 use buffer_bridge::error::LEGACY_CODES;
 use buffer_bridge::model::{ChannelType, Day, NewPost, PostList, PostQuery, PostStatus, Service};
 use buffer_bridge::{Backend, Error, ErrorKind, Request, Response};
-use common::{backend, exchange, fixture, json};
+use common::{backend, edited, exchange, fixture, json};
 use serde_json::{Value, json};
 use std::time::Duration;
 use wiremock::matchers::{method, path};
@@ -140,6 +140,26 @@ async fn rate_limits_carry_retry_after() {
 }
 
 #[tokio::test]
+async fn a_slow_answer_is_a_timeout() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(json(200, &fixture("profiles.json")).set_delay(Duration::from_secs(5)))
+        .mount(&server)
+        .await;
+    let rest = buffer_bridge::rest::ClassicRest::builder()
+        .access_token(common::TOKEN)
+        .base_url(format!("{}/1/", server.uri()))
+        .timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let error = rest.execute(Request::Channels).await.unwrap_err();
+    assert!(
+        matches!(error, Error::Timeout { after: Some(after) } if after == Duration::from_millis(100)),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
 async fn server_error_pages_keep_their_status() {
     let html = ResponseTemplate::new(502)
         .insert_header("content-type", "text/html")
@@ -214,13 +234,6 @@ async fn unreadable_success_bodies_are_protocol_errors_on_every_shape() {
             }
         }
     }
-}
-
-/// A fixture with some of its fields replaced.
-fn edited(name: &str, edit: impl FnOnce(&mut Value)) -> String {
-    let mut value: Value = serde_json::from_str(&fixture(name)).unwrap();
-    edit(&mut value);
-    value.to_string()
 }
 
 #[tokio::test]

@@ -52,13 +52,9 @@ impl Answer<'_> {
         if self.body.iter().all(u8::is_ascii_whitespace) {
             return Err(self.unreadable("the body is empty", what, credential));
         }
-        // A 200 may still carry `success: false` with a code (seen handled by Buffer's clients).
-        if let Ok(
-            body @ ErrorBody {
-                success: Some(false),
-                ..
-            },
-        ) = serde_json::from_slice(self.body)
+        // A 2xx may still carry an error (clients of the classic API check for it).
+        if let Ok(body) = serde_json::from_slice::<ErrorBody>(self.body)
+            && body.is_error()
         {
             return Err(self.with_wait(body.into_error(self.status, credential)));
         }
@@ -125,6 +121,15 @@ impl Answer<'_> {
 }
 
 impl ErrorBody {
+    /// Whether a 2xx body is an error: `success: false`, or a classic code with its text and
+    /// no `success: true` (no success body has a `code`).
+    fn is_error(&self) -> bool {
+        match self.success {
+            Some(success) => !success,
+            None => self.code.is_some() && (self.error.is_some() || self.message.is_some()),
+        }
+    }
+
     fn into_error(self, status: u16, credential: &Credential) -> Error {
         let mut texts: Vec<String> = Vec::new();
         for text in [self.error, self.message].into_iter().flatten() {
@@ -189,6 +194,10 @@ mod tests {
         let bare = answer(200, r#"{"success":false}"#).unwrap_err();
         assert_eq!(bare.kind(), ErrorKind::Unexpected);
         assert!(answer(200, r#"{"success":true}"#).is_ok());
+        let without_flag = answer(200, r#"{"code":1020,"error":"Update could not be found."}"#);
+        assert_eq!(without_flag.unwrap_err().legacy_code(), Some(1020));
+        assert!(answer(200, r#"{"success":true,"code":1,"message":"ok"}"#).is_ok());
+        assert!(answer(200, r#"{"message":"Update deleted successfully"}"#).is_ok());
     }
 
     #[test]

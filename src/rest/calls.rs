@@ -425,7 +425,7 @@ pub(super) async fn link_shares(rest: &ClassicRest, url: &str) -> Result<u64> {
         .await?;
     answer.shares.ok_or_else(|| {
         Error::protocol(
-            Some(200),
+            None,
             "the classic API's share count answer has no `shares` number",
             String::new(),
         )

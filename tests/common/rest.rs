@@ -16,6 +16,14 @@ pub fn fixture(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+/// A recorded body with some of its fields replaced, for answers no recording shows.
+pub fn edited(name: &str, edit: impl FnOnce(&mut serde_json::Value)) -> String {
+    let mut value: serde_json::Value =
+        serde_json::from_str(&fixture(name)).expect("fixtures are JSON");
+    edit(&mut value);
+    value.to_string()
+}
+
 /// A backend pointed at `server`'s `/1/`.
 pub fn backend(server: &MockServer) -> ClassicRest {
     ClassicRest::builder()
