@@ -1,0 +1,62 @@
+//! Both APIs are views of one store: what one writes, the other reads.
+
+mod common;
+
+use buffer_sim::Service;
+use common::{channel_id, frozen, gql, rest_get, rest_post};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn profiles_and_channels_share_ids() {
+    let sim = frozen().await;
+    let (_, profiles) = rest_get(&sim, "profiles.json").await;
+    let mut rest: Vec<String> = profiles.as_array().expect("array").iter().map(|p| p["id"].as_str().unwrap_or_default().to_owned()).collect();
+    let (_, body) = gql(&sim, "query($org: OrganizationId!) { channels(input: { organizationId: $org }) { id } }", json!({ "org": sim.organization_id() })).await;
+    let mut graphql: Vec<String> = body["data"]["channels"].as_array().expect("array").iter().map(|c| c["id"].as_str().unwrap_or_default().to_owned()).collect();
+    rest.sort();
+    graphql.sort();
+    assert_eq!(rest, graphql);
+}
+
+#[tokio::test]
+async fn a_post_made_through_rest_reads_back_through_graphql() {
+    let sim = frozen().await;
+    let twitter = channel_id(&sim, Service::Twitter);
+    let (_, created) = rest_post(&sim, "updates/create.json", &format!("text=Made+in+REST&profile_ids[]={twitter}&media[photo]=https%3A%2F%2Fi.example%2Fr.png")).await;
+    let update = &created["updates"][0];
+    let id = update["id"].as_str().expect("id");
+    let query = r#"query($id: PostId!) { post(input: { id: $id }) { id text status channelId dueAt assets { source } channel { service } } }"#;
+    let (_, body) = gql(&sim, query, json!({ "id": id })).await;
+    let post = &body["data"]["post"];
+    assert_eq!(post["text"], "Made in REST");
+    assert_eq!(post["status"], "scheduled");
+    assert_eq!(post["channelId"], twitter.as_str());
+    assert_eq!(post["channel"]["service"], "twitter");
+    assert_eq!(post["assets"][0]["source"], "https://i.example/r.png");
+    let due = chrono::DateTime::parse_from_rfc3339(post["dueAt"].as_str().expect("dueAt")).expect("time");
+    assert_eq!(Value::from(due.timestamp()), update["due_at"]);
+}
+
+#[tokio::test]
+async fn a_post_made_through_graphql_reads_back_through_rest_and_deletes_across() {
+    let sim = frozen().await;
+    let linkedin = channel_id(&sim, Service::Linkedin);
+    let create = r#"mutation($input: CreatePostInput!) { createPost(input: $input) { ... on PostActionSuccess { post { id } } } }"#;
+    let input = json!({
+        "channelId": linkedin, "text": "Made in GraphQL", "mode": "addToQueue", "schedulingType": "automatic",
+        "metadata": { "linkedin": { "linkAttachment": { "url": "https://example.com/l", "title": "L" } } },
+    });
+    let (_, body) = gql(&sim, create, json!({ "input": input })).await;
+    let id = body["data"]["createPost"]["post"]["id"].as_str().expect("id").to_owned();
+    let (_, pending) = rest_get(&sim, &format!("profiles/{linkedin}/updates/pending.json?count=100")).await;
+    let found = pending["updates"].as_array().expect("updates").iter().find(|u| u["id"] == id.as_str()).cloned().expect("listed");
+    assert_eq!(found["text"], "Made in GraphQL");
+    assert_eq!(found["status"], "buffer");
+    assert_eq!(found["media"]["link"], "https://example.com/l");
+    assert_eq!(found["via"], "api");
+
+    let delete = r#"mutation($id: PostId!) { deletePost(input: { id: $id }) { __typename } }"#;
+    gql(&sim, delete, json!({ "id": id })).await;
+    let (status, body) = rest_get(&sim, &format!("updates/{id}.json")).await;
+    assert_eq!((status, body["code"].clone()), (404, 1020.into()));
+}
