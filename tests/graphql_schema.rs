@@ -1,0 +1,97 @@
+//! `schema.graphql` against the documents that use it: every document the GraphQL backend
+//! sends, documents written the way Buffer's guides and official clients write them, and the
+//! shapes Buffer is known to refuse.
+
+use apollo_compiler::{ExecutableDocument, Schema, validation::Valid};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn schema() -> Valid<Schema> {
+    let text = fs::read_to_string(root().join("schema.graphql")).unwrap();
+    Schema::parse_and_validate(text, "schema.graphql")
+        .unwrap_or_else(|e| panic!("schema.graphql does not validate:\n{e}"))
+}
+
+fn documents(dir: &str) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = fs::read_dir(root().join(dir))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "graphql"))
+        .collect();
+    paths.sort();
+    assert!(!paths.is_empty(), "no documents in {dir}");
+    paths
+}
+
+fn validate(schema: &Valid<Schema>, path: &Path) -> Result<(), String> {
+    let text = fs::read_to_string(path).unwrap();
+    ExecutableDocument::parse_and_validate(schema, text, path.to_string_lossy().as_ref())
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn every_document_the_backend_sends_validates() {
+    let schema = schema();
+    let documents = documents("graphql");
+    assert!(documents.len() >= 15, "one document per operation");
+    for path in documents {
+        if let Err(error) = validate(&schema, &path) {
+            panic!("{} does not validate:\n{error}", path.display());
+        }
+    }
+}
+
+#[test]
+fn shared_fragments_are_copied_verbatim_into_every_document_that_uses_them() {
+    for fragment_path in documents("graphql/fragments") {
+        let fragment = fs::read_to_string(&fragment_path).unwrap();
+        let header = fragment.lines().next().unwrap().to_owned();
+        let mut users = 0;
+        for document_path in documents("graphql") {
+            let document = fs::read_to_string(&document_path).unwrap();
+            if document.contains(&header) {
+                users += 1;
+                assert!(
+                    document.contains(fragment.trim_end()),
+                    "{} has a different copy of {}",
+                    document_path.display(),
+                    fragment_path.display()
+                );
+            }
+        }
+        assert!(
+            users > 0,
+            "{} is used by no document",
+            fragment_path.display()
+        );
+    }
+}
+
+#[test]
+fn documents_written_like_buffers_own_validate() {
+    let schema = schema();
+    for path in documents("tests/fixtures/graphql/buffer_documents") {
+        if let Err(error) = validate(&schema, &path) {
+            panic!("{} does not validate:\n{error}", path.display());
+        }
+    }
+}
+
+#[test]
+fn shapes_buffer_refuses_are_refused_here_too() {
+    // Spreading a type outside the union, the legacy AssetsInput object, a bad enum literal
+    // and a bare object field all get HTTP 400 GRAPHQL_VALIDATION_FAILED at Buffer.
+    let schema = schema();
+    for path in documents("tests/fixtures/graphql/refused") {
+        assert!(
+            validate(&schema, &path).is_err(),
+            "{} validates, but Buffer refuses it",
+            path.display()
+        );
+    }
+}
