@@ -1,0 +1,133 @@
+//! Faults on demand, the same for the same seed, and the request log.
+
+mod common;
+
+use std::time::Duration;
+
+use buffer_sim::{Api, Fault, FaultRule, Faults, Simulator};
+use common::{frozen, gql_full, http, monday};
+use serde_json::Value;
+
+async fn statuses(seed: u64) -> Vec<u16> {
+    let sim = Simulator::builder()
+        .start_time(monday())
+        .clock_scale(0.0)
+        .faults(Faults::seeded(seed).server_errors(0.5))
+        .start()
+        .await;
+    let mut out = Vec::new();
+    for _ in 0..20 {
+        let response = http()
+            .get(format!("{}user.json", sim.rest_url()))
+            .bearer_auth(sim.access_token())
+            .send()
+            .await
+            .expect("request");
+        out.push(response.status().as_u16());
+    }
+    out
+}
+
+#[tokio::test]
+async fn same_seed_same_faults() {
+    let first = statuses(42).await;
+    assert_eq!(first, statuses(42).await);
+    assert!(first.contains(&503) && first.contains(&200), "{first:?}");
+    assert_ne!(first, statuses(43).await);
+}
+
+#[tokio::test]
+async fn dropped_connections_are_connection_errors() {
+    let sim = frozen().await;
+    sim.set_faults(Faults::seeded(1).rule(FaultRule::new(Fault::Drop).api(Api::GraphQl).times(1)));
+    let result = http()
+        .post(sim.graphql_url())
+        .bearer_auth(sim.api_key())
+        .json(&serde_json::json!({ "query": "query Me { account { id } }" }))
+        .send()
+        .await;
+    let error = result.expect_err("the connection was dropped");
+    assert!(!error.is_status() && !error.is_decode(), "{error:?}");
+    let entry = sim.requests().pop().expect("logged");
+    assert_eq!((entry.status, entry.fault, entry.operation.as_deref()), (None, Some("drop"), Some("Me")));
+    // Only once, and only GraphQL.
+    assert_eq!(gql_full(&sim, "{ account { id } }", Value::Null).await.0, 200);
+}
+
+#[tokio::test]
+async fn broken_bodies_and_html_pages() {
+    let sim = frozen().await;
+    sim.set_faults(Faults::seeded(1).rule(FaultRule::new(Fault::Truncate).times(1)));
+    let response = http()
+        .get(format!("{}profiles.json", sim.rest_url()))
+        .bearer_auth(sim.access_token())
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 200);
+    let text = response.text().await.expect("text");
+    assert!(!text.is_empty() && serde_json::from_str::<Value>(&text).is_err(), "cut JSON");
+
+    sim.set_faults(Faults::seeded(1).rule(FaultRule::new(Fault::Html).times(1)));
+    let response = http().get(format!("{}user.json", sim.rest_url())).bearer_auth(sim.access_token()).send().await.expect("request");
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(response.headers()["content-type"].to_str().unwrap_or_default().starts_with("text/html"));
+    assert!(response.text().await.expect("text").starts_with("<!DOCTYPE html>"));
+}
+
+#[tokio::test]
+async fn rate_limit_bursts_and_route_targets() {
+    let sim = frozen().await;
+    sim.set_faults(Faults::seeded(9).rule(FaultRule::new(Fault::RateLimitBurst(3)).route("/1/user.json").times(1)));
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        let response = http().get(format!("{}user.json", sim.rest_url())).bearer_auth(sim.access_token()).send().await.expect("request");
+        seen.push(response.status().as_u16());
+    }
+    assert_eq!(seen, [429, 429, 429, 200]);
+
+    sim.set_faults(Faults::seeded(9).rule(FaultRule::new(Fault::ServerError(502)).route("createPost")));
+    assert_eq!(gql_full(&sim, "{ account { id } }", Value::Null).await.0, 200);
+    let mutation = r#"mutation { createPost(input: { channelId: "x", mode: addToQueue, schedulingType: automatic }) { __typename } }"#;
+    let (status, headers, _) = gql_full(&sim, mutation, Value::Null).await;
+    assert_eq!(status, 502);
+    assert!(headers["content-type"].to_str().unwrap_or_default().starts_with("text/html"));
+
+    sim.set_faults(Faults::seeded(9).rule(FaultRule::new(Fault::RateLimitBurst(1)).api(Api::GraphQl).times(1)));
+    let (status, headers, body) = gql_full(&sim, "{ account { id } }", Value::Null).await;
+    assert_eq!(status, 429);
+    assert!(headers.contains_key("retry-after"));
+    assert_eq!(body["errors"][0]["extensions"]["code"], "RATE_LIMIT_EXCEEDED");
+}
+
+#[tokio::test]
+async fn latency_is_added() {
+    let sim = frozen().await;
+    sim.set_faults(Faults::seeded(0).latency(Duration::from_millis(30)));
+    let started = std::time::Instant::now();
+    gql_full(&sim, "{ account { id } }", Value::Null).await;
+    // Not a timing assertion on the code under test: it checks the fault itself was applied.
+    assert!(started.elapsed() >= Duration::from_millis(30));
+    assert_eq!(sim.requests().pop().and_then(|e| e.fault), Some("latency"));
+    sim.clear_faults();
+}
+
+#[tokio::test]
+async fn the_request_log_counts_per_api_and_route() {
+    let sim = frozen().await;
+    common::rest_get(&sim, "profiles.json").await;
+    common::rest_get(&sim, "user.json").await;
+    gql_full(&sim, "query Channels { account { id } }", Value::Null).await;
+    gql_full(&sim, "{ a: account { id } }", Value::Null).await;
+    assert_eq!(sim.request_count(Api::Rest), 2);
+    assert_eq!(sim.request_count(Api::GraphQl), 2);
+    assert_eq!(sim.requests_to("/1/profiles.json"), 1);
+    assert_eq!(sim.requests_to("Channels"), 1);
+    assert_eq!(sim.requests_to("account"), 2);
+    let entries = sim.requests();
+    assert_eq!(entries[0].method, "GET");
+    assert_eq!(entries[0].status, Some(200));
+    assert_eq!(entries[3].operation.as_deref(), Some("account"), "unnamed: first root field");
+    sim.clear_requests();
+    assert!(sim.requests().is_empty());
+}
