@@ -52,8 +52,10 @@ impl Answer<'_> {
         if self.body.iter().all(u8::is_ascii_whitespace) {
             return Err(self.unreadable("the body is empty", what, credential));
         }
-        // A 2xx may still carry an error (clients of the classic API check for it).
-        if let Ok(body) = serde_json::from_slice::<ErrorBody>(self.body)
+        // A 2xx may still carry an error (clients of the classic API check for it). Only a
+        // body with a `success` or `code` key can, so pages of posts are parsed once.
+        if (mentions(self.body, b"\"success\"") || mentions(self.body, b"\"code\""))
+            && let Ok(body) = serde_json::from_slice::<ErrorBody>(self.body)
             && body.is_error()
         {
             return Err(self.with_wait(body.into_error(self.status, credential)));
@@ -118,6 +120,12 @@ impl Answer<'_> {
             other => other,
         }
     }
+}
+
+/// Whether `needle` occurs in `body`. Inside JSON strings quotes are escaped, so `"code"`
+/// found here is a key (or a whole string value, which costs only a needless parse).
+fn mentions(body: &[u8], needle: &[u8]) -> bool {
+    body.windows(needle.len()).any(|window| window == needle)
 }
 
 impl ErrorBody {
