@@ -45,7 +45,9 @@ pub(crate) fn seed(store: &Store, access_token: &str, api_key: &str, with_conten
     let mut twitter = ChannelSpec::new(&org, Service::Twitter, "buffer_sim");
     twitter.timezone = "America/New_York".to_owned();
     twitter.schedule = weekly(&WEEKDAYS, &["09:00", "12:30", "17:45"]);
-    twitter.schedule.extend(weekly(&[Day::Sat, Day::Sun], &["10:00"]));
+    twitter
+        .schedule
+        .extend(weekly(&[Day::Sat, Day::Sun], &["10:00"]));
     let mut facebook = ChannelSpec::new(&org, Service::Facebook, "Buffer Sim Page");
     facebook.timezone = "Europe/London".to_owned();
     facebook.channel_type = "page".to_owned();
@@ -66,10 +68,19 @@ pub(crate) fn seed(store: &Store, access_token: &str, api_key: &str, with_conten
     for (n, channel) in demo.channels.iter().enumerate() {
         history(store, channel, now, n);
         let service = channel.service.display_name();
-        for (i, topic) in ["a product update", "a customer story", "a tip of the week"].iter().enumerate() {
-            let mut post = NewPost::new(&channel.id, &format!("{service}: {topic} #{}", i + 1), When::Queue);
+        for (i, topic) in ["a product update", "a customer story", "a tip of the week"]
+            .iter()
+            .enumerate()
+        {
+            let mut post = NewPost::new(
+                &channel.id,
+                &format!("{service}: {topic} #{}", i + 1),
+                When::Queue,
+            );
             if channel.service == Service::Instagram {
-                post.assets.push(image(&format!("https://images.example.invalid/demo-{i}.jpg")));
+                post.assets.push(image(&format!(
+                    "https://images.example.invalid/demo-{i}.jpg"
+                )));
             }
             // Ignoring a refusal keeps the demo usable even with tight limits configured.
             let _ = store.add_post(post);
@@ -77,16 +88,34 @@ pub(crate) fn seed(store: &Store, access_token: &str, api_key: &str, with_conten
     }
     if let Some(twitter) = demo.channel(Service::Twitter) {
         let at = now + TimeDelta::days(3);
-        let _ = store.add_post(NewPost::new(&twitter.id, "Custom-scheduled launch announcement", When::At(at)));
+        let _ = store.add_post(NewPost::new(
+            &twitter.id,
+            "Custom-scheduled launch announcement",
+            When::At(at),
+        ));
     }
     if let Some(facebook) = demo.channel(Service::Facebook) {
         let mut draft = NewPost::new(&facebook.id, "Draft: behind the scenes photo", When::Draft);
-        draft.assets.push(image("https://images.example.invalid/draft.jpg"));
+        draft
+            .assets
+            .push(image("https://images.example.invalid/draft.jpg"));
         let _ = store.add_post(draft);
     }
-    store.add_idea(&demo.organization.id, "Spring campaign", "Three posts about the spring release");
-    store.add_idea(&demo.organization.id, "FAQ thread", "Answer the five most asked questions");
-    demo.channels = demo.channels.iter().filter_map(|c| store.channel(&c.id)).collect();
+    store.add_idea(
+        &demo.organization.id,
+        "Spring campaign",
+        "Three posts about the spring release",
+    );
+    store.add_idea(
+        &demo.organization.id,
+        "FAQ thread",
+        "Answer the five most asked questions",
+    );
+    demo.channels = demo
+        .channels
+        .iter()
+        .filter_map(|c| store.channel(&c.id))
+        .collect();
     demo
 }
 
@@ -101,8 +130,15 @@ fn image(url: &str) -> Asset {
 }
 
 fn history(store: &Store, channel: &Channel, now: DateTime<Utc>, n: usize) {
-    for (days, text) in [(2, "Welcome to our page!"), (1, "Thanks for 1,000 followers")] {
+    for (days, text) in [
+        (2, "Welcome to our page!"),
+        (1, "Thanks for 1,000 followers"),
+    ] {
         let at = now - TimeDelta::days(days) - TimeDelta::hours(n as i64);
-        let _ = store.add_sent_post(&channel.id, &format!("{text} ({})", channel.service.display_name()), at);
+        let _ = store.add_sent_post(
+            &channel.id,
+            &format!("{text} ({})", channel.service.display_name()),
+            at,
+        );
     }
 }

@@ -114,7 +114,10 @@ pub struct Faults {
 impl Faults {
     /// No rules yet, decisions seeded by `seed`.
     pub fn seeded(seed: u64) -> Self {
-        Self { seed, rules: Vec::new() }
+        Self {
+            seed,
+            rules: Vec::new(),
+        }
     }
 
     /// Adds a rule.
@@ -178,10 +181,14 @@ impl FaultState {
     pub(crate) fn set(&self, faults: Faults) {
         let mut live = self.lock();
         live.rng = Some(SplitMix64::new(faults.seed));
-        live.rules = faults.rules.into_iter().map(|r| {
-            let left = r.times;
-            (r, left)
-        }).collect();
+        live.rules = faults
+            .rules
+            .into_iter()
+            .map(|r| {
+                let left = r.times;
+                (r, left)
+            })
+            .collect();
         live.bursts.clear();
     }
 
@@ -195,7 +202,11 @@ impl FaultState {
             Target::All => true,
             Target::Api(a) => *a == api,
             Target::Route(route) => routes.iter().any(|r| {
-                if api == Api::Rest { r.starts_with(route.as_str()) } else { r == route }
+                if api == Api::Rest {
+                    r.starts_with(route.as_str())
+                } else {
+                    r == route
+                }
             }),
         };
         if let Some((_, left)) = bursts.iter_mut().find(|(t, left)| *left > 0 && matches(t)) {

@@ -87,7 +87,12 @@ impl Verdict {
         for window in &self.windows {
             headers.push((
                 "ratelimit",
-                format!("\"{}\";r={};t={}", window.policy_name(), window.remaining, window.reset_seconds),
+                format!(
+                    "\"{}\";r={};t={}",
+                    window.policy_name(),
+                    window.remaining,
+                    window.reset_seconds
+                ),
             ));
         }
         for window in &self.windows {
@@ -117,12 +122,15 @@ struct Window {
     count: u32,
 }
 
+/// The windows of one credential on one API.
+type Counts = HashMap<(Api, String), Vec<Window>>;
+
 /// Counts requests per credential and window.
 #[derive(Clone, Debug)]
 pub(crate) struct Limiter {
     limits: Arc<Mutex<RateLimits>>,
     clock: SimClock,
-    counts: Arc<Mutex<HashMap<(Api, String), Vec<Window>>>>,
+    counts: Arc<Mutex<Counts>>,
 }
 
 impl Limiter {
@@ -140,12 +148,19 @@ impl Limiter {
     }
 
     pub(crate) fn reset(&self) {
-        self.counts.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        self.counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
     }
 
     /// Counts one request by `credential` to `api`, unless a window is already full.
     pub(crate) fn check(&self, api: Api, credential: &str) -> Verdict {
-        let limits = self.limits.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let limits = self
+            .limits
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
         let quotas: Vec<(u32, i64)> = match api {
             Api::Rest => vec![(limits.rest_per_minute, 60)],
             Api::GraphQl => vec![
@@ -158,14 +173,28 @@ impl Limiter {
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
         let windows = counts
             .entry((api, credential.to_owned()))
-            .or_insert_with(|| quotas.iter().map(|_| Window { start: now, count: 0 }).collect());
+            .or_insert_with(|| {
+                quotas
+                    .iter()
+                    .map(|_| Window {
+                        start: now,
+                        count: 0,
+                    })
+                    .collect()
+            });
         for (window, (_, seconds)) in windows.iter_mut().zip(&quotas) {
             if now >= window.start + TimeDelta::seconds(*seconds) {
-                *window = Window { start: now, count: 0 };
+                *window = Window {
+                    start: now,
+                    count: 0,
+                };
             }
         }
         let full = limits.enabled
-            && windows.iter().zip(&quotas).any(|(w, (quota, _))| w.count >= *quota);
+            && windows
+                .iter()
+                .zip(&quotas)
+                .any(|(w, (quota, _))| w.count >= *quota);
         if !full {
             for window in windows.iter_mut() {
                 window.count = window.count.saturating_add(1);
@@ -177,7 +206,9 @@ impl Limiter {
             .map(|(w, (quota, seconds))| WindowStatus {
                 quota: *quota,
                 remaining: quota.saturating_sub(w.count),
-                reset_seconds: ((w.start + TimeDelta::seconds(*seconds)) - now).num_seconds().max(0),
+                reset_seconds: ((w.start + TimeDelta::seconds(*seconds)) - now)
+                    .num_seconds()
+                    .max(0),
                 window_seconds: *seconds,
             })
             .collect();

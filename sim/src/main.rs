@@ -84,23 +84,29 @@ impl Args {
             _ => None,
         };
         let rules = [
-            (Fault::Latency(Duration::from_millis(self.latency_ms)), if self.latency_ms > 0 { 1.0 } else { 0.0 }),
+            (
+                Fault::Latency(Duration::from_millis(self.latency_ms)),
+                if self.latency_ms > 0 { 1.0 } else { 0.0 },
+            ),
             (Fault::ServerError(503), self.server_errors),
-            (Fault::RateLimitBurst(self.burst_length.max(1)), self.rate_limit_bursts),
+            (
+                Fault::RateLimitBurst(self.burst_length.max(1)),
+                self.rate_limit_bursts,
+            ),
             (Fault::Drop, self.drop_connections),
             (Fault::Truncate, self.truncated_bodies),
             (Fault::Html, self.html_bodies),
         ];
-        rules
-            .into_iter()
-            .filter(|(_, share)| *share > 0.0)
-            .fold(Faults::seeded(self.seed), |faults, (fault, share)| {
+        rules.into_iter().filter(|(_, share)| *share > 0.0).fold(
+            Faults::seeded(self.seed),
+            |faults, (fault, share)| {
                 let rule = FaultRule::new(fault).share(share);
                 faults.rule(match api {
                     Some(api) => rule.api(api),
                     None => rule,
                 })
-            })
+            },
+        )
     }
 }
 
@@ -127,11 +133,24 @@ async fn main() -> std::io::Result<()> {
         .try_start()
         .await?;
     println!("buffer-sim listening on {}", sim.addr());
-    println!("  classic REST: {}  (access token: {})", sim.rest_url(), sim.access_token());
-    println!("  GraphQL:      {}  (API key: {})", sim.graphql_url(), sim.api_key());
+    println!(
+        "  classic REST: {}  (access token: {})",
+        sim.rest_url(),
+        sim.access_token()
+    );
+    println!(
+        "  GraphQL:      {}  (API key: {})",
+        sim.graphql_url(),
+        sim.api_key()
+    );
     println!("  organization: {}", sim.organization_id());
     for channel in &sim.demo().channels {
-        println!("  channel {} {} ({})", channel.id, channel.service.as_str(), channel.name);
+        println!(
+            "  channel {} {} ({})",
+            channel.id,
+            channel.service.as_str(),
+            channel.name
+        );
     }
     println!("Press Ctrl-C to stop.");
     sim.run_until(async {

@@ -28,7 +28,11 @@ pub(crate) fn timezone(name: &str) -> Tz {
 }
 
 /// The first `count` slots strictly after `after`, in time order.
-pub(crate) fn next_slots(channel: &Channel, after: DateTime<Utc>, count: usize) -> Vec<DateTime<Utc>> {
+pub(crate) fn next_slots(
+    channel: &Channel,
+    after: DateTime<Utc>,
+    count: usize,
+) -> Vec<DateTime<Utc>> {
     let mut slots = Vec::with_capacity(count);
     if count == 0 {
         return slots;
@@ -63,7 +67,9 @@ fn day_slots(schedule: &[DaySchedule], date: NaiveDate, tz: Tz) -> Vec<DateTime<
                 date.and_hms_opt(h, m, 0)?
             };
             // A time skipped by a DST jump has no slot that day; a repeated one takes the first.
-            tz.from_local_datetime(&naive).earliest().map(|t| t.with_timezone(&Utc))
+            tz.from_local_datetime(&naive)
+                .earliest()
+                .map(|t| t.with_timezone(&Utc))
         })
         .collect();
     out.sort();

@@ -209,7 +209,9 @@ pub struct Simulator {
 
 impl std::fmt::Debug for Simulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Simulator").field("addr", &self.addr).finish_non_exhaustive()
+        f.debug_struct("Simulator")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
     }
 }
 
@@ -276,7 +278,12 @@ impl Simulator {
 
     /// How many requests went to `api`.
     pub fn request_count(&self, api: Api) -> usize {
-        self.app.log.entries().iter().filter(|e| e.api == api).count()
+        self.app
+            .log
+            .entries()
+            .iter()
+            .filter(|e| e.api == api)
+            .count()
     }
 
     /// How many requests named `route`: a REST path (`/1/profiles.json`) or a GraphQL
@@ -286,7 +293,11 @@ impl Simulator {
             .log
             .entries()
             .iter()
-            .filter(|e| e.path == route || e.operation.as_deref() == Some(route) || e.root_fields.iter().any(|f| f == route))
+            .filter(|e| {
+                e.path == route
+                    || e.operation.as_deref() == Some(route)
+                    || e.root_fields.iter().any(|f| f == route)
+            })
             .count()
     }
 
@@ -352,7 +363,10 @@ async fn serve(listener: TcpListener, app: Arc<App>, mut stop: oneshot::Receiver
     connections.abort_all();
 }
 
-async fn respond(app: Arc<App>, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, DropConnection> {
+async fn respond(
+    app: Arc<App>,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, DropConnection> {
     let method = request.method().as_str().to_owned();
     let path = request.uri().path().to_owned();
     let query = request.uri().query().unwrap_or_default().to_owned();
@@ -365,8 +379,16 @@ async fn respond(app: Arc<App>, request: Request<Incoming>) -> Result<Response<F
         Ok(collected) => collected.to_bytes(),
         Err(_) => Bytes::new(),
     };
-    let api = if path == "/1" || path.starts_with("/1/") { Api::Rest } else { Api::GraphQl };
-    let label = if api == Api::GraphQl { graphql::label(&body) } else { graphql::Label::default() };
+    let api = if path == "/1" || path.starts_with("/1/") {
+        Api::Rest
+    } else {
+        Api::GraphQl
+    };
+    let label = if api == Api::GraphQl {
+        graphql::label(&body)
+    } else {
+        graphql::Label::default()
+    };
     let mut routes = vec![path.clone()];
     routes.extend(label.operation.iter().cloned());
     routes.extend(label.root_fields.iter().cloned());
@@ -381,7 +403,10 @@ async fn respond(app: Arc<App>, request: Request<Incoming>) -> Result<Response<F
         operation: label.operation,
         root_fields: label.root_fields,
         status: None,
-        fault: decision.fault.map(Fault::name).or((!decision.latency.is_zero()).then_some("latency")),
+        fault: decision
+            .fault
+            .map(Fault::name)
+            .or((!decision.latency.is_zero()).then_some("latency")),
     };
     let reply = match decision.fault {
         Some(Fault::Drop) => {
@@ -392,7 +417,15 @@ async fn respond(app: Arc<App>, request: Request<Incoming>) -> Result<Response<F
         Some(Fault::Html) => Reply::html(200, "Buffer is down for maintenance"),
         Some(Fault::RateLimitBurst(_)) => rate_limited(api),
         Some(Fault::Truncate) | Some(Fault::Latency(_)) | None => {
-            let mut reply = answer(&app, api, &method, &path, &query, authorization.as_deref(), &body);
+            let mut reply = answer(
+                &app,
+                api,
+                &method,
+                &path,
+                &query,
+                authorization.as_deref(),
+                &body,
+            );
             if decision.fault == Some(Fault::Truncate) {
                 let half = reply.body.len() / 2;
                 reply.body.truncate(half);
@@ -405,20 +438,50 @@ async fn respond(app: Arc<App>, request: Request<Incoming>) -> Result<Response<F
     Ok(to_response(reply))
 }
 
-fn answer(app: &App, api: Api, method: &str, path: &str, query: &str, authorization: Option<&str>, body: &[u8]) -> Reply {
+fn answer(
+    app: &App,
+    api: Api,
+    method: &str,
+    path: &str,
+    query: &str,
+    authorization: Option<&str>,
+    body: &[u8],
+) -> Reply {
     match api {
-        Api::Rest => rest::handle(&app.store, &app.limiter, &RestRequest { method, path, query, authorization, body }),
-        Api::GraphQl if path == "/" || path == "/graphql" => {
-            graphql::handle(&app.store, &app.limiter, &GraphQlRequest { method, authorization, body })
-        }
-        Api::GraphQl => Reply::json(404, &serde_json::json!({ "errors": [{ "message": format!("Cannot {method} {path}") }] })),
+        Api::Rest => rest::handle(
+            &app.store,
+            &app.limiter,
+            &RestRequest {
+                method,
+                path,
+                query,
+                authorization,
+                body,
+            },
+        ),
+        Api::GraphQl if path == "/" || path == "/graphql" => graphql::handle(
+            &app.store,
+            &app.limiter,
+            &GraphQlRequest {
+                method,
+                authorization,
+                body,
+            },
+        ),
+        Api::GraphQl => Reply::json(
+            404,
+            &serde_json::json!({ "errors": [{ "message": format!("Cannot {method} {path}") }] }),
+        ),
     }
 }
 
 /// A 429 in the API's own shape (used by rate-limit burst faults).
 fn rate_limited(api: Api) -> Reply {
     match api {
-        Api::Rest => Reply::json(429, &serde_json::json!({ "success": false, "code": 429, "error": "Too Many Requests." })),
+        Api::Rest => Reply::json(
+            429,
+            &serde_json::json!({ "success": false, "code": 429, "error": "Too Many Requests." }),
+        ),
         Api::GraphQl => Reply::json(
             429,
             &serde_json::json!({ "errors": [{
@@ -432,7 +495,8 @@ fn rate_limited(api: Api) -> Reply {
 
 fn to_response(reply: Reply) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(reply.body)));
-    *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *response.status_mut() =
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
     for (name, value) in reply.headers {
         if let Ok(value) = hyper::header::HeaderValue::from_str(&value) {
@@ -441,4 +505,3 @@ fn to_response(reply: Reply) -> Response<Full<Bytes>> {
     }
     response
 }
-

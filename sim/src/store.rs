@@ -8,8 +8,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::clock::SimClock;
 use crate::model::{
-    Account, Asset, AssetKind, Channel, DaySchedule, Idea, Organization, Post, PostStatus,
-    Service, ShareMode,
+    Account, Asset, AssetKind, Channel, DaySchedule, Idea, Organization, Post, PostStatus, Service,
+    ShareMode,
 };
 use crate::rng::SplitMix64;
 use crate::schedule;
@@ -229,7 +229,7 @@ impl Store {
                 channels: Vec::new(),
                 posts: Vec::new(),
                 ideas: Vec::new(),
-                rng: SplitMix64::new(seed ^ 0x5EED_0F_1D5),
+                rng: SplitMix64::new(seed ^ 0x5EED_0F1D),
                 counter: 0,
             })),
             clock,
@@ -248,7 +248,10 @@ impl Store {
     }
 
     /// Runs `f` on the state after publishing every post that has fallen due.
-    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut State, DateTime<Utc>, &StoreConfig) -> R) -> R {
+    pub(crate) fn with<R>(
+        &self,
+        f: impl FnOnce(&mut State, DateTime<Utc>, &StoreConfig) -> R,
+    ) -> R {
         let now = self.clock.now();
         let mut state = self.lock();
         state.publish_due(now);
@@ -303,7 +306,10 @@ impl Store {
                 .any(|c| c.organization_id == spec.organization_id);
             let service_id = format!("{}", 100_000_000 + state.rng.below(900_000_000));
             let channel = Channel {
-                avatar: format!("https://avatars.example.invalid/{}/{id}.png", spec.service.as_str()),
+                avatar: format!(
+                    "https://avatars.example.invalid/{}/{id}.png",
+                    spec.service.as_str()
+                ),
                 id,
                 organization_id: spec.organization_id,
                 service: spec.service,
@@ -328,15 +334,26 @@ impl Store {
     /// Creates a post through the same rules as the APIs, as the channel's owner.
     pub fn add_post(&self, new: NewPost) -> Result<Post, SimError> {
         self.with(|state, now, config| {
-            let author = state.owner_of_channel(&new.channel_id).ok_or(SimError::ChannelNotFound)?;
-            state.create_posts(&author, vec![new], now, config).map(|mut v| v.remove(0))
+            let author = state
+                .owner_of_channel(&new.channel_id)
+                .ok_or(SimError::ChannelNotFound)?;
+            state
+                .create_posts(&author, vec![new], now, config)
+                .map(|mut v| v.remove(0))
         })
     }
 
     /// Records a post as already sent at `sent_at` (history for the demo and tests).
-    pub fn add_sent_post(&self, channel_id: &str, text: &str, sent_at: DateTime<Utc>) -> Result<Post, SimError> {
+    pub fn add_sent_post(
+        &self,
+        channel_id: &str,
+        text: &str,
+        sent_at: DateTime<Utc>,
+    ) -> Result<Post, SimError> {
         self.with(|state, now, _| {
-            let author = state.owner_of_channel(channel_id).ok_or(SimError::ChannelNotFound)?;
+            let author = state
+                .owner_of_channel(channel_id)
+                .ok_or(SimError::ChannelNotFound)?;
             let id = state.new_id(now);
             let update_id = state.service_update_id();
             let post = Post {
@@ -387,7 +404,9 @@ impl Store {
     /// Replaces a channel's posting schedule and moves its queue onto the new slots.
     pub fn set_schedule(&self, channel_id: &str, days: Vec<DaySchedule>) -> Result<(), SimError> {
         self.with(|state, now, _| {
-            let channel = state.channel_mut(channel_id).ok_or(SimError::ChannelNotFound)?;
+            let channel = state
+                .channel_mut(channel_id)
+                .ok_or(SimError::ChannelNotFound)?;
             channel.schedule = days;
             state.reflow(channel_id, now);
             Ok(())
@@ -427,7 +446,12 @@ impl Store {
     /// The posts of one channel, in creation order.
     pub fn channel_posts(&self, channel_id: &str) -> Vec<Post> {
         self.with(|state, _, _| {
-            state.posts.iter().filter(|p| p.channel_id == channel_id).cloned().collect()
+            state
+                .posts
+                .iter()
+                .filter(|p| p.channel_id == channel_id)
+                .cloned()
+                .collect()
         })
     }
 
@@ -467,7 +491,10 @@ impl State {
     }
 
     fn service_update_id(&mut self) -> String {
-        format!("{}", 1_000_000_000_000_000_000u64 + self.rng.next_u64() % 1_000_000_000_000_000_000)
+        format!(
+            "{}",
+            1_000_000_000_000_000_000u64 + self.rng.next_u64() % 1_000_000_000_000_000_000
+        )
     }
 
     pub(crate) fn shuffle<T>(&mut self, items: &mut [T]) {
@@ -490,7 +517,10 @@ impl State {
 
     fn owner_of_channel(&self, channel_id: &str) -> Option<String> {
         let channel = self.channels.iter().find(|c| c.id == channel_id)?;
-        let org = self.organizations.iter().find(|o| o.id == channel.organization_id)?;
+        let org = self
+            .organizations
+            .iter()
+            .find(|o| o.id == channel.organization_id)?;
         Some(org.account_id.clone())
     }
 
@@ -499,7 +529,11 @@ impl State {
     }
 
     /// The channel, if `account_id` may use it.
-    pub(crate) fn channel_for(&self, account_id: &str, channel_id: &str) -> Result<&Channel, SimError> {
+    pub(crate) fn channel_for(
+        &self,
+        account_id: &str,
+        channel_id: &str,
+    ) -> Result<&Channel, SimError> {
         let channel = self
             .channels
             .iter()
@@ -603,7 +637,14 @@ impl State {
             .count()
     }
 
-    fn is_duplicate(&self, channel_id: &str, text: &str, except: Option<&str>, now: DateTime<Utc>, window: Duration) -> bool {
+    fn is_duplicate(
+        &self,
+        channel_id: &str,
+        text: &str,
+        except: Option<&str>,
+        now: DateTime<Utc>,
+        window: Duration,
+    ) -> bool {
         let text = text.trim();
         if text.is_empty() {
             return false;
@@ -658,7 +699,9 @@ impl State {
         {
             return Err(SimError::PastSchedule);
         }
-        if when != When::Draft && self.is_duplicate(channel_id, text, except, now, config.duplicate_window) {
+        if when != When::Draft
+            && self.is_duplicate(channel_id, text, except, now, config.duplicate_window)
+        {
             return Err(SimError::Duplicate);
         }
         if matches!(when, When::Queue | When::Next | When::At(_))
@@ -678,7 +721,16 @@ impl State {
         config: &StoreConfig,
     ) -> Result<Vec<Post>, SimError> {
         for new in &entries {
-            self.check_post(account_id, &new.channel_id, &new.text, &new.assets, new.when, None, now, config)?;
+            self.check_post(
+                account_id,
+                &new.channel_id,
+                &new.text,
+                &new.assets,
+                new.when,
+                None,
+                now,
+                config,
+            )?;
         }
         let mut created = Vec::with_capacity(entries.len());
         for new in entries {
@@ -727,7 +779,11 @@ impl State {
         match when {
             When::Queue | When::Next => {
                 post.status = PostStatus::Scheduled;
-                post.share_mode = if when == When::Next { ShareMode::ShareNext } else { ShareMode::AddToQueue };
+                post.share_mode = if when == When::Next {
+                    ShareMode::ShareNext
+                } else {
+                    ShareMode::AddToQueue
+                };
                 if let Some(channel) = self.channels.iter_mut().find(|c| c.id == channel_id) {
                     if when == When::Next {
                         channel.queue.insert(0, post_id.to_owned());
@@ -770,10 +826,15 @@ impl State {
         let index = self.post_index(account_id, post_id)?;
         let current = self.posts[index].clone();
         if matches!(current.status, PostStatus::Sent | PostStatus::Sending) {
-            return Err(SimError::NotEditable("A sent post cannot be edited".to_owned()));
+            return Err(SimError::NotEditable(
+                "A sent post cannot be edited".to_owned(),
+            ));
         }
         let text = edit.text.clone().unwrap_or_else(|| current.text.clone());
-        let assets = edit.assets.clone().unwrap_or_else(|| current.assets.clone());
+        let assets = edit
+            .assets
+            .clone()
+            .unwrap_or_else(|| current.assets.clone());
         let when = edit.when.unwrap_or(match current.status {
             PostStatus::Draft | PostStatus::NeedsApproval | PostStatus::Error => When::Draft,
             _ if current.custom_scheduled => When::At(current.due_at.unwrap_or(now)),
@@ -784,7 +845,16 @@ impl State {
             (None, When::At(_)) => When::Queue,
             _ => when,
         };
-        self.check_post(account_id, &current.channel_id, &text, &assets, checked_when, Some(post_id), now, config)?;
+        self.check_post(
+            account_id,
+            &current.channel_id,
+            &text,
+            &assets,
+            checked_when,
+            Some(post_id),
+            now,
+            config,
+        )?;
         let post = &mut self.posts[index];
         post.text = text;
         post.assets = assets;
@@ -801,7 +871,12 @@ impl State {
         Ok(self.posts[index].clone())
     }
 
-    pub(crate) fn delete_post(&mut self, account_id: &str, post_id: &str, now: DateTime<Utc>) -> Result<Post, SimError> {
+    pub(crate) fn delete_post(
+        &mut self,
+        account_id: &str,
+        post_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Post, SimError> {
         let index = self.post_index(account_id, post_id)?;
         let post = self.posts.remove(index);
         if let Some(channel) = self.channel_mut(&post.channel_id) {
@@ -812,17 +887,30 @@ impl State {
     }
 
     /// Publishes a pending post now.
-    pub(crate) fn share_now(&mut self, account_id: &str, post_id: &str, now: DateTime<Utc>) -> Result<Post, SimError> {
+    pub(crate) fn share_now(
+        &mut self,
+        account_id: &str,
+        post_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Post, SimError> {
         let index = self.post_index(account_id, post_id)?;
         if self.posts[index].status == PostStatus::Sent {
-            return Err(SimError::NotEditable("This post was already sent".to_owned()));
+            return Err(SimError::NotEditable(
+                "This post was already sent".to_owned(),
+            ));
         }
         self.schedule_post(post_id, When::Now, now);
         Ok(self.posts[index].clone())
     }
 
     /// Moves a queued post to the front (`top`) or the back of its queue.
-    pub(crate) fn move_in_queue(&mut self, account_id: &str, post_id: &str, top: bool, now: DateTime<Utc>) -> Result<Post, SimError> {
+    pub(crate) fn move_in_queue(
+        &mut self,
+        account_id: &str,
+        post_id: &str,
+        top: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Post, SimError> {
         let index = self.post_index(account_id, post_id)?;
         let post = &self.posts[index];
         if post.status != PostStatus::Scheduled || post.custom_scheduled {
@@ -842,14 +930,28 @@ impl State {
     }
 
     /// Places the given queued posts, in this order, starting at queue position `offset`.
-    pub(crate) fn reorder(&mut self, account_id: &str, channel_id: &str, order: &[String], offset: usize, now: DateTime<Utc>) -> Result<Vec<Post>, SimError> {
+    pub(crate) fn reorder(
+        &mut self,
+        account_id: &str,
+        channel_id: &str,
+        order: &[String],
+        offset: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Post>, SimError> {
         self.channel_for(account_id, channel_id)?;
-        let channel = self.channel_mut(channel_id).ok_or(SimError::ChannelNotFound)?;
+        let channel = self
+            .channel_mut(channel_id)
+            .ok_or(SimError::ChannelNotFound)?;
         if let Some(unknown) = order.iter().find(|id| !channel.queue.contains(id)) {
             let _ = unknown;
             return Err(SimError::PostNotFound);
         }
-        let mut rest: Vec<String> = channel.queue.iter().filter(|id| !order.contains(id)).cloned().collect();
+        let mut rest: Vec<String> = channel
+            .queue
+            .iter()
+            .filter(|id| !order.contains(id))
+            .cloned()
+            .collect();
         let at = offset.min(rest.len());
         rest.splice(at..at, order.iter().cloned());
         channel.queue = rest;
@@ -858,9 +960,17 @@ impl State {
     }
 
     /// Shuffles the channel's queue (seeded) and returns its pending posts.
-    pub(crate) fn shuffle_queue(&mut self, account_id: &str, channel_id: &str, now: DateTime<Utc>) -> Result<Vec<Post>, SimError> {
+    pub(crate) fn shuffle_queue(
+        &mut self,
+        account_id: &str,
+        channel_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Post>, SimError> {
         self.channel_for(account_id, channel_id)?;
-        let mut queue = self.channel_mut(channel_id).map(|c| c.queue.clone()).unwrap_or_default();
+        let mut queue = self
+            .channel_mut(channel_id)
+            .map(|c| c.queue.clone())
+            .unwrap_or_default();
         self.shuffle(&mut queue);
         if let Some(channel) = self.channel_mut(channel_id) {
             channel.queue = queue;
@@ -870,7 +980,14 @@ impl State {
     }
 
     /// Replaces the posting schedule after checking its size.
-    pub(crate) fn update_schedule(&mut self, account_id: &str, channel_id: &str, days: Vec<DaySchedule>, now: DateTime<Utc>, config: &StoreConfig) -> Result<(), SimError> {
+    pub(crate) fn update_schedule(
+        &mut self,
+        account_id: &str,
+        channel_id: &str,
+        days: Vec<DaySchedule>,
+        now: DateTime<Utc>,
+        config: &StoreConfig,
+    ) -> Result<(), SimError> {
         self.channel_for(account_id, channel_id)?;
         let times: usize = days.iter().map(|d| d.times.len()).sum();
         if times > config.schedule_limit {

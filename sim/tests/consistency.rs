@@ -10,9 +10,24 @@ use serde_json::{Value, json};
 async fn profiles_and_channels_share_ids() {
     let sim = frozen().await;
     let (_, profiles) = rest_get(&sim, "profiles.json").await;
-    let mut rest: Vec<String> = profiles.as_array().expect("array").iter().map(|p| p["id"].as_str().unwrap_or_default().to_owned()).collect();
-    let (_, body) = gql(&sim, "query($org: OrganizationId!) { channels(input: { organizationId: $org }) { id } }", json!({ "org": sim.organization_id() })).await;
-    let mut graphql: Vec<String> = body["data"]["channels"].as_array().expect("array").iter().map(|c| c["id"].as_str().unwrap_or_default().to_owned()).collect();
+    let mut rest: Vec<String> = profiles
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|p| p["id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    let (_, body) = gql(
+        &sim,
+        "query($org: OrganizationId!) { channels(input: { organizationId: $org }) { id } }",
+        json!({ "org": sim.organization_id() }),
+    )
+    .await;
+    let mut graphql: Vec<String> = body["data"]["channels"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|c| c["id"].as_str().unwrap_or_default().to_owned())
+        .collect();
     rest.sort();
     graphql.sort();
     assert_eq!(rest, graphql);
@@ -22,7 +37,14 @@ async fn profiles_and_channels_share_ids() {
 async fn a_post_made_through_rest_reads_back_through_graphql() {
     let sim = frozen().await;
     let twitter = channel_id(&sim, Service::Twitter);
-    let (_, created) = rest_post(&sim, "updates/create.json", &format!("text=Made+in+REST&profile_ids[]={twitter}&media[photo]=https%3A%2F%2Fi.example%2Fr.png")).await;
+    let (_, created) = rest_post(
+        &sim,
+        "updates/create.json",
+        &format!(
+            "text=Made+in+REST&profile_ids[]={twitter}&media[photo]=https%3A%2F%2Fi.example%2Fr.png"
+        ),
+    )
+    .await;
     let update = &created["updates"][0];
     let id = update["id"].as_str().expect("id");
     let query = r#"query($id: PostId!) { post(input: { id: $id }) { id text status channelId dueAt assets { source } channel { service } } }"#;
@@ -33,7 +55,8 @@ async fn a_post_made_through_rest_reads_back_through_graphql() {
     assert_eq!(post["channelId"], twitter.as_str());
     assert_eq!(post["channel"]["service"], "twitter");
     assert_eq!(post["assets"][0]["source"], "https://i.example/r.png");
-    let due = chrono::DateTime::parse_from_rfc3339(post["dueAt"].as_str().expect("dueAt")).expect("time");
+    let due =
+        chrono::DateTime::parse_from_rfc3339(post["dueAt"].as_str().expect("dueAt")).expect("time");
     assert_eq!(Value::from(due.timestamp()), update["due_at"]);
 }
 
@@ -47,9 +70,22 @@ async fn a_post_made_through_graphql_reads_back_through_rest_and_deletes_across(
         "metadata": { "linkedin": { "linkAttachment": { "url": "https://example.com/l", "title": "L" } } },
     });
     let (_, body) = gql(&sim, create, json!({ "input": input })).await;
-    let id = body["data"]["createPost"]["post"]["id"].as_str().expect("id").to_owned();
-    let (_, pending) = rest_get(&sim, &format!("profiles/{linkedin}/updates/pending.json?count=100")).await;
-    let found = pending["updates"].as_array().expect("updates").iter().find(|u| u["id"] == id.as_str()).cloned().expect("listed");
+    let id = body["data"]["createPost"]["post"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let (_, pending) = rest_get(
+        &sim,
+        &format!("profiles/{linkedin}/updates/pending.json?count=100"),
+    )
+    .await;
+    let found = pending["updates"]
+        .as_array()
+        .expect("updates")
+        .iter()
+        .find(|u| u["id"] == id.as_str())
+        .cloned()
+        .expect("listed");
     assert_eq!(found["text"], "Made in GraphQL");
     assert_eq!(found["status"], "buffer");
     assert_eq!(found["media"]["link"], "https://example.com/l");

@@ -49,9 +49,15 @@ async fn dropped_connections_are_connection_errors() {
     let error = result.expect_err("the connection was dropped");
     assert!(!error.is_status() && !error.is_decode(), "{error:?}");
     let entry = sim.requests().pop().expect("logged");
-    assert_eq!((entry.status, entry.fault, entry.operation.as_deref()), (None, Some("drop"), Some("Me")));
+    assert_eq!(
+        (entry.status, entry.fault, entry.operation.as_deref()),
+        (None, Some("drop"), Some("Me"))
+    );
     // Only once, and only GraphQL.
-    assert_eq!(gql_full(&sim, "{ account { id } }", Value::Null).await.0, 200);
+    assert_eq!(
+        gql_full(&sim, "{ account { id } }", Value::Null).await.0,
+        200
+    );
 }
 
 #[tokio::test]
@@ -66,38 +72,87 @@ async fn broken_bodies_and_html_pages() {
         .expect("request");
     assert_eq!(response.status().as_u16(), 200);
     let text = response.text().await.expect("text");
-    assert!(!text.is_empty() && serde_json::from_str::<Value>(&text).is_err(), "cut JSON");
+    assert!(
+        !text.is_empty() && serde_json::from_str::<Value>(&text).is_err(),
+        "cut JSON"
+    );
 
     sim.set_faults(Faults::seeded(1).rule(FaultRule::new(Fault::Html).times(1)));
-    let response = http().get(format!("{}user.json", sim.rest_url())).bearer_auth(sim.access_token()).send().await.expect("request");
+    let response = http()
+        .get(format!("{}user.json", sim.rest_url()))
+        .bearer_auth(sim.access_token())
+        .send()
+        .await
+        .expect("request");
     assert_eq!(response.status().as_u16(), 200);
-    assert!(response.headers()["content-type"].to_str().unwrap_or_default().starts_with("text/html"));
-    assert!(response.text().await.expect("text").starts_with("<!DOCTYPE html>"));
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap_or_default()
+            .starts_with("text/html")
+    );
+    assert!(
+        response
+            .text()
+            .await
+            .expect("text")
+            .starts_with("<!DOCTYPE html>")
+    );
 }
 
 #[tokio::test]
 async fn rate_limit_bursts_and_route_targets() {
     let sim = frozen().await;
-    sim.set_faults(Faults::seeded(9).rule(FaultRule::new(Fault::RateLimitBurst(3)).route("/1/user.json").times(1)));
+    sim.set_faults(
+        Faults::seeded(9).rule(
+            FaultRule::new(Fault::RateLimitBurst(3))
+                .route("/1/user.json")
+                .times(1),
+        ),
+    );
     let mut seen = Vec::new();
     for _ in 0..4 {
-        let response = http().get(format!("{}user.json", sim.rest_url())).bearer_auth(sim.access_token()).send().await.expect("request");
+        let response = http()
+            .get(format!("{}user.json", sim.rest_url()))
+            .bearer_auth(sim.access_token())
+            .send()
+            .await
+            .expect("request");
         seen.push(response.status().as_u16());
     }
     assert_eq!(seen, [429, 429, 429, 200]);
 
-    sim.set_faults(Faults::seeded(9).rule(FaultRule::new(Fault::ServerError(502)).route("createPost")));
-    assert_eq!(gql_full(&sim, "{ account { id } }", Value::Null).await.0, 200);
+    sim.set_faults(
+        Faults::seeded(9).rule(FaultRule::new(Fault::ServerError(502)).route("createPost")),
+    );
+    assert_eq!(
+        gql_full(&sim, "{ account { id } }", Value::Null).await.0,
+        200
+    );
     let mutation = r#"mutation { createPost(input: { channelId: "x", mode: addToQueue, schedulingType: automatic }) { __typename } }"#;
     let (status, headers, _) = gql_full(&sim, mutation, Value::Null).await;
     assert_eq!(status, 502);
-    assert!(headers["content-type"].to_str().unwrap_or_default().starts_with("text/html"));
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap_or_default()
+            .starts_with("text/html")
+    );
 
-    sim.set_faults(Faults::seeded(9).rule(FaultRule::new(Fault::RateLimitBurst(1)).api(Api::GraphQl).times(1)));
+    sim.set_faults(
+        Faults::seeded(9).rule(
+            FaultRule::new(Fault::RateLimitBurst(1))
+                .api(Api::GraphQl)
+                .times(1),
+        ),
+    );
     let (status, headers, body) = gql_full(&sim, "{ account { id } }", Value::Null).await;
     assert_eq!(status, 429);
     assert!(headers.contains_key("retry-after"));
-    assert_eq!(body["errors"][0]["extensions"]["code"], "RATE_LIMIT_EXCEEDED");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        "RATE_LIMIT_EXCEEDED"
+    );
 }
 
 #[tokio::test]
@@ -127,7 +182,11 @@ async fn the_request_log_counts_per_api_and_route() {
     let entries = sim.requests();
     assert_eq!(entries[0].method, "GET");
     assert_eq!(entries[0].status, Some(200));
-    assert_eq!(entries[3].operation.as_deref(), Some("account"), "unnamed: first root field");
+    assert_eq!(
+        entries[3].operation.as_deref(),
+        Some("account"),
+        "unnamed: first root field"
+    );
     sim.clear_requests();
     assert!(sim.requests().is_empty());
 }

@@ -10,13 +10,13 @@ mod root;
 use std::cell::RefCell;
 use std::sync::OnceLock;
 
+use apollo_compiler::Schema;
 use apollo_compiler::ast;
 use apollo_compiler::executable::{ExecutableDocument, Selection, SelectionSet};
 use apollo_compiler::resolvers::Execution;
 use apollo_compiler::response::{GraphQLError, JsonMap};
 use apollo_compiler::schema::ExtendedType;
 use apollo_compiler::validation::Valid;
-use apollo_compiler::Schema;
 use serde_json::{Value, json};
 
 use crate::limits::{Limiter, Verdict};
@@ -36,7 +36,10 @@ const MAX_DEPTH: usize = 25;
 pub(crate) fn schema() -> Result<&'static Valid<Schema>, String> {
     static SCHEMA: OnceLock<Result<Valid<Schema>, String>> = OnceLock::new();
     SCHEMA
-        .get_or_init(|| Schema::parse_and_validate(SCHEMA_SDL, "schema.graphql").map_err(|e| e.errors.to_string()))
+        .get_or_init(|| {
+            Schema::parse_and_validate(SCHEMA_SDL, "schema.graphql")
+                .map_err(|e| e.errors.to_string())
+        })
         .as_ref()
         .map_err(Clone::clone)
 }
@@ -61,7 +64,10 @@ pub(crate) fn label(body: &[u8]) -> Label {
         return Label::default();
     };
     let wanted = request.get("operationName").and_then(Value::as_str);
-    let query = request.get("query").and_then(Value::as_str).unwrap_or_default();
+    let query = request
+        .get("query")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let document = match ast::Document::parse(query, "request.graphql") {
         Ok(document) => document,
         Err(with_errors) => with_errors.partial,
@@ -119,14 +125,22 @@ fn with_limits(mut reply: Reply, verdict: Option<&Verdict>) -> Reply {
 pub(crate) fn handle(store: &Store, limiter: &Limiter, request: &GraphQlRequest<'_>) -> Reply {
     let key = request
         .authorization
-        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .filter(|k| !k.is_empty());
-    let account = key.and_then(|key| store.with(|state, _, _| state.account_by_api_key(key).map(|a| a.id.clone())));
+    let account = key.and_then(|key| {
+        store.with(|state, _, _| state.account_by_api_key(key).map(|a| a.id.clone()))
+    });
     let (Some(key), Some(account_id)) = (key, account) else {
         return Reply::json(
             401,
-            &errors_body(vec![error("An authentication JWT or Access Token is required", "UNAUTHENTICATED")]),
+            &errors_body(vec![error(
+                "An authentication JWT or Access Token is required",
+                "UNAUTHENTICATED",
+            )]),
         );
     };
     let verdict = limiter.check(Api::GraphQl, key);
@@ -147,21 +161,35 @@ fn bad_request(message: &str) -> Reply {
 
 fn execute(store: &Store, account_id: String, request: &GraphQlRequest<'_>) -> Reply {
     if request.method != "POST" {
-        return Reply::json(405, &errors_body(vec![error("GraphQL requests must be POST", "BAD_REQUEST")]));
+        return Reply::json(
+            405,
+            &errors_body(vec![error("GraphQL requests must be POST", "BAD_REQUEST")]),
+        );
     }
     let schema = match schema() {
         Ok(schema) => schema,
-        Err(message) => return Reply::json(500, &errors_body(vec![error(&message, "INTERNAL_SERVER_ERROR")])),
+        Err(message) => {
+            return Reply::json(
+                500,
+                &errors_body(vec![error(&message, "INTERNAL_SERVER_ERROR")]),
+            );
+        }
     };
     let Ok(body) = serde_json::from_slice::<Value>(request.body) else {
         return bad_request("The request body is not valid JSON");
     };
-    let Some(query) = body.get("query").and_then(Value::as_str).filter(|q| !q.trim().is_empty()) else {
+    let Some(query) = body
+        .get("query")
+        .and_then(Value::as_str)
+        .filter(|q| !q.trim().is_empty())
+    else {
         return bad_request("GraphQL operations must contain a non-empty `query`");
     };
     let variables: JsonMap = match body.get("variables") {
         None | Some(Value::Null) => JsonMap::new(),
-        Some(Value::Object(map)) => serde_json::from_value(Value::Object(map.clone())).unwrap_or_default(),
+        Some(Value::Object(map)) => {
+            serde_json::from_value(Value::Object(map.clone())).unwrap_or_default()
+        }
         Some(_) => return bad_request("`variables` must be an object"),
     };
     let operation_name = body.get("operationName").and_then(Value::as_str);
@@ -181,17 +209,21 @@ fn execute(store: &Store, account_id: String, request: &GraphQlRequest<'_>) -> R
         Ok(operation) => operation,
         Err(e) => return bad_request(&e.message().to_string()),
     };
-    let coerced = match apollo_compiler::request::coerce_variable_values(schema, operation, &variables) {
-        Ok(values) => values,
-        Err(e) => {
-            let mut err = e.to_graphql_error(&document.sources);
-            err.extensions.insert("code", "BAD_USER_INPUT".into());
-            return Reply::json(400, &json!({ "errors": [err] }));
-        }
-    };
+    let coerced =
+        match apollo_compiler::request::coerce_variable_values(schema, operation, &variables) {
+            Ok(values) => values,
+            Err(e) => {
+                let mut err = e.to_graphql_error(&document.sources);
+                err.extensions.insert("code", "BAD_USER_INPUT".into());
+                return Reply::json(400, &json!({ "errors": [err] }));
+            }
+        };
     let variables_json = serde_json::to_value(coerced.clone().into_inner()).unwrap_or(Value::Null);
     if let Some(message) = one_of_violation(schema, &document, operation, &variables_json) {
-        return Reply::json(400, &errors_body(vec![error(&message, "GRAPHQL_VALIDATION_FAILED")]));
+        return Reply::json(
+            400,
+            &errors_body(vec![error(&message, "GRAPHQL_VALIDATION_FAILED")]),
+        );
     }
     let ctx = RequestCtx {
         store: store.clone(),
@@ -202,7 +234,10 @@ fn execute(store: &Store, account_id: String, request: &GraphQlRequest<'_>) -> R
         ast::OperationType::Mutation => "Mutation",
         _ => "Query",
     };
-    let root = Root { type_name: root_type, ctx: &ctx };
+    let root = Root {
+        type_name: root_type,
+        ctx: &ctx,
+    };
     let result = Execution::new(schema, &document)
         .operation(operation)
         .coerced_variable_values(&coerced)
@@ -247,12 +282,19 @@ fn diagnostics(list: &apollo_compiler::validation::DiagnosticList, code: &str) -
 /// Buffer refuses documents with more than 30 aliases or deeper than 25 levels.
 fn over_limits(document: &Valid<ExecutableDocument>) -> Option<String> {
     for operation in document.operations.iter() {
-        let aliases = operation.all_fields(document).filter(|f| f.alias.is_some()).count();
+        let aliases = operation
+            .all_fields(document)
+            .filter(|f| f.alias.is_some())
+            .count();
         if aliases > MAX_ALIASES {
-            return Some(format!("Query has {aliases} aliases; the maximum allowed is {MAX_ALIASES}."));
+            return Some(format!(
+                "Query has {aliases} aliases; the maximum allowed is {MAX_ALIASES}."
+            ));
         }
         if depth(document, &operation.selection_set, 0) > MAX_DEPTH {
-            return Some(format!("Query exceeds the maximum allowed depth of {MAX_DEPTH}."));
+            return Some(format!(
+                "Query exceeds the maximum allowed depth of {MAX_DEPTH}."
+            ));
         }
     }
     None
@@ -304,7 +346,9 @@ fn literal(value: &ast::Value, variables: &Value) -> Value {
         ast::Value::Float(f) => json!(f.try_to_f64().unwrap_or_default()),
         ast::Value::Int(i) => json!(i.try_to_f64().unwrap_or_default()),
         ast::Value::Boolean(b) => json!(b),
-        ast::Value::List(items) => Value::Array(items.iter().map(|v| literal(v, variables)).collect()),
+        ast::Value::List(items) => {
+            Value::Array(items.iter().map(|v| literal(v, variables)).collect())
+        }
         ast::Value::Object(fields) => Value::Object(
             fields
                 .iter()
@@ -317,19 +361,27 @@ fn literal(value: &ast::Value, variables: &Value) -> Value {
 fn check_one_of(schema: &Valid<Schema>, ty: &ast::Type, value: &Value) -> Option<String> {
     match (ty, value) {
         (_, Value::Null) => None,
-        (ast::Type::List(inner) | ast::Type::NonNullList(inner), Value::Array(items)) => {
-            items.iter().find_map(|item| check_one_of(schema, inner, item))
+        (ast::Type::List(inner) | ast::Type::NonNullList(inner), Value::Array(items)) => items
+            .iter()
+            .find_map(|item| check_one_of(schema, inner, item)),
+        (ast::Type::List(inner) | ast::Type::NonNullList(inner), single) => {
+            check_one_of(schema, inner, single)
         }
-        (ast::Type::List(inner) | ast::Type::NonNullList(inner), single) => check_one_of(schema, inner, single),
         (ast::Type::Named(name) | ast::Type::NonNullNamed(name), Value::Object(fields)) => {
             let Some(ExtendedType::InputObject(input)) = schema.types.get(name.as_str()) else {
                 return None;
             };
-            if input.directives.has("oneOf") && fields.values().filter(|v| !v.is_null()).count() != 1 {
-                return Some(format!("OneOf Input Object \"{name}\" must specify exactly one key."));
+            if input.directives.has("oneOf")
+                && fields.values().filter(|v| !v.is_null()).count() != 1
+            {
+                return Some(format!(
+                    "OneOf Input Object \"{name}\" must specify exactly one key."
+                ));
             }
             input.fields.iter().find_map(|(field_name, field)| {
-                fields.get(field_name.as_str()).and_then(|v| check_one_of(schema, &field.ty, v))
+                fields
+                    .get(field_name.as_str())
+                    .and_then(|v| check_one_of(schema, &field.ty, v))
             })
         }
         _ => None,

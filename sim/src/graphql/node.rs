@@ -5,11 +5,11 @@
 //! valid document that selects fields the simulator knows nothing about still gets an answer
 //! of the right shape, never a crash.
 
+use apollo_compiler::Schema;
 use apollo_compiler::ast::Type;
 use apollo_compiler::resolvers::{FieldError, ObjectValue, ResolveInfo, ResolvedValue};
 use apollo_compiler::schema::ExtendedType;
 use apollo_compiler::validation::Valid;
-use apollo_compiler::Schema;
 use serde_json::{Map, Value};
 
 /// An object of a concrete type, backed by JSON.
@@ -36,7 +36,10 @@ impl ObjectValue for JsonNode {
         &self.type_name
     }
 
-    fn resolve_field<'a>(&'a self, info: &'a ResolveInfo<'a>) -> Result<ResolvedValue<'a>, FieldError> {
+    fn resolve_field<'a>(
+        &'a self,
+        info: &'a ResolveInfo<'a>,
+    ) -> Result<ResolvedValue<'a>, FieldError> {
         let name = info.field_name();
         let value = self.fields.get(name);
         // The one field with arguments below the root: organizations(filter: {organizationId}).
@@ -54,7 +57,11 @@ impl ObjectValue for JsonNode {
                     .filter(|o| o.get("id").and_then(Value::as_str) == Some(wanted.as_str()))
                     .cloned()
                     .collect();
-                return Ok(resolve(info.schema(), &info.field_definition().ty, Some(&Value::Array(kept))));
+                return Ok(resolve(
+                    info.schema(),
+                    &info.field_definition().ty,
+                    Some(&Value::Array(kept)),
+                ));
             }
         }
         Ok(resolve(info.schema(), &info.field_definition().ty, value))
@@ -62,7 +69,11 @@ impl ObjectValue for JsonNode {
 }
 
 /// Turns a JSON value into a resolved value of type `ty`, defaulting what is missing.
-pub(crate) fn resolve<'a>(schema: &Valid<Schema>, ty: &Type, value: Option<&Value>) -> ResolvedValue<'a> {
+pub(crate) fn resolve<'a>(
+    schema: &Valid<Schema>,
+    ty: &Type,
+    value: Option<&Value>,
+) -> ResolvedValue<'a> {
     let value = value.filter(|v| !v.is_null());
     let Some(value) = value else {
         return if ty.is_non_null() {
@@ -74,13 +85,18 @@ pub(crate) fn resolve<'a>(schema: &Valid<Schema>, ty: &Type, value: Option<&Valu
     match ty {
         Type::List(inner) | Type::NonNullList(inner) => {
             let items: Vec<ResolvedValue<'a>> = match value {
-                Value::Array(items) => items.iter().map(|item| resolve(schema, inner, Some(item))).collect(),
+                Value::Array(items) => items
+                    .iter()
+                    .map(|item| resolve(schema, inner, Some(item)))
+                    .collect(),
                 single => vec![resolve(schema, inner, Some(single))],
             };
             ResolvedValue::list(items)
         }
         Type::Named(name) | Type::NonNullNamed(name) => match schema.types.get(name.as_str()) {
-            Some(ExtendedType::Object(_)) => ResolvedValue::object(JsonNode::new(name.as_str(), value.clone())),
+            Some(ExtendedType::Object(_)) => {
+                ResolvedValue::object(JsonNode::new(name.as_str(), value.clone()))
+            }
             Some(ExtendedType::Interface(_) | ExtendedType::Union(_)) => {
                 let concrete = value
                     .get("__typename")
@@ -100,13 +116,19 @@ pub(crate) fn default_of<'a>(schema: &Valid<Schema>, ty: &Type) -> ResolvedValue
     match ty {
         Type::List(_) | Type::NonNullList(_) => ResolvedValue::list(Vec::new()),
         Type::Named(name) | Type::NonNullNamed(name) => match schema.types.get(name.as_str()) {
-            Some(ExtendedType::Object(_)) => ResolvedValue::object(JsonNode::new(name.as_str(), Value::Null)),
+            Some(ExtendedType::Object(_)) => {
+                ResolvedValue::object(JsonNode::new(name.as_str(), Value::Null))
+            }
             Some(ExtendedType::Interface(_) | ExtendedType::Union(_)) => {
                 let concrete = first_concrete(schema, name.as_str()).unwrap_or_default();
                 ResolvedValue::object(JsonNode::new(&concrete, Value::Null))
             }
             Some(ExtendedType::Enum(e)) => ResolvedValue::leaf(
-                e.values.keys().next().map(|v| v.as_str().to_owned()).unwrap_or_default(),
+                e.values
+                    .keys()
+                    .next()
+                    .map(|v| v.as_str().to_owned())
+                    .unwrap_or_default(),
             ),
             _ => ResolvedValue::leaf(match name.as_str() {
                 "Int" => Value::from(0),

@@ -5,7 +5,9 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
-use crate::model::{Account, AssetKind, Channel, Day, Idea, Organization, Post, PostStatus, Service};
+use crate::model::{
+    Account, AssetKind, Channel, Day, Idea, Organization, Post, PostStatus, Service,
+};
 use crate::store::StoreConfig;
 
 /// ISO 8601 with milliseconds and `Z`, as Buffer writes `DateTime`.
@@ -31,7 +33,12 @@ pub(crate) fn account(account: &Account, organizations: Vec<Value>) -> Value {
     })
 }
 
-pub(crate) fn organization(org: &Organization, owner: &Account, channels: usize, config: &StoreConfig) -> Value {
+pub(crate) fn organization(
+    org: &Organization,
+    owner: &Account,
+    channels: usize,
+    config: &StoreConfig,
+) -> Value {
     json!({
         "id": org.id,
         "name": org.name,
@@ -49,16 +56,24 @@ pub(crate) fn organization(org: &Organization, owner: &Account, channels: usize,
 
 fn channel_metadata(service: Service) -> Value {
     match service {
-        Service::Instagram => json!({ "__typename": "InstagramMetadata", "defaultToReminders": false }),
+        Service::Instagram => {
+            json!({ "__typename": "InstagramMetadata", "defaultToReminders": false })
+        }
         Service::Tiktok => json!({ "__typename": "TiktokMetadata", "defaultToReminders": false }),
         Service::Youtube => json!({ "__typename": "YoutubeMetadata", "defaultToReminders": false }),
         Service::Pinterest => json!({ "__typename": "PinterestMetadata", "boards": [] }),
-        Service::Mastodon => json!({ "__typename": "MastodonMetadata", "maxCharacters": 500, "serverUrl": "https://mastodon.example.invalid" }),
-        Service::Bluesky => json!({ "__typename": "BlueskyMetadata", "serverUrl": "https://bsky.example.invalid" }),
+        Service::Mastodon => {
+            json!({ "__typename": "MastodonMetadata", "maxCharacters": 500, "serverUrl": "https://mastodon.example.invalid" })
+        }
+        Service::Bluesky => {
+            json!({ "__typename": "BlueskyMetadata", "serverUrl": "https://bsky.example.invalid" })
+        }
         Service::Googlebusiness => json!({ "__typename": "GoogleBusinessMetadata" }),
         Service::Facebook => json!({ "__typename": "FacebookMetadata" }),
         Service::Twitter => json!({ "__typename": "TwitterMetadata", "subscriptionType": null }),
-        Service::Linkedin => json!({ "__typename": "LinkedInMetadata", "shouldShowLinkedinAnalyticsRefreshBanner": false }),
+        Service::Linkedin => {
+            json!({ "__typename": "LinkedInMetadata", "shouldShowLinkedinAnalyticsRefreshBanner": false })
+        }
         Service::Threads | Service::StartPage => Value::Null,
     }
 }
@@ -105,7 +120,11 @@ pub(crate) fn channel(channel: &Channel) -> Value {
 }
 
 fn mime(url: &str, kind: AssetKind) -> String {
-    let ext = url.rsplit('.').next().unwrap_or_default().to_ascii_lowercase();
+    let ext = url
+        .rsplit('.')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     match (kind, ext.as_str()) {
         (AssetKind::Image, "png") => "image/png".to_owned(),
         (AssetKind::Image, "gif") => "image/gif".to_owned(),
@@ -190,7 +209,11 @@ pub(crate) fn post(post: &Post, channel: Option<&Channel>, author: Option<&Accou
     let service = channel.map_or(Service::Twitter, |c| c.service);
     let external = match (&post.service_update_id, channel) {
         (Some(id), Some(c)) if post.status == PostStatus::Sent => {
-            json!(format!("https://{}.example.invalid/{}/posts/{id}", c.service.as_str(), c.name))
+            json!(format!(
+                "https://{}.example.invalid/{}/posts/{id}",
+                c.service.as_str(),
+                c.name
+            ))
         }
         _ => Value::Null,
     };

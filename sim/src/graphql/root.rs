@@ -3,10 +3,10 @@
 
 use std::cell::RefCell;
 
+use apollo_compiler::Schema;
 use apollo_compiler::resolvers::{FieldError, ObjectValue, ResolveInfo, ResolvedValue};
 use apollo_compiler::schema::ExtendedType;
 use apollo_compiler::validation::Valid;
-use apollo_compiler::Schema;
 use base64::Engine as _;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use serde_json::{Value, json};
@@ -39,7 +39,9 @@ impl RequestCtx {
 
     fn sim_fail(&self, error: &SimError) -> FieldError {
         let code = match error {
-            SimError::ChannelNotFound | SimError::PostNotFound | SimError::OrganizationNotFound => "NOT_FOUND",
+            SimError::ChannelNotFound | SimError::PostNotFound | SimError::OrganizationNotFound => {
+                "NOT_FOUND"
+            }
             SimError::ChannelForbidden | SimError::PostForbidden => "FORBIDDEN",
             _ => "BAD_USER_INPUT",
         };
@@ -58,7 +60,10 @@ impl ObjectValue for Root<'_> {
         self.type_name
     }
 
-    fn resolve_field<'a>(&'a self, info: &'a ResolveInfo<'a>) -> Result<ResolvedValue<'a>, FieldError> {
+    fn resolve_field<'a>(
+        &'a self,
+        info: &'a ResolveInfo<'a>,
+    ) -> Result<ResolvedValue<'a>, FieldError> {
         let args = serde_json::to_value(info.arguments()).unwrap_or(Value::Null);
         let input = args.get("input").cloned().unwrap_or(Value::Null);
         let schema = info.schema();
@@ -88,7 +93,11 @@ impl ObjectValue for Root<'_> {
                 if input.get("id").is_some() && ty.is_non_null() {
                     return Err(ctx.fail(format!("{field} not found"), "NOT_FOUND"));
                 }
-                Ok(if ty.is_non_null() { default_of(schema, ty) } else { ResolvedValue::null() })
+                Ok(if ty.is_non_null() {
+                    default_of(schema, ty)
+                } else {
+                    ResolvedValue::null()
+                })
             }
         }
     }
@@ -96,18 +105,29 @@ impl ObjectValue for Root<'_> {
 
 /// A mutation result as a member of its payload union: the success value, or the error
 /// member the union has (falling back to a general one when Buffer's union lacks the ideal).
-fn payload(schema: &Valid<Schema>, ty: &apollo_compiler::ast::Type, result: Result<Value, SimError>) -> Value {
+fn payload(
+    schema: &Valid<Schema>,
+    ty: &apollo_compiler::ast::Type,
+    result: Result<Value, SimError>,
+) -> Value {
     let union = ty.inner_named_type().as_str();
     match result {
         Ok(value) => value,
         Err(error) => {
             let preferred = match &error {
-                SimError::ChannelNotFound | SimError::PostNotFound | SimError::OrganizationNotFound => "NotFoundError",
+                SimError::ChannelNotFound
+                | SimError::PostNotFound
+                | SimError::OrganizationNotFound => "NotFoundError",
                 SimError::ChannelForbidden | SimError::PostForbidden => "UnauthorizedError",
                 SimError::QueueLimit | SimError::ScheduleLimit => "LimitReachedError",
                 _ => "InvalidInputError",
             };
-            let fallbacks = [preferred, "VoidMutationError", "InvalidInputError", "UnexpectedError"];
+            let fallbacks = [
+                preferred,
+                "VoidMutationError",
+                "InvalidInputError",
+                "UnexpectedError",
+            ];
             let member = fallbacks
                 .into_iter()
                 .find(|m| is_member(schema, union, m))
@@ -149,9 +169,14 @@ fn assets(value: Option<&Value>) -> Vec<Asset> {
     items
         .iter()
         .filter_map(|item| {
-            let (kind, inner) = [("image", AssetKind::Image), ("video", AssetKind::Video), ("document", AssetKind::Document), ("link", AssetKind::Link)]
-                .into_iter()
-                .find_map(|(key, kind)| item.get(key).filter(|v| v.is_object()).map(|v| (kind, v)))?;
+            let (kind, inner) = [
+                ("image", AssetKind::Image),
+                ("video", AssetKind::Video),
+                ("document", AssetKind::Document),
+                ("link", AssetKind::Link),
+            ]
+            .into_iter()
+            .find_map(|(key, kind)| item.get(key).filter(|v| v.is_object()).map(|v| (kind, v)))?;
             Some(Asset {
                 kind,
                 url: str_field(inner, "url")?.to_owned(),
@@ -175,7 +200,10 @@ fn link_attachment(metadata: Option<&Value>) -> Option<Asset> {
         Some(Asset {
             kind: AssetKind::Link,
             url: str_field(link, "url")?.to_owned(),
-            thumbnail: link.get("thumbnail").and_then(|t| str_field(t, "url")).map(str::to_owned),
+            thumbnail: link
+                .get("thumbnail")
+                .and_then(|t| str_field(t, "url"))
+                .map(str::to_owned),
             title: str_field(link, "title").map(str::to_owned),
             description: str_field(link, "description").map(str::to_owned),
         })
@@ -187,7 +215,9 @@ fn input_assets(input: &Value) -> Result<Vec<Asset>, SimError> {
     let mut list = assets(input.get("assets"));
     if let Some(link) = link_attachment(input.get("metadata")) {
         if !list.is_empty() {
-            return Err(SimError::Invalid("A link attachment and assets cannot be used together".to_owned()));
+            return Err(SimError::Invalid(
+                "A link attachment and assets cannot be used together".to_owned(),
+            ));
         }
         list.push(link);
     }
@@ -204,17 +234,24 @@ fn when_of(input: &Value, current_due: Option<DateTime<Utc>>) -> Result<Option<W
         Some(ShareMode::AddToQueue) => Some(When::Queue),
         Some(ShareMode::ShareNext) => Some(When::Next),
         Some(ShareMode::ShareNow) => Some(When::Now),
-        Some(ShareMode::CustomScheduled) => Some(When::At(due.or(current_due).ok_or_else(|| {
-            SimError::Invalid("dueAt is required when mode is customScheduled".to_owned())
-        })?)),
+        Some(ShareMode::CustomScheduled) => {
+            Some(When::At(due.or(current_due).ok_or_else(|| {
+                SimError::Invalid("dueAt is required when mode is customScheduled".to_owned())
+            })?))
+        }
         None => due.map(When::At),
     })
 }
 
 impl Root<'_> {
-    fn with<R>(&self, f: impl FnOnce(&mut State, DateTime<Utc>, &crate::store::StoreConfig, &str) -> R) -> R {
+    fn with<R>(
+        &self,
+        f: impl FnOnce(&mut State, DateTime<Utc>, &crate::store::StoreConfig, &str) -> R,
+    ) -> R {
         let account = self.ctx.account_id.as_str();
-        self.ctx.store.with(|state, now, config| f(state, now, config, account))
+        self.ctx
+            .store
+            .with(|state, now, config| f(state, now, config, account))
     }
 
     fn post_json(state: &State, post: &Post) -> Value {
@@ -235,7 +272,11 @@ impl Root<'_> {
                 .iter()
                 .filter(|o| o.account_id == account_id)
                 .map(|o| {
-                    let count = state.channels.iter().filter(|c| c.organization_id == o.id).count();
+                    let count = state
+                        .channels
+                        .iter()
+                        .filter(|c| c.organization_id == o.id)
+                        .count();
                     render::organization(o, account, count, config)
                 })
                 .collect();
@@ -244,7 +285,12 @@ impl Root<'_> {
         found.ok_or_else(|| self.ctx.fail("Account not found", "NOT_FOUND"))
     }
 
-    fn organization_check(&self, state: &State, account: &str, input: &Value) -> Result<String, FieldError> {
+    fn organization_check(
+        &self,
+        state: &State,
+        account: &str,
+        input: &Value,
+    ) -> Result<String, FieldError> {
         let org = str_field(input, "organizationId").unwrap_or_default();
         if state.owns_organization(account, org) {
             Ok(org.to_owned())
@@ -256,7 +302,10 @@ impl Root<'_> {
     fn channels(&self, input: &Value) -> Result<Value, FieldError> {
         self.with(|state, _, _, account| {
             let org = self.organization_check(state, account, input)?;
-            let locked = input.get("filter").and_then(|f| f.get("isLocked")).and_then(Value::as_bool);
+            let locked = input
+                .get("filter")
+                .and_then(|f| f.get("isLocked"))
+                .and_then(Value::as_bool);
             Ok(Value::Array(
                 state
                     .channels
@@ -271,20 +320,28 @@ impl Root<'_> {
     fn channel(&self, input: &Value) -> Result<Value, FieldError> {
         self.with(|state, _, _, account| {
             let id = str_field(input, "id").unwrap_or_default();
-            state.channel_for(account, id).map(render::channel).map_err(|e| self.ctx.sim_fail(&e))
+            state
+                .channel_for(account, id)
+                .map(render::channel)
+                .map_err(|e| self.ctx.sim_fail(&e))
         })
     }
 
     fn post(&self, input: &Value) -> Result<Value, FieldError> {
         self.with(|state, _, _, account| {
             let id = str_field(input, "id").unwrap_or_default();
-            let post = state.post_for(account, id).map_err(|e| self.ctx.sim_fail(&e))?;
+            let post = state
+                .post_for(account, id)
+                .map_err(|e| self.ctx.sim_fail(&e))?;
             Ok(Self::post_json(state, post))
         })
     }
 
     fn page_size(&self, args: &Value) -> Result<usize, FieldError> {
-        let first = args.get("first").and_then(Value::as_i64).unwrap_or(DEFAULT_PAGE);
+        let first = args
+            .get("first")
+            .and_then(Value::as_i64)
+            .unwrap_or(DEFAULT_PAGE);
         if !(0..=MAX_PAGE).contains(&first) {
             return Err(self.ctx.fail(
                 format!("first must be between 0 and {MAX_PAGE}, got {first}"),
@@ -302,7 +359,9 @@ impl Root<'_> {
             Some(cursor) => {
                 let (offset, id) = decode_cursor(cursor)
                     .ok_or_else(|| self.ctx.fail("Invalid cursor", "BAD_USER_INPUT"))?;
-                ids.iter().position(|(i, _)| *i == id).map_or(offset + 1, |p| p + 1)
+                ids.iter()
+                    .position(|(i, _)| *i == id)
+                    .map_or(offset + 1, |p| p + 1)
             }
         };
         let edges: Vec<Value> = ids
@@ -310,9 +369,15 @@ impl Root<'_> {
             .enumerate()
             .skip(start)
             .take(first)
-            .map(|(offset, (id, node))| json!({ "cursor": encode_cursor(offset, id), "node": node }))
+            .map(
+                |(offset, (id, node))| json!({ "cursor": encode_cursor(offset, id), "node": node }),
+            )
             .collect();
-        let cursor_of = |edge: Option<&Value>| edge.and_then(|e| e.get("cursor")).cloned().unwrap_or(Value::Null);
+        let cursor_of = |edge: Option<&Value>| {
+            edge.and_then(|e| e.get("cursor"))
+                .cloned()
+                .unwrap_or(Value::Null)
+        };
         let page_info = json!({
             "startCursor": cursor_of(edges.first()),
             "endCursor": cursor_of(edges.last()),
@@ -342,7 +407,12 @@ impl Root<'_> {
                 _ => vec![json!({ "field": "dueAt", "direction": "asc" })],
             };
             posts.sort_by(|a, b| compare(a, b, &sort));
-            Ok::<_, FieldError>(posts.into_iter().map(|p| (p.id.clone(), Self::post_json(state, p))).collect())
+            Ok::<_, FieldError>(
+                posts
+                    .into_iter()
+                    .map(|p| (p.id.clone(), Self::post_json(state, p)))
+                    .collect(),
+            )
         })?;
         self.page(args, ids)
     }
@@ -360,7 +430,9 @@ impl Root<'_> {
                 .unwrap_or_default();
             let mut out = Vec::new();
             for id in ids {
-                let channel = state.channel_for(account, id).map_err(|e| self.ctx.sim_fail(&e))?;
+                let channel = state
+                    .channel_for(account, id)
+                    .map_err(|e| self.ctx.sim_fail(&e))?;
                 let tz = timezone(&channel.timezone);
                 let day = date.with_timezone(&tz).date_naive();
                 let start = tz
@@ -370,8 +442,13 @@ impl Root<'_> {
                 let end = start + TimeDelta::days(1);
                 let within = |t: Option<DateTime<Utc>>| t.is_some_and(|t| t >= start && t < end);
                 let of_channel = state.posts.iter().filter(|p| p.channel_id == id);
-                let scheduled = of_channel.clone().filter(|p| p.status == PostStatus::Scheduled && within(p.due_at)).count();
-                let sent = of_channel.filter(|p| p.status == PostStatus::Sent && within(p.sent_at)).count();
+                let scheduled = of_channel
+                    .clone()
+                    .filter(|p| p.status == PostStatus::Scheduled && within(p.due_at))
+                    .count();
+                let sent = of_channel
+                    .filter(|p| p.status == PostStatus::Sent && within(p.sent_at))
+                    .count();
                 out.push(json!({
                     "channelId": id,
                     "limit": config.daily_limit,
@@ -398,7 +475,11 @@ impl Root<'_> {
                     .ideas
                     .iter()
                     .filter(|i| i.organization_id == org)
-                    .filter(|i| groups.as_ref().is_none_or(|g| i.group_id.as_deref().is_some_and(|id| g.contains(&id))))
+                    .filter(|i| {
+                        groups
+                            .as_ref()
+                            .is_none_or(|g| i.group_id.as_deref().is_some_and(|id| g.contains(&id)))
+                    })
                     .filter(|i| match membership {
                         Some("grouped") => i.group_id.is_some(),
                         Some("ungrouped") => i.group_id.is_none(),
@@ -415,14 +496,25 @@ impl Root<'_> {
         let when = when_of(input, None)?.unwrap_or(When::Queue);
         let new = NewPost {
             assets: input_assets(input)?,
-            scheduling_type: str_field(input, "schedulingType").unwrap_or("automatic").to_owned(),
+            scheduling_type: str_field(input, "schedulingType")
+                .unwrap_or("automatic")
+                .to_owned(),
             tag_ids: input
                 .get("tagIds")
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
                 .unwrap_or_default(),
             idea_id: str_field(input, "ideaId").map(str::to_owned),
-            ..NewPost::new(str_field(input, "channelId").unwrap_or_default(), str_field(input, "text").unwrap_or_default(), when)
+            ..NewPost::new(
+                str_field(input, "channelId").unwrap_or_default(),
+                str_field(input, "text").unwrap_or_default(),
+                when,
+            )
         };
         self.with(|state, now, config, account| {
             let mut created = state.create_posts(account, vec![new], now, config)?;
@@ -441,13 +533,20 @@ impl Root<'_> {
             };
             let edit = PostEdit {
                 // Absent keeps the text; null or "" clears it.
-                text: input.get("text").map(|t| t.as_str().unwrap_or_default().to_owned()),
+                text: input
+                    .get("text")
+                    .map(|t| t.as_str().unwrap_or_default().to_owned()),
                 when: when_of(input, current_due)?,
                 assets,
                 scheduling_type: str_field(input, "schedulingType").map(str::to_owned),
                 tag_ids: input.get("tagIds").map(|t| {
                     t.as_array()
-                        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(Value::as_str)
+                                .map(str::to_owned)
+                                .collect()
+                        })
                         .unwrap_or_default()
                 }),
             };
@@ -475,22 +574,35 @@ impl Root<'_> {
 
     fn create_idea(&self, input: &Value) -> Result<Value, SimError> {
         let content = input.get("content").cloned().unwrap_or(Value::Null);
-        let text_of = |key: &str| str_field(&content, key).filter(|t| !t.trim().is_empty()).map(str::to_owned);
+        let text_of = |key: &str| {
+            str_field(&content, key)
+                .filter(|t| !t.trim().is_empty())
+                .map(str::to_owned)
+        };
         let media: Vec<(String, String)> = content
             .get("media")
             .and_then(Value::as_array)
             .map(|items| {
                 items
                     .iter()
-                    .filter_map(|m| Some((str_field(m, "url")?.to_owned(), str_field(m, "type").unwrap_or("image").to_owned())))
+                    .filter_map(|m| {
+                        Some((
+                            str_field(m, "url")?.to_owned(),
+                            str_field(m, "type").unwrap_or("image").to_owned(),
+                        ))
+                    })
                     .collect()
             })
             .unwrap_or_default();
         if text_of("title").is_none() && text_of("text").is_none() && media.is_empty() {
-            return Err(SimError::Invalid("An idea needs a title, text or media".to_owned()));
+            return Err(SimError::Invalid(
+                "An idea needs a title, text or media".to_owned(),
+            ));
         }
         if media.iter().any(|(_, kind)| kind == "video") {
-            return Err(SimError::Invalid("Video media is not supported for ideas through the API".to_owned()));
+            return Err(SimError::Invalid(
+                "Video media is not supported for ideas through the API".to_owned(),
+            ));
         }
         self.with(|state, now, _, account| {
             let org = str_field(input, "organizationId").unwrap_or_default();
@@ -505,11 +617,22 @@ impl Root<'_> {
                 services: content
                     .get("services")
                     .and_then(Value::as_array)
-                    .map(|s| s.iter().filter_map(Value::as_str).filter_map(Service::parse).collect())
+                    .map(|s| {
+                        s.iter()
+                            .filter_map(Value::as_str)
+                            .filter_map(Service::parse)
+                            .collect()
+                    })
                     .unwrap_or_default(),
                 media,
-                ai_assisted: content.get("aiAssisted").and_then(Value::as_bool).unwrap_or(false),
-                group_id: input.get("group").and_then(|g| str_field(g, "groupId")).map(str::to_owned),
+                ai_assisted: content
+                    .get("aiAssisted")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+                group_id: input
+                    .get("group")
+                    .and_then(|g| str_field(g, "groupId"))
+                    .map(str::to_owned),
                 created_at: now,
                 updated_at: now,
             };
@@ -523,7 +646,9 @@ fn encode_cursor(offset: usize, id: &str) -> String {
 }
 
 fn decode_cursor(cursor: &str) -> Option<(usize, String)> {
-    let bytes = base64::engine::general_purpose::STANDARD.decode(cursor).ok()?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(cursor)
+        .ok()?;
     let text = String::from_utf8(bytes).ok()?;
     let rest = text.strip_prefix("v1:")?;
     let (offset, id) = rest.split_once(':')?;
@@ -541,7 +666,10 @@ fn in_range(at: Option<DateTime<Utc>>, range: &Value) -> bool {
 /// `PostsFiltersInput`: every given field must hold.
 fn matches_filter(post: &Post, filter: &Value) -> bool {
     let list = |key: &str| -> Option<Vec<&str>> {
-        filter.get(key).and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect())
+        filter
+            .get(key)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
     };
     if list("channelIds").is_some_and(|ids| !ids.contains(&post.channel_id.as_str())) {
         return false;
@@ -567,15 +695,25 @@ fn matches_filter(post: &Post, filter: &Value) -> bool {
     let start = str_field(filter, "startDate").and_then(|t| parse_time(t).ok());
     let end = str_field(filter, "endDate").and_then(|t| parse_time(t).ok());
     if start.is_some() || end.is_some() {
-        let fits = |t: Option<DateTime<Utc>>| t.is_some_and(|t| start.is_none_or(|s| t >= s) && end.is_none_or(|e| t <= e));
+        let fits = |t: Option<DateTime<Utc>>| {
+            t.is_some_and(|t| start.is_none_or(|s| t >= s) && end.is_none_or(|e| t <= e))
+        };
         if !fits(Some(post.created_at)) && !fits(post.due_at) {
             return false;
         }
     }
     if let Some(tags) = filter.get("tags").filter(|v| v.is_object()) {
-        let wanted: Vec<&str> = tags.get("in").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
-        let empty_ok = tags.get("isEmpty").and_then(Value::as_bool).unwrap_or(false);
-        let hit = post.tag_ids.iter().any(|t| wanted.contains(&t.as_str())) || (empty_ok && post.tag_ids.is_empty());
+        let wanted: Vec<&str> = tags
+            .get("in")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let empty_ok = tags
+            .get("isEmpty")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let hit = post.tag_ids.iter().any(|t| wanted.contains(&t.as_str()))
+            || (empty_ok && post.tag_ids.is_empty());
         if !hit {
             return false;
         }
@@ -603,5 +741,7 @@ fn compare(a: &Post, b: &Post, sort: &[Value]) -> std::cmp::Ordering {
             return order;
         }
     }
-    a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id))
+    a.created_at
+        .cmp(&b.created_at)
+        .then_with(|| a.id.cmp(&b.id))
 }

@@ -19,7 +19,10 @@ impl Params {
 
     /// The first value of a plain key.
     pub(crate) fn get(&self, key: &str) -> Option<&str> {
-        self.pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// A non-empty value.
@@ -65,8 +68,12 @@ impl Params {
             .iter()
             .filter_map(|(k, v)| {
                 let (base, segments) = split_key(k);
-                (base == key && !segments.is_empty())
-                    .then(|| (segments.iter().map(|s| (*s).to_owned()).collect(), v.clone()))
+                (base == key && !segments.is_empty()).then(|| {
+                    (
+                        segments.iter().map(|s| (*s).to_owned()).collect(),
+                        v.clone(),
+                    )
+                })
             })
             .collect()
     }
@@ -100,7 +107,10 @@ mod tests {
         let params = Params::parse("access_token=t", body);
         assert_eq!(params.get("text"), Some("Hi there"));
         assert_eq!(params.list("profile_ids"), vec!["a", "b"]);
-        assert_eq!(params.map("media"), vec![("link".to_owned(), "http://x.io".to_owned())]);
+        assert_eq!(
+            params.map("media"),
+            vec![("link".to_owned(), "http://x.io".to_owned())]
+        );
         let nested = params.nested("schedules");
         assert_eq!(nested[1].0, vec!["0", "times", ""]);
         assert_eq!(nested[1].1, "12:45");

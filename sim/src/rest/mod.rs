@@ -55,20 +55,32 @@ impl From<SimError> for Failure {
             SimError::ChannelNotFound | SimError::OrganizationNotFound => {
                 Failure::new(404, 1010, "Profile could not be found.")
             }
-            SimError::ChannelForbidden => Failure::new(403, 1011, "No authorization to access profile."),
-            SimError::PostNotFound => Failure::new(404, 1020, "Update could not be found."),
-            SimError::PostForbidden => Failure::new(403, 1021, "No authorization to access update."),
-            SimError::Duplicate => {
-                Failure::new(400, 1025, "Update was recently posted, can't post duplicate content.")
+            SimError::ChannelForbidden => {
+                Failure::new(403, 1011, "No authorization to access profile.")
             }
-            SimError::QueueLimit => Failure::new(403, 1023, "Update limit for profile has been reached."),
-            SimError::PastSchedule => Failure::new(400, 1034, "Cannot schedule updates in the past."),
+            SimError::PostNotFound => Failure::new(404, 1020, "Update could not be found."),
+            SimError::PostForbidden => {
+                Failure::new(403, 1021, "No authorization to access update.")
+            }
+            SimError::Duplicate => Failure::new(
+                400,
+                1025,
+                "Update was recently posted, can't post duplicate content.",
+            ),
+            SimError::QueueLimit => {
+                Failure::new(403, 1023, "Update limit for profile has been reached.")
+            }
+            SimError::PastSchedule => {
+                Failure::new(400, 1034, "Cannot schedule updates in the past.")
+            }
             SimError::NotMovable => Failure::new(
                 400,
                 1027,
                 "Update must be in buffer and not custom scheduled in order to move to top.",
             ),
-            SimError::NotEditable(_) => Failure::new(400, 1022, "Update did not save successfully."),
+            SimError::NotEditable(_) => {
+                Failure::new(400, 1022, "Update did not save successfully.")
+            }
             SimError::Missing(_) => Failure::missing(),
             SimError::OutOfBounds(_) => Failure::bounds(),
             SimError::ScheduleLimit => Failure::new(403, 1013, "Profile schedule limit reached."),
@@ -107,7 +119,10 @@ pub(crate) fn handle(store: &Store, limiter: &Limiter, request: &RestRequest<'_>
     }
     let token = request
         .authorization
-        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .or_else(|| params.text("access_token"));
     let account = match token {
@@ -199,11 +214,21 @@ struct Endpoint {
 }
 
 const fn get(pattern: &'static [&'static str], run: fn(Ctx<'_>) -> Outcome) -> Endpoint {
-    Endpoint { method: "GET", pattern, anonymous: false, run }
+    Endpoint {
+        method: "GET",
+        pattern,
+        anonymous: false,
+        run,
+    }
 }
 
 const fn post(pattern: &'static [&'static str], run: fn(Ctx<'_>) -> Outcome) -> Endpoint {
-    Endpoint { method: "POST", pattern, anonymous: false, run }
+    Endpoint {
+        method: "POST",
+        pattern,
+        anonymous: false,
+        run,
+    }
 }
 
 /// Every classic endpoint. Literal segments are listed before `:id` so `updates/create`
@@ -214,7 +239,10 @@ const ENDPOINTS: &[Endpoint] = &[
     get(&["profiles"], profiles),
     get(&["profiles", ":id"], profile),
     get(&["profiles", ":id", "schedules"], schedules),
-    post(&["profiles", ":id", "schedules", "update"], update_schedules),
+    post(
+        &["profiles", ":id", "schedules", "update"],
+        update_schedules,
+    ),
     get(&["profiles", ":id", "updates", "pending"], pending),
     get(&["profiles", ":id", "updates", "sent"], sent),
     post(&["profiles", ":id", "updates", "reorder"], reorder),
@@ -226,7 +254,12 @@ const ENDPOINTS: &[Endpoint] = &[
     post(&["updates", ":id", "share"], share),
     post(&["updates", ":id", "destroy"], destroy),
     post(&["updates", ":id", "move_to_top"], move_to_top),
-    Endpoint { method: "GET", pattern: &["links", "shares"], anonymous: true, run: shares },
+    Endpoint {
+        method: "GET",
+        pattern: &["links", "shares"],
+        anonymous: true,
+        run: shares,
+    },
     get(&["info", "configuration"], configuration),
 ];
 
@@ -235,9 +268,10 @@ impl Endpoint {
     fn find(segments: &[&str]) -> Option<&'static Endpoint> {
         let fits = |e: &&Endpoint, literal_only: bool| {
             e.pattern.len() == segments.len()
-                && e.pattern.iter().zip(segments).all(|(p, s)| {
-                    *p == *s || (!literal_only && *p == ":id" && !s.is_empty())
-                })
+                && e.pattern
+                    .iter()
+                    .zip(segments)
+                    .all(|(p, s)| *p == *s || (!literal_only && *p == ":id" && !s.is_empty()))
         };
         ENDPOINTS
             .iter()
@@ -277,13 +311,19 @@ fn profile(ctx: Ctx<'_>) -> Outcome {
 }
 
 fn schedules(ctx: Ctx<'_>) -> Outcome {
-    Ok(render::schedules(ctx.state.channel_for(ctx.account, ctx.id())?))
+    Ok(render::schedules(
+        ctx.state.channel_for(ctx.account, ctx.id())?,
+    ))
 }
 
 fn update_schedules(ctx: Ctx<'_>) -> Outcome {
-    let mut groups: std::collections::BTreeMap<usize, (Vec<String>, Vec<String>)> = Default::default();
+    let mut groups: std::collections::BTreeMap<usize, (Vec<String>, Vec<String>)> =
+        Default::default();
     for (segments, value) in ctx.params.nested("schedules") {
-        let (Some(index), Some(field)) = (segments.first().and_then(|s| s.parse::<usize>().ok()), segments.get(1)) else {
+        let (Some(index), Some(field)) = (
+            segments.first().and_then(|s| s.parse::<usize>().ok()),
+            segments.get(1),
+        ) else {
             return Err(Failure::bounds());
         };
         let group = groups.entry(index).or_default();
@@ -298,7 +338,10 @@ fn update_schedules(ctx: Ctx<'_>) -> Outcome {
     }
     let mut week: Vec<DaySchedule> = Vec::new();
     for (days, times) in groups.into_values() {
-        if times.iter().any(|t| crate::schedule::parse_time(t).is_none()) {
+        if times
+            .iter()
+            .any(|t| crate::schedule::parse_time(t).is_none())
+        {
             return Err(Failure::bounds());
         }
         for day in days {
@@ -306,7 +349,11 @@ fn update_schedules(ctx: Ctx<'_>) -> Outcome {
             let entry = match week.iter_mut().find(|e| e.day == day) {
                 Some(entry) => entry,
                 None => {
-                    week.push(DaySchedule { day, times: Vec::new(), paused: false });
+                    week.push(DaySchedule {
+                        day,
+                        times: Vec::new(),
+                        paused: false,
+                    });
                     week.last_mut().ok_or_else(Failure::bounds)?
                 }
             };
@@ -316,7 +363,8 @@ fn update_schedules(ctx: Ctx<'_>) -> Outcome {
         }
     }
     let id = ctx.id().to_owned();
-    ctx.state.update_schedule(ctx.account, &id, week, ctx.now, ctx.config)?;
+    ctx.state
+        .update_schedule(ctx.account, &id, week, ctx.now, ctx.config)?;
     Ok(json!({ "success": true }))
 }
 
@@ -343,7 +391,11 @@ fn since(params: &Params) -> Result<Option<i64>, Failure> {
 fn paged(ctx: &Ctx<'_>, posts: Vec<crate::model::Post>) -> Outcome {
     let (page, count) = page_window(ctx.params)?;
     let total = posts.len();
-    let slice: Vec<_> = posts.into_iter().skip((page - 1) * count).take(count).collect();
+    let slice: Vec<_> = posts
+        .into_iter()
+        .skip((page - 1) * count)
+        .take(count)
+        .collect();
     Ok(json!({ "total": total, "updates": ctx.updates(&slice) }))
 }
 
@@ -370,7 +422,11 @@ fn sent(ctx: Ctx<'_>) -> Outcome {
         .filter(|p| since.is_none_or(|s| p.sent_at.is_some_and(|t| t.timestamp() > s)))
         .cloned()
         .collect();
-    posts.sort_by(|a, b| b.sent_at.cmp(&a.sent_at).then_with(|| b.created_at.cmp(&a.created_at)));
+    posts.sort_by(|a, b| {
+        b.sent_at
+            .cmp(&a.sent_at)
+            .then_with(|| b.created_at.cmp(&a.created_at))
+    });
     paged(&ctx, posts)
 }
 
@@ -384,14 +440,21 @@ fn reorder(ctx: Ctx<'_>) -> Outcome {
         Some(v) => v.parse::<usize>().map_err(|_| Failure::bounds())?,
     };
     let id = ctx.id().to_owned();
-    let posts = ctx.state.reorder(ctx.account, &id, &order, offset, ctx.now)?;
+    let posts = ctx
+        .state
+        .reorder(ctx.account, &id, &order, offset, ctx.now)?;
     Ok(json!({ "success": true, "updates": ctx.updates(&posts) }))
 }
 
 fn shuffle(ctx: Ctx<'_>) -> Outcome {
     let count = match ctx.params.text("count") {
         None => None,
-        Some(v) => Some(v.parse::<usize>().ok().filter(|n| (1..=100).contains(n)).ok_or_else(Failure::bounds)?),
+        Some(v) => Some(
+            v.parse::<usize>()
+                .ok()
+                .filter(|n| (1..=100).contains(n))
+                .ok_or_else(Failure::bounds)?,
+        ),
     };
     let id = ctx.id().to_owned();
     let mut posts = ctx.state.shuffle_queue(ctx.account, &id, ctx.now)?;
@@ -404,16 +467,39 @@ fn shuffle(ctx: Ctx<'_>) -> Outcome {
 /// `media[...]` as assets: `photo`/`picture` an image, `video` a video, `link` a link.
 fn media_assets(params: &Params) -> Vec<Asset> {
     let media = params.map("media");
-    let field = |name: &str| media.iter().find(|(k, v)| k == name && !v.is_empty()).map(|(_, v)| v.clone());
+    let field = |name: &str| {
+        media
+            .iter()
+            .find(|(k, v)| k == name && !v.is_empty())
+            .map(|(_, v)| v.clone())
+    };
     let mut assets = Vec::new();
     if let Some(url) = field("photo").or_else(|| field("picture")) {
-        assets.push(Asset { kind: AssetKind::Image, url, thumbnail: field("thumbnail"), title: None, description: None });
+        assets.push(Asset {
+            kind: AssetKind::Image,
+            url,
+            thumbnail: field("thumbnail"),
+            title: None,
+            description: None,
+        });
     }
     if let Some(url) = field("video") {
-        assets.push(Asset { kind: AssetKind::Video, url, thumbnail: field("thumbnail"), title: None, description: None });
+        assets.push(Asset {
+            kind: AssetKind::Video,
+            url,
+            thumbnail: field("thumbnail"),
+            title: None,
+            description: None,
+        });
     }
     if let Some(url) = field("link") {
-        assets.push(Asset { kind: AssetKind::Link, url, thumbnail: None, title: field("title"), description: field("description") });
+        assets.push(Asset {
+            kind: AssetKind::Link,
+            url,
+            thumbnail: None,
+            title: field("title"),
+            description: field("description"),
+        });
     }
     assets
 }
@@ -424,16 +510,23 @@ fn scheduled_at(params: &Params) -> Result<Option<DateTime<Utc>>, Failure> {
         return Ok(None);
     };
     if let Ok(seconds) = value.parse::<i64>() {
-        return DateTime::from_timestamp(seconds, 0).map(Some).ok_or_else(Failure::bounds);
+        return DateTime::from_timestamp(seconds, 0)
+            .map(Some)
+            .ok_or_else(Failure::bounds);
     }
     if let Ok(at) = DateTime::parse_from_rfc3339(value) {
         return Ok(Some(at.with_timezone(&Utc)));
     }
-    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(value, f).ok())
-        .map(|naive| Some(naive.and_utc()))
-        .ok_or_else(Failure::bounds)
+    [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(value, f).ok())
+    .map(|naive| Some(naive.and_utc()))
+    .ok_or_else(Failure::bounds)
 }
 
 /// `scheduled_at` wins over `now`, which wins over `top`.
@@ -468,9 +561,14 @@ fn create(ctx: Ctx<'_>) -> Outcome {
     let assets = media_assets(ctx.params);
     let entries = channel_ids
         .iter()
-        .map(|id| NewPost { assets: assets.clone(), ..NewPost::new(id, text, when) })
+        .map(|id| NewPost {
+            assets: assets.clone(),
+            ..NewPost::new(id, text, when)
+        })
         .collect();
-    let posts = ctx.state.create_posts(ctx.account, entries, ctx.now, ctx.config)?;
+    let posts = ctx
+        .state
+        .create_posts(ctx.account, entries, ctx.now, ctx.config)?;
     let (count, percentage) = ctx.buffer_fill(&first);
     Ok(json!({
         "success": true,
@@ -488,7 +586,9 @@ fn show_update(ctx: Ctx<'_>) -> Outcome {
 fn interactions(ctx: Ctx<'_>) -> Outcome {
     ctx.state.post_for(ctx.account, ctx.id())?;
     let event = ctx.params.text("event").ok_or_else(Failure::missing)?;
-    const EVENTS: &[&str] = &["retweet", "favorite", "like", "comment", "mention", "reshare"];
+    const EVENTS: &[&str] = &[
+        "retweet", "favorite", "like", "comment", "mention", "reshare",
+    ];
     if !EVENTS.contains(&event.trim_end_matches('s')) {
         return Err(Failure::new(400, 1029, "Event type not supported."));
     }
@@ -497,7 +597,11 @@ fn interactions(ctx: Ctx<'_>) -> Outcome {
 }
 
 fn edit(ctx: Ctx<'_>) -> Outcome {
-    let text = ctx.params.get("text").ok_or_else(Failure::missing)?.to_owned();
+    let text = ctx
+        .params
+        .get("text")
+        .ok_or_else(Failure::missing)?
+        .to_owned();
     let scheduled = scheduled_at(ctx.params)?;
     let when = match scheduled {
         Some(at) => Some(When::At(at)),
@@ -512,7 +616,9 @@ fn edit(ctx: Ctx<'_>) -> Outcome {
         ..PostEdit::default()
     };
     let id = ctx.id().to_owned();
-    let post = ctx.state.edit_post(ctx.account, &id, edit, ctx.now, ctx.config)?;
+    let post = ctx
+        .state
+        .edit_post(ctx.account, &id, edit, ctx.now, ctx.config)?;
     let (count, percentage) = ctx.buffer_fill(&post.channel_id);
     Ok(json!({
         "success": true,

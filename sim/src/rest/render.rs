@@ -9,7 +9,12 @@ use crate::model::{Account, AssetKind, Channel, Post, PostStatus, Service};
 use crate::schedule::timezone;
 
 /// Renders one update.
-pub(crate) fn update(post: &Post, channel: Option<&Channel>, now: DateTime<Utc>, utc: bool) -> Value {
+pub(crate) fn update(
+    post: &Post,
+    channel: Option<&Channel>,
+    now: DateTime<Utc>,
+    utc: bool,
+) -> Value {
     let tz = if utc {
         Tz::UTC
     } else {
@@ -24,7 +29,10 @@ pub(crate) fn update(post: &Post, channel: Option<&Channel>, now: DateTime<Utc>,
     if let Some(due) = post.due_at {
         body.insert("day".into(), json!(day(due, now, tz)));
         body.insert("due_at".into(), json!(due.timestamp()));
-        body.insert("due_time".into(), json!(due.with_timezone(&tz).format("%-I:%M %P").to_string()));
+        body.insert(
+            "due_time".into(),
+            json!(due.with_timezone(&tz).format("%-I:%M %P").to_string()),
+        );
     }
     body.insert("profile_id".into(), json!(post.channel_id));
     body.insert("profile_service".into(), json!(service));
@@ -45,14 +53,20 @@ pub(crate) fn update(post: &Post, channel: Option<&Channel>, now: DateTime<Utc>,
         if let Some(id) = &post.service_update_id {
             body.insert("service_update_id".into(), json!(id));
         }
-        body.insert("statistics".into(), statistics(post, channel.map(|c| c.service)));
+        body.insert(
+            "statistics".into(),
+            statistics(post, channel.map(|c| c.service)),
+        );
     }
     Value::Object(body)
 }
 
 /// `Today`, `Tomorrow`, or `Monday 7th November`.
 fn day(at: DateTime<Utc>, now: DateTime<Utc>, tz: Tz) -> String {
-    let (local, today) = (at.with_timezone(&tz).date_naive(), now.with_timezone(&tz).date_naive());
+    let (local, today) = (
+        at.with_timezone(&tz).date_naive(),
+        now.with_timezone(&tz).date_naive(),
+    );
     if local == today {
         return "Today".to_owned();
     }
@@ -103,7 +117,10 @@ fn media(post: &Post) -> Option<Value> {
         match asset.kind {
             AssetKind::Image if !media.contains_key("picture") => {
                 media.insert("picture".into(), json!(asset.url));
-                media.insert("thumbnail".into(), json!(asset.thumbnail.clone().unwrap_or_else(|| asset.url.clone())));
+                media.insert(
+                    "thumbnail".into(),
+                    json!(asset.thumbnail.clone().unwrap_or_else(|| asset.url.clone())),
+                );
             }
             AssetKind::Video if !media.contains_key("video") => {
                 media.insert("video".into(), json!(asset.url));
@@ -125,7 +142,10 @@ fn media(post: &Post) -> Option<Value> {
 
 /// Stable made-up numbers derived from the post id.
 fn statistics(post: &Post, service: Option<Service>) -> Value {
-    let seed = post.id.bytes().fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+    let seed = post
+        .id
+        .bytes()
+        .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
     let n = |k: u64| (seed / k) % 100;
     match service {
         Some(Service::Twitter) | None => json!({
@@ -186,10 +206,12 @@ fn verb(service: Service) -> &'static str {
 /// Days with the same times grouped into one `{days, times}` entry, Monday first.
 pub(crate) fn schedules(channel: &Channel) -> Value {
     let mut groups: Vec<(Vec<&str>, Vec<String>)> = Vec::new();
-    for entry in crate::model::Day::ALL
-        .iter()
-        .filter_map(|d| channel.schedule.iter().find(|e| e.day == *d && !e.paused && !e.times.is_empty()))
-    {
+    for entry in crate::model::Day::ALL.iter().filter_map(|d| {
+        channel
+            .schedule
+            .iter()
+            .find(|e| e.day == *d && !e.paused && !e.times.is_empty())
+    }) {
         match groups.iter_mut().find(|(_, times)| *times == entry.times) {
             Some((days, _)) => days.push(entry.day.as_str()),
             None => groups.push((vec![entry.day.as_str()], entry.times.clone())),
@@ -223,10 +245,21 @@ pub(crate) fn configuration(schedule_limit: usize) -> Value {
             continue;
         }
         let key = service.as_str();
-        let icon = |size: u32| format!("http://static.bufferapp.com/images/services/{key}-{size}x{size}.png");
+        let icon = |size: u32| {
+            format!("http://static.bufferapp.com/images/services/{key}-{size}x{size}.png")
+        };
         let interactions: &[&str] = match service {
-            Service::Twitter => &["favorites", "favorite", "mentions", "mention", "retweets", "retweet"],
-            Service::Facebook | Service::Instagram | Service::Linkedin => &["likes", "like", "comments", "comment"],
+            Service::Twitter => &[
+                "favorites",
+                "favorite",
+                "mentions",
+                "mention",
+                "retweets",
+                "retweet",
+            ],
+            Service::Facebook | Service::Instagram | Service::Linkedin => {
+                &["likes", "like", "comments", "comment"]
+            }
             _ => &[],
         };
         services.insert(

@@ -7,12 +7,18 @@ use serde_json::{Value, json};
 
 /// Monday 2 March 2026, 10:00 UTC: every test starts on a known weekday and time.
 pub fn monday() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0).single().expect("valid date")
+    Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0)
+        .single()
+        .expect("valid date")
 }
 
 /// A demo simulator whose clock stands still at [`monday`] until a test moves it.
 pub async fn frozen() -> Simulator {
-    Simulator::builder().start_time(monday()).clock_scale(0.0).start().await
+    Simulator::builder()
+        .start_time(monday())
+        .clock_scale(0.0)
+        .start()
+        .await
 }
 
 pub fn http() -> reqwest::Client {
@@ -20,7 +26,11 @@ pub fn http() -> reqwest::Client {
 }
 
 /// POST a GraphQL document; returns status, headers and body (Null when not JSON).
-pub async fn gql_full(sim: &Simulator, query: &str, variables: Value) -> (u16, reqwest::header::HeaderMap, Value) {
+pub async fn gql_full(
+    sim: &Simulator,
+    query: &str,
+    variables: Value,
+) -> (u16, reqwest::header::HeaderMap, Value) {
     let response = http()
         .post(sim.graphql_url())
         .bearer_auth(sim.api_key())
@@ -47,7 +57,10 @@ pub async fn rest_get(sim: &Simulator, path: &str) -> (u16, Value) {
         .await
         .expect("request");
     let status = response.status().as_u16();
-    (status, response.json::<Value>().await.unwrap_or(Value::Null))
+    (
+        status,
+        response.json::<Value>().await.unwrap_or(Value::Null),
+    )
 }
 
 /// POST a form body given already encoded (`a=1&b[]=2`).
@@ -61,9 +74,16 @@ pub async fn rest_post(sim: &Simulator, path: &str, form: &str) -> (u16, Value) 
         .await
         .expect("request");
     let status = response.status().as_u16();
-    (status, response.json::<Value>().await.unwrap_or(Value::Null))
+    (
+        status,
+        response.json::<Value>().await.unwrap_or(Value::Null),
+    )
 }
 
 pub fn channel_id(sim: &Simulator, service: buffer_sim::Service) -> String {
-    sim.demo().channel(service).expect("demo channel").id.clone()
+    sim.demo()
+        .channel(service)
+        .expect("demo channel")
+        .id
+        .clone()
 }
