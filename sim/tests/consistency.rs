@@ -96,3 +96,53 @@ async fn a_post_made_through_graphql_reads_back_through_rest_and_deletes_across(
     let (status, body) = rest_get(&sim, &format!("updates/{id}.json")).await;
     assert_eq!((status, body["code"].clone()), (404, 1020.into()));
 }
+
+#[tokio::test]
+async fn other_accounts_are_out_of_reach_through_both_apis() {
+    let sim = frozen().await;
+    let other = sim
+        .store()
+        .add_account("other@example.invalid", "other-token", "other-key");
+    let org = sim.store().add_organization(&other.id, "Other Org");
+    let channel = sim.store().add_channel(buffer_sim::ChannelSpec::new(
+        &org.id,
+        Service::Facebook,
+        "someone",
+    ));
+
+    let (status, body) = rest_get(&sim, &format!("profiles/{}.json", channel.id)).await;
+    assert_eq!((status, body["code"].clone()), (403, 1011.into()));
+    let (status, body) = rest_post(
+        &sim,
+        "updates/create.json",
+        &format!("text=Hi&profile_ids[]={}", channel.id),
+    )
+    .await;
+    assert_eq!((status, body["code"].clone()), (403, 1011.into()));
+
+    let (_, body) = gql(
+        &sim,
+        "query($id: ChannelId!) { channel(input: { id: $id }) { id } }",
+        json!({ "id": channel.id }),
+    )
+    .await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN");
+    let (_, body) = gql(
+        &sim,
+        "query($org: OrganizationId!) { channels(input: { organizationId: $org }) { id } }",
+        json!({ "org": org.id }),
+    )
+    .await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND");
+
+    let (_, body) = gql(
+        &sim,
+        "query($org: String!) { account { organizations(filter: { organizationId: $org }) { id } } }",
+        json!({ "org": sim.organization_id() }),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["account"]["organizations"],
+        json!([{ "id": sim.organization_id() }])
+    );
+}
