@@ -19,8 +19,11 @@ pub enum Fault {
     /// This request and the next `n - 1` matching ones are rate limited (429, in the API's
     /// own shape).
     RateLimitBurst(u32),
-    /// The connection is closed without an answer.
+    /// The connection is closed without an answer, before the request is handled.
     Drop,
+    /// The request is handled (a post may be created) and then the connection is closed
+    /// without an answer: the case where a blind retry posts twice.
+    LoseResponse,
     /// The real answer, cut in half (the status and headers are kept).
     Truncate,
     /// A `200 OK` HTML page instead of the answer, as a captive portal sends.
@@ -35,6 +38,7 @@ impl Fault {
             Fault::ServerError(_) => "server_error",
             Fault::RateLimitBurst(_) => "rate_limit",
             Fault::Drop => "drop",
+            Fault::LoseResponse => "lose_response",
             Fault::Truncate => "truncate",
             Fault::Html => "html",
         }
@@ -139,6 +143,11 @@ impl Faults {
     /// Starts a burst of `length` 429s on `share` of requests.
     pub fn rate_limit_bursts(self, share: f64, length: u32) -> Self {
         self.rule(FaultRule::new(Fault::RateLimitBurst(length)).share(share))
+    }
+
+    /// Handles `share` of requests but drops the connection instead of answering.
+    pub fn lost_responses(self, share: f64) -> Self {
+        self.rule(FaultRule::new(Fault::LoseResponse).share(share))
     }
 
     /// Drops the connection on `share` of requests.

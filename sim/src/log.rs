@@ -24,7 +24,8 @@ pub struct RequestEntry {
     pub operation: Option<String>,
     /// GraphQL: every root field the operation selected (aliases resolved to field names).
     pub root_fields: Vec<String>,
-    /// HTTP status; `None` when the connection was dropped without an answer.
+    /// HTTP status; `None` when the connection was dropped before the request was handled
+    /// (for a lost response, the status that never reached the client).
     pub status: Option<u16>,
     /// The fault injected into this request, if any (`latency`, `server_error`, …).
     pub fault: Option<&'static str>,

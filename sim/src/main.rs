@@ -1,6 +1,7 @@
 //! `buffer-sim`: serve a fake Buffer (classic REST under `/1/`, GraphQL at `/`) with a seeded
 //! demo account until Ctrl-C.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -65,6 +66,9 @@ struct Args {
     /// Fault: share (0..1) of connections closed without an answer.
     #[arg(long, default_value_t = 0.0)]
     drop_connections: f64,
+    /// Fault: share (0..1) of requests handled but answered by a closed connection.
+    #[arg(long, default_value_t = 0.0)]
+    lost_responses: f64,
     /// Fault: share (0..1) of bodies cut in half.
     #[arg(long, default_value_t = 0.0)]
     truncated_bodies: f64,
@@ -94,6 +98,7 @@ impl Args {
                 self.rate_limit_bursts,
             ),
             (Fault::Drop, self.drop_connections),
+            (Fault::LoseResponse, self.lost_responses),
             (Fault::Truncate, self.truncated_bodies),
             (Fault::Html, self.html_bodies),
         ];
@@ -108,6 +113,35 @@ impl Args {
             },
         )
     }
+}
+
+/// Where the simulator listens and what it seeded.
+fn banner(sim: &Simulator, out: &mut impl Write) -> std::io::Result<()> {
+    writeln!(out, "buffer-sim listening on {}", sim.addr())?;
+    writeln!(
+        out,
+        "  classic REST: {}  (access token: {})",
+        sim.rest_url(),
+        sim.access_token()
+    )?;
+    writeln!(
+        out,
+        "  GraphQL:      {}  (API key: {})",
+        sim.graphql_url(),
+        sim.api_key()
+    )?;
+    writeln!(out, "  organization: {}", sim.organization_id())?;
+    for channel in &sim.demo().channels {
+        writeln!(
+            out,
+            "  channel {} {} ({})",
+            channel.id,
+            channel.service.as_str(),
+            channel.name
+        )?;
+    }
+    writeln!(out, "Press Ctrl-C to stop.")?;
+    out.flush()
 }
 
 #[tokio::main]
@@ -132,27 +166,8 @@ async fn main() -> std::io::Result<()> {
         .faults(args.faults())
         .try_start()
         .await?;
-    println!("buffer-sim listening on {}", sim.addr());
-    println!(
-        "  classic REST: {}  (access token: {})",
-        sim.rest_url(),
-        sim.access_token()
-    );
-    println!(
-        "  GraphQL:      {}  (API key: {})",
-        sim.graphql_url(),
-        sim.api_key()
-    );
-    println!("  organization: {}", sim.organization_id());
-    for channel in &sim.demo().channels {
-        println!(
-            "  channel {} {} ({})",
-            channel.id,
-            channel.service.as_str(),
-            channel.name
-        );
-    }
-    println!("Press Ctrl-C to stop.");
+    // A closed stdout (the parent stopped reading) must not stop the server.
+    let _ = banner(&sim, &mut std::io::stdout().lock());
     sim.run_until(async {
         let _ = tokio::signal::ctrl_c().await;
     })

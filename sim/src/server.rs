@@ -416,19 +416,30 @@ async fn respond(
         Some(Fault::ServerError(status)) => Reply::html(status, "Service Unavailable"),
         Some(Fault::Html) => Reply::html(200, "Buffer is down for maintenance"),
         Some(Fault::RateLimitBurst(_)) => rate_limited(api),
-        Some(Fault::Truncate) | Some(Fault::Latency(_)) | None => {
-            let mut reply = answer(
-                &app,
-                api,
-                &method,
-                &path,
-                &query,
-                authorization.as_deref(),
-                &body,
-            );
-            if decision.fault == Some(Fault::Truncate) {
-                let half = reply.body.len() / 2;
-                reply.body.truncate(half);
+        Some(Fault::Truncate | Fault::LoseResponse | Fault::Latency(_)) | None => {
+            let answer = || {
+                answer(
+                    &app,
+                    api,
+                    &method,
+                    &path,
+                    &query,
+                    authorization.as_deref(),
+                    &body,
+                )
+            };
+            let mut reply = answer();
+            match decision.fault {
+                Some(Fault::Truncate) => {
+                    let half = reply.body.len() / 2;
+                    reply.body.truncate(half);
+                }
+                Some(Fault::LoseResponse) => {
+                    entry.status = Some(reply.status);
+                    app.log.push(entry);
+                    return Err(DropConnection);
+                }
+                _ => {}
             }
             reply
         }

@@ -337,9 +337,8 @@ impl Store {
             let author = state
                 .owner_of_channel(&new.channel_id)
                 .ok_or(SimError::ChannelNotFound)?;
-            state
-                .create_posts(&author, vec![new], now, config)
-                .map(|mut v| v.remove(0))
+            let created = state.create_posts(&author, vec![new], now, config)?;
+            created.into_iter().next().ok_or(SimError::ChannelNotFound)
         })
     }
 

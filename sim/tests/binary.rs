@@ -25,6 +25,7 @@ fn help_lists_faults_and_limits() {
         "--server-errors",
         "--rate-limit-bursts",
         "--drop-connections",
+        "--lost-responses",
         "--truncated-bodies",
         "--html-bodies",
         "--faults-api",
@@ -55,11 +56,8 @@ async fn serves_the_demo_account_through_both_apis() {
             .expect("starts"),
     );
     let stdout = child.0.stdout.take().expect("stdout");
-    let first = BufReader::new(stdout)
-        .lines()
-        .next()
-        .expect("a line")
-        .expect("utf-8");
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines.next().expect("a line").expect("utf-8");
     let addr = first.rsplit(' ').next().expect("address").to_owned();
     let http = reqwest::Client::new();
 

@@ -190,3 +190,38 @@ async fn the_request_log_counts_per_api_and_route() {
     sim.clear_requests();
     assert!(sim.requests().is_empty());
 }
+
+#[tokio::test]
+async fn a_lost_response_still_creates_the_post() {
+    let sim = frozen().await;
+    let twitter = common::channel_id(&sim, buffer_sim::Service::Twitter);
+    sim.set_faults(
+        Faults::seeded(3).rule(
+            FaultRule::new(Fault::LoseResponse)
+                .route("/1/updates/create.json")
+                .times(1),
+        ),
+    );
+    let form = format!("text=Only+once+please&profile_ids[]={twitter}");
+    let result = http()
+        .post(format!("{}updates/create.json", sim.rest_url()))
+        .bearer_auth(sim.access_token())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form.clone())
+        .send()
+        .await;
+    assert!(result.is_err(), "no answer arrived");
+    assert_eq!(
+        sim.store().count_with_text(&twitter, "Only once please"),
+        1,
+        "but the post exists"
+    );
+    // A blind retry is refused as a duplicate, as Buffer would.
+    let (status, body) = common::rest_post(&sim, "updates/create.json", &form).await;
+    assert_eq!((status, body["code"].clone()), (400, 1025.into()));
+    let entry = &sim.requests()[0];
+    assert_eq!(
+        (entry.fault, entry.status),
+        (Some("lose_response"), Some(200))
+    );
+}

@@ -451,3 +451,34 @@ async fn graphql_auth_failures() {
         );
     }
 }
+
+#[tokio::test]
+async fn aliased_creates_report_each_channel() {
+    let sim = frozen().await;
+    let (twitter, linkedin) = (
+        channel_id(&sim, Service::Twitter),
+        channel_id(&sim, Service::Linkedin),
+    );
+    let doc = r#"mutation Batch($a: CreatePostInput!, $b: CreatePostInput!, $c: CreatePostInput!) {
+      p0: createPost(input: $a) { ...R }
+      p1: createPost(input: $b) { ...R }
+      p2: createPost(input: $c) { ...R }
+    }
+    fragment R on PostActionPayload { __typename ... on PostActionSuccess { post { id channelId } } ... on MutationError { message } }"#;
+    let input = |channel: &str| json!({ "channelId": channel, "text": "Same news", "mode": "addToQueue", "schedulingType": "automatic" });
+    let (status, body) = gql(
+        &sim,
+        doc,
+        json!({ "a": input(&twitter), "b": input(&linkedin), "c": input(&twitter) }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let data = &body["data"];
+    assert_eq!(data["p0"]["post"]["channelId"], twitter.as_str());
+    assert_eq!(data["p1"]["post"]["channelId"], linkedin.as_str());
+    assert_eq!(
+        data["p2"]["__typename"], "InvalidInputError",
+        "the third repeats the first on its channel"
+    );
+    assert_eq!(sim.requests().last().map(|e| e.root_fields.len()), Some(3));
+}
