@@ -864,7 +864,11 @@ impl State {
             post.tag_ids = tags;
         }
         post.updated_at = now;
-        if let Some(when) = edit.when {
+        // Asking a queued post to be queued keeps its place.
+        let already_queued = current.status == PostStatus::Scheduled && !current.custom_scheduled;
+        if let Some(when) = edit.when
+            && !(when == When::Queue && already_queued)
+        {
             self.schedule_post(post_id, when, now);
         }
         Ok(self.posts[index].clone())

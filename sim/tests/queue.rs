@@ -281,3 +281,38 @@ async fn instagram_needs_an_image_or_video() {
         .expect("stored");
     assert_eq!(post.status, PostStatus::Scheduled);
 }
+
+#[tokio::test]
+async fn editing_a_queued_post_keeps_its_place_unless_asked() {
+    let sim = frozen().await;
+    let twitter = channel_id(&sim, Service::Twitter);
+    let first = sim.store().queue(&twitter)[0].clone();
+    let edit = r#"mutation E($input: EditPostInput!) { editPost(input: $input) {
+        ... on PostActionSuccess { post { text dueAt } } ... on MutationError { message } } }"#;
+    let (_, body) = gql(
+        &sim,
+        edit,
+        json!({ "input": { "id": first.id, "text": "Reworded", "mode": "addToQueue" } }),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["editPost"]["post"]["dueAt"], "2026-03-02T14:00:00.000Z",
+        "{body}"
+    );
+    let (_, body) = gql(
+        &sim,
+        edit,
+        json!({ "input": { "id": first.id, "mode": "shareNow" } }),
+    )
+    .await;
+    assert_eq!(body["data"]["editPost"]["post"]["text"], "Reworded");
+    assert_eq!(
+        sim.store().post(&first.id).map(|p| p.status),
+        Some(PostStatus::Sent)
+    );
+    assert_eq!(
+        sim.store().queue(&twitter)[0].due_at,
+        Some(utc(2026, 3, 2, 14, 0)),
+        "the next post moved up into the freed slot"
+    );
+}
