@@ -370,10 +370,11 @@ async fn respond(
     let method = request.method().as_str().to_owned();
     let path = request.uri().path().to_owned();
     let query = request.uri().query().unwrap_or_default().to_owned();
-    let authorization = request
+    let bearer = request
         .headers()
         .get(hyper::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
+        .and_then(bearer_token)
         .map(str::to_owned);
     let body = match request.into_body().collect().await {
         Ok(collected) => collected.to_bytes(),
@@ -417,17 +418,7 @@ async fn respond(
         Some(Fault::Html) => Reply::html(200, "Buffer is down for maintenance"),
         Some(Fault::RateLimitBurst(_)) => rate_limited(api),
         Some(Fault::Truncate | Fault::LoseResponse | Fault::Latency(_)) | None => {
-            let answer = || {
-                answer(
-                    &app,
-                    api,
-                    &method,
-                    &path,
-                    &query,
-                    authorization.as_deref(),
-                    &body,
-                )
-            };
+            let answer = || answer(&app, api, &method, &path, &query, bearer.as_deref(), &body);
             let mut reply = answer();
             match decision.fault {
                 Some(Fault::Truncate) => {
@@ -455,7 +446,7 @@ fn answer(
     method: &str,
     path: &str,
     query: &str,
-    authorization: Option<&str>,
+    bearer: Option<&str>,
     body: &[u8],
 ) -> Reply {
     match api {
@@ -466,7 +457,7 @@ fn answer(
                 method,
                 path,
                 query,
-                authorization,
+                bearer,
                 body,
             },
         ),
@@ -475,7 +466,7 @@ fn answer(
             &app.limiter,
             &GraphQlRequest {
                 method,
-                authorization,
+                bearer,
                 body,
             },
         ),
@@ -484,6 +475,13 @@ fn answer(
             &serde_json::json!({ "errors": [{ "message": format!("Cannot {method} {path}") }] }),
         ),
     }
+}
+
+/// The credential of an `Authorization: Bearer …` header (the scheme is case-insensitive).
+fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// A 429 in the API's own shape (used by rate-limit burst faults).

@@ -47,7 +47,8 @@ pub(crate) fn schema() -> Result<&'static Valid<Schema>, String> {
 /// A GraphQL request, already read off the wire.
 pub(crate) struct GraphQlRequest<'a> {
     pub(crate) method: &'a str,
-    pub(crate) authorization: Option<&'a str>,
+    /// The `Authorization: Bearer` key, if any.
+    pub(crate) bearer: Option<&'a str>,
     pub(crate) body: &'a [u8],
 }
 
@@ -123,14 +124,7 @@ fn with_limits(mut reply: Reply, verdict: Option<&Verdict>) -> Reply {
 
 /// Answers one GraphQL request.
 pub(crate) fn handle(store: &Store, limiter: &Limiter, request: &GraphQlRequest<'_>) -> Reply {
-    let key = request
-        .authorization
-        .and_then(|h| {
-            h.strip_prefix("Bearer ")
-                .or_else(|| h.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .filter(|k| !k.is_empty());
+    let key = request.bearer;
     let account = key.and_then(|key| {
         store.with(|state, _, _| state.account_by_api_key(key).map(|a| a.id.clone()))
     });

@@ -96,7 +96,8 @@ pub(crate) struct RestRequest<'a> {
     pub(crate) method: &'a str,
     pub(crate) path: &'a str,
     pub(crate) query: &'a str,
-    pub(crate) authorization: Option<&'a str>,
+    /// The `Authorization: Bearer` token, if any.
+    pub(crate) bearer: Option<&'a str>,
     pub(crate) body: &'a [u8],
 }
 
@@ -117,14 +118,7 @@ pub(crate) fn handle(store: &Store, limiter: &Limiter, request: &RestRequest<'_>
     if endpoint.method != request.method {
         return Failure::new(405, 405, "Method not allowed.").reply();
     }
-    let token = request
-        .authorization
-        .and_then(|h| {
-            h.strip_prefix("Bearer ")
-                .or_else(|| h.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .or_else(|| params.text("access_token"));
+    let token = request.bearer.or_else(|| params.text("access_token"));
     let account = match token {
         None if endpoint.anonymous => None,
         None => return Reply::empty(401).header("www-authenticate", WWW_AUTHENTICATE),
