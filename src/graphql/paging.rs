@@ -191,7 +191,7 @@ fn finish<T>(
         items.truncate(size);
         (true, cursors.get(size - 1).cloned())
     } else {
-        (has_next, end_cursor.or_else(|| cursors.last().cloned()))
+        (has_next, end_cursor)
     };
     if !has_next {
         return Ok((items, None));

@@ -1,0 +1,391 @@
+//! Requests per logical operation on the GraphQL backend: multi-channel creates in aliased
+//! batches, and offset pages over cursors.
+
+mod graphql_support;
+
+use buffer_bridge::BackendExt;
+use buffer_bridge::model::{ChannelId, NewPost, PageRequest, PostList, PostQuery};
+use buffer_bridge::{Error, ErrorKind};
+use graphql_support::*;
+use serde_json::{Map, Value, json};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+/// Answers creates like Buffer: one payload per (aliased) field, a success unless the
+/// channel is `bad`. The request numbered `broken` (from 0), if any, gets an HTML 502.
+struct Creates {
+    requests: AtomicUsize,
+    broken: Option<usize>,
+}
+
+impl Respond for Creates {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        if Some(self.requests.fetch_add(1, Ordering::SeqCst)) == self.broken {
+            return ResponseTemplate::new(502).set_body_string("<html>Bad gateway</html>");
+        }
+        let body: Value = request.body_json().unwrap();
+        let mut data = Map::new();
+        for (variable, input) in body["variables"].as_object().unwrap() {
+            let field = match variable.as_str() {
+                "input" => "createPost".to_owned(),
+                aliased => format!("p{}", &aliased[1..]),
+            };
+            let channel = input["channelId"].as_str().unwrap();
+            let payload = if channel == "bad" {
+                json!({"__typename": "InvalidInputError", "message": "Text is required"})
+            } else {
+                success(&format!("post-{channel}"), channel)
+            };
+            data.insert(field, payload);
+        }
+        ResponseTemplate::new(200).set_body_json(json!({"data": data}))
+    }
+}
+
+async fn create_server(broken: Option<usize>) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(Creates {
+            requests: AtomicUsize::new(0),
+            broken,
+        })
+        .mount(&server)
+        .await;
+    server
+}
+
+fn channels(count: usize, bad: usize) -> Vec<String> {
+    (0..count)
+        .map(|i| {
+            if i == bad {
+                "bad".to_owned()
+            } else {
+                format!("c{i}")
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn n_channels_cost_ceil_n_over_30_requests_with_one_outcome_each() {
+    for (count, requests) in [(1, 1), (30, 1), (31, 2), (65, 3)] {
+        let server = create_server(None).await;
+        let bad = count / 2;
+        let ids = channels(count, bad);
+        let outcome = backend(&server)
+            .create_post(&NewPost::new("hello").channels(ids.clone()))
+            .await
+            .unwrap();
+        let sent = bodies(&server).await;
+        assert_eq!(sent.len(), requests, "{count} channels");
+
+        let order: Vec<&str> = outcome
+            .channels
+            .iter()
+            .map(|c| c.channel_id.as_str())
+            .collect();
+        assert_eq!(order, ids, "outcomes in request order");
+        for (i, channel) in outcome.channels.iter().enumerate() {
+            match &channel.result {
+                Ok(post) => {
+                    assert_ne!(i, bad);
+                    assert_eq!(post.channel_id, channel.channel_id);
+                }
+                Err(error) => {
+                    assert_eq!(i, bad, "{count}: {error}");
+                    assert_eq!(error.kind(), ErrorKind::InvalidInput);
+                }
+            }
+        }
+        assert_eq!(outcome.failures().count(), 1);
+
+        // Full batches alias 30 fields; a batch of one is the plain CreatePost document.
+        for (body, size) in sent.iter().zip(ids.chunks(30).map(<[String]>::len)) {
+            let variables = body["variables"].as_object().unwrap();
+            assert_eq!(variables.len(), size);
+            if size == 1 {
+                assert_eq!(body["query"], document("create_post"));
+            } else {
+                let query = body["query"].as_str().unwrap();
+                assert_eq!(body["operationName"], "CreatePosts");
+                assert_eq!(query.matches(": createPost(input: $i").count(), size);
+                assert!(query.contains(&format!(
+                    "p{}: createPost(input: $i{})",
+                    size - 1,
+                    size - 1
+                )));
+                assert_eq!(query.matches("fragment PostFields on Post").count(), 1);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn max_aliases_sets_the_batch_size() {
+    let server = create_server(None).await;
+    let buffer = buffer_bridge::graphql::GraphQl::builder()
+        .api_key(KEY)
+        .base_url(server.uri())
+        .max_aliases(10)
+        .build()
+        .unwrap();
+    let outcome = buffer
+        .create_post(&NewPost::new("x").channels(channels(25, 99)))
+        .await
+        .unwrap();
+    assert!(outcome.is_complete());
+    assert_eq!(bodies(&server).await.len(), 3);
+}
+
+#[tokio::test]
+async fn a_failed_request_fails_exactly_the_channels_of_its_batch() {
+    let server = create_server(Some(1)).await;
+    let ids = channels(65, 99);
+    let outcome = backend(&server)
+        .create_post(&NewPost::new("hello").channels(ids))
+        .await
+        .unwrap();
+    assert_eq!(
+        bodies(&server).await.len(),
+        3,
+        "the third batch is still sent"
+    );
+    for (i, channel) in outcome.channels.iter().enumerate() {
+        let in_broken_batch = (30..60).contains(&i);
+        match &channel.result {
+            Err(error) => {
+                assert!(in_broken_batch, "{i}");
+                assert_eq!(error.kind(), ErrorKind::Transport);
+            }
+            Ok(_) => assert!(!in_broken_batch, "{i}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_error_naming_one_alias_fails_that_channel_only() {
+    let server = MockServer::start().await;
+    answer_json(
+        &server,
+        json!({
+            "data": {"p0": success("post-c0", "c0"), "p1": null, "p2": success("post-c2", "c2")},
+            "errors": [{"message": "Internal error", "path": ["p1"], "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]
+        }),
+    )
+    .await;
+    let outcome = backend(&server)
+        .create_post(&NewPost::new("x").channels(["c0", "c1", "c2"]))
+        .await
+        .unwrap();
+    let failures: Vec<_> = outcome.failures().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(failures, ["c1"]);
+    assert!(
+        outcome.channels[1]
+            .result
+            .as_ref()
+            .unwrap_err()
+            .to_string()
+            .contains("Internal error")
+    );
+}
+
+#[tokio::test]
+async fn a_rate_limited_batch_stops_the_batches_after_it() {
+    let server = MockServer::start().await;
+    answer(
+        &server,
+        ResponseTemplate::new(429).set_body_string(fixture("rate_limited_429_retry_after.json")),
+    )
+    .await;
+    let outcome = backend(&server)
+        .create_post(&NewPost::new("x").channels(channels(65, 99)))
+        .await
+        .unwrap();
+    assert_eq!(bodies(&server).await.len(), 1);
+    assert!(
+        outcome
+            .channels
+            .iter()
+            .all(|c| matches!(c.result, Err(Error::RateLimited { .. })))
+    );
+}
+
+#[tokio::test]
+async fn a_post_with_no_channel_is_refused_before_sending() {
+    let server = create_server(None).await;
+    let error = backend(&server)
+        .create_post(&NewPost::new("x"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidInput);
+    assert!(bodies(&server).await.is_empty());
+}
+
+/// A channel's queue of `len` posts, served like Buffer's `posts` field: `first`/`after` by
+/// cursor, full nodes for `Posts`, cursors only for `PostCursors`.
+struct Queue {
+    len: usize,
+}
+
+impl Respond for Queue {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body: Value = request.body_json().unwrap();
+        let variables = &body["variables"];
+        let first = variables["first"].as_u64().unwrap() as usize;
+        assert!(first <= 100, "never more than 100 a page");
+        let start = variables["after"].as_str().map_or(0, |c| {
+            c.trim_start_matches("k").parse::<usize>().unwrap() + 1
+        });
+        let end = (start + first).min(self.len);
+        let full = body["operationName"] == "Posts";
+        let edges: Vec<Value> = (start..end)
+            .map(|i| {
+                if full {
+                    json!({"cursor": format!("k{i}"), "node": post_json(&format!("p{i}"), "c1")})
+                } else {
+                    json!({"cursor": format!("k{i}")})
+                }
+            })
+            .collect();
+        ResponseTemplate::new(200).set_body_json(json!({"data": {"posts": {
+            "edges": edges,
+            "pageInfo": {"hasNextPage": end < self.len, "endCursor": (end > start).then(|| format!("k{}", end - 1))}
+        }}}))
+    }
+}
+
+async fn queue_server(len: usize) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(Queue { len })
+        .mount(&server)
+        .await;
+    server
+}
+
+async fn count(server: &MockServer, operation: &str) -> usize {
+    bodies(server)
+        .await
+        .iter()
+        .filter(|b| b["operationName"] == operation)
+        .count()
+}
+
+fn ids(page: &buffer_bridge::model::Page<buffer_bridge::model::Post>) -> Vec<String> {
+    page.items.iter().map(|p| p.id.to_string()).collect()
+}
+
+#[tokio::test]
+async fn pages_read_in_order_cost_one_request_each() {
+    let server = queue_server(130).await;
+    let buffer = backend(&server);
+    let query = PostQuery::new(ChannelId::new("c1"), PostList::Queue);
+    for page in 1..=7 {
+        let got = buffer
+            .posts(&query.clone().page(PageRequest::offset(page, 20)))
+            .await
+            .unwrap();
+        let start = (page as usize - 1) * 20;
+        let expected: Vec<String> = (start..(start + 20).min(130))
+            .map(|i| format!("p{i}"))
+            .collect();
+        assert_eq!(ids(&got), expected, "page {page}");
+        assert_eq!(got.next.is_some(), page < 7);
+    }
+    assert_eq!(count(&server, "Posts").await, 7);
+    assert_eq!(count(&server, "PostCursors").await, 0);
+}
+
+#[tokio::test]
+async fn a_jump_walks_cursors_by_hundreds_then_fetches_the_page() {
+    let server = queue_server(2000).await;
+    let buffer = backend(&server);
+    let query =
+        PostQuery::new(ChannelId::new("c1"), PostList::Queue).page(PageRequest::offset(50, 20));
+    let page = buffer.posts(&query).await.unwrap();
+    let expected: Vec<String> = (980..1000).map(|i| format!("p{i}")).collect();
+    assert_eq!(ids(&page), expected);
+    assert_eq!(count(&server, "PostCursors").await, 10, "ceil(980 / 100)");
+    assert_eq!(count(&server, "Posts").await, 1);
+    let walks: Vec<Value> = bodies(&server)
+        .await
+        .into_iter()
+        .filter(|b| b["operationName"] == "PostCursors")
+        .collect();
+    assert_eq!(walks[0]["query"], document("post_cursors"));
+    assert_eq!(walks[0]["variables"]["first"], 100);
+    assert_eq!(walks[9]["variables"]["first"], 80);
+
+    // The token continues without another walk; so does an earlier page of the same size.
+    let next = buffer
+        .posts(
+            &query
+                .clone()
+                .page(PageRequest::after(page.next.unwrap(), 20)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ids(&next)[0], "p1000");
+    buffer
+        .posts(&query.clone().page(PageRequest::offset(42, 20)))
+        .await
+        .unwrap();
+    assert_eq!(count(&server, "PostCursors").await, 10);
+    assert_eq!(count(&server, "Posts").await, 3);
+}
+
+#[tokio::test]
+async fn tokens_of_another_query_are_refused_and_classic_tokens_fall_back_to_offsets() {
+    let server = queue_server(100).await;
+    let buffer = backend(&server);
+    let queue = PostQuery::new(ChannelId::new("c1"), PostList::Queue);
+    let first = buffer.posts(&queue).await.unwrap();
+    let token = first.next.unwrap();
+    let sent =
+        PostQuery::new(ChannelId::new("c1"), PostList::Sent).page(PageRequest::after(token, 20));
+    let error = buffer.posts(&sent).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidInput);
+
+    let classic = buffer_bridge::model::PageToken::new(
+        buffer_bridge::BackendKind::ClassicRest,
+        &queue.scope(),
+        30,
+        None,
+    );
+    let page = buffer
+        .posts(&queue.clone().page(PageRequest::after(classic, 10)))
+        .await
+        .unwrap();
+    assert_eq!(ids(&page)[0], "p30");
+}
+
+#[tokio::test]
+async fn a_server_that_says_more_without_a_cursor_ends_the_listing() {
+    let server = MockServer::start().await;
+    answer_json(
+        &server,
+        json!({"data": {"posts": {
+            "edges": [{"cursor": "k0", "node": post_json("p0", "c1")}],
+            "pageInfo": {"hasNextPage": true, "endCursor": null}
+        }}}),
+    )
+    .await;
+    let buffer = backend(&server);
+    let query = PostQuery::new(ChannelId::new("c1"), PostList::Queue);
+    let items: Vec<_> = futures::StreamExt::collect::<Vec<_>>(buffer.all_posts(query)).await;
+    assert_eq!(items.len(), 1, "the listing ends instead of looping");
+    assert!(items.iter().all(Result::is_ok));
+    assert_eq!(bodies(&server).await.len(), 1);
+
+    let server = MockServer::start().await;
+    answer_json(
+        &server,
+        json!({"data": {"posts": {"edges": null, "pageInfo": {"hasNextPage": true, "endCursor": null}}}}),
+    )
+    .await;
+    let page = backend(&server)
+        .posts(&PostQuery::new(ChannelId::new("c1"), PostList::Queue))
+        .await
+        .unwrap();
+    assert!(page.items.is_empty() && page.next.is_none());
+}
