@@ -6,6 +6,7 @@
 //! gives every backend, `dyn Backend` included, typed methods such as
 //! [`channels`](BackendExt::channels) and [`create_post`](BackendExt::create_post).
 
+use crate::http::rate_limit::RateLimits;
 use crate::model::*;
 use crate::{Error, Result};
 use async_trait::async_trait;
@@ -410,6 +411,12 @@ pub trait Backend: Send + Sync {
 
     /// Performs one request.
     async fn execute(&self, request: Request) -> Result<Response>;
+
+    /// The rate-limit budget the latest response announced, for backends that read it from
+    /// headers; pacing uses it to stay inside the server's count instead of its own guess.
+    fn rate_limits(&self) -> Option<RateLimits> {
+        None
+    }
 }
 
 #[async_trait]
@@ -423,6 +430,9 @@ impl<B: Backend + ?Sized> Backend for Arc<B> {
     async fn execute(&self, request: Request) -> Result<Response> {
         (**self).execute(request).await
     }
+    fn rate_limits(&self) -> Option<RateLimits> {
+        (**self).rate_limits()
+    }
 }
 
 #[async_trait]
@@ -435,6 +445,9 @@ impl<B: Backend + ?Sized> Backend for Box<B> {
     }
     async fn execute(&self, request: Request) -> Result<Response> {
         (**self).execute(request).await
+    }
+    fn rate_limits(&self) -> Option<RateLimits> {
+        (**self).rate_limits()
     }
 }
 

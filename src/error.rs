@@ -66,6 +66,16 @@ pub enum Error {
         /// The classic error code, when there is one.
         legacy_code: Option<u16>,
     },
+    /// Buffer (or a proxy in front of it) answered with an HTTP 5xx status and no error code:
+    /// a failure on its side that may pass. Its [`kind`](Error::kind) is
+    /// [`ErrorKind::Unexpected`]; the variant exists so retries can see the status.
+    #[error("Buffer failed on its side (HTTP {status}): {message}; try again later")]
+    Server {
+        /// The HTTP status, 500 to 599.
+        status: u16,
+        /// What came back.
+        message: String,
+    },
     /// Too many requests; wait before trying again.
     #[error("rate limited: {message}; {}", wait_note(*.retry_after))]
     RateLimited {
@@ -124,7 +134,7 @@ pub enum ErrorKind {
     NotFound,
     /// [`Error::Unauthorized`].
     Unauthorized,
-    /// [`Error::Unexpected`].
+    /// [`Error::Unexpected`] and [`Error::Server`].
     Unexpected,
     /// [`Error::RateLimited`].
     RateLimited,
@@ -265,6 +275,12 @@ impl Error {
             401 | 403 => ErrorKind::Unauthorized,
             404 | 410 => ErrorKind::NotFound,
             429 => ErrorKind::RateLimited,
+            500..=599 => {
+                return Self::Server {
+                    status,
+                    message: message.unwrap_or_else(|| format!("HTTP {status}")),
+                };
+            }
             _ => ErrorKind::Unexpected,
         };
         Self::of_kind(
@@ -335,7 +351,7 @@ impl Error {
             Self::LimitReached { .. } => ErrorKind::LimitReached,
             Self::NotFound { .. } => ErrorKind::NotFound,
             Self::Unauthorized { .. } => ErrorKind::Unauthorized,
-            Self::Unexpected { .. } => ErrorKind::Unexpected,
+            Self::Unexpected { .. } | Self::Server { .. } => ErrorKind::Unexpected,
             Self::RateLimited { .. } => ErrorKind::RateLimited,
             Self::Unsupported { .. } => ErrorKind::Unsupported,
             Self::Transport { .. } => ErrorKind::Transport,
@@ -363,6 +379,42 @@ impl Error {
         self.legacy_code() == Some(1025)
     }
 
+    /// The HTTP status of the answer behind the error, when one came and the error kept it
+    /// (server failures and unreadable bodies).
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Server { status, .. } => Some(*status),
+            Self::Protocol { status, .. } => *status,
+            _ => None,
+        }
+    }
+
+    /// How long Buffer asked to wait, for a rate limit that said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::RateLimited { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// Whether the same request may succeed later: rate limits, server failures (HTTP 5xx,
+    /// classic code 1000), timeouts, dropped connections and bodies that broke off. For a
+    /// write, all but the rate limit also mean Buffer may have done it: see
+    /// [`retry`](crate::retry).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::RateLimited { .. }
+            | Self::Server { .. }
+            | Self::Transport { .. }
+            | Self::Timeout { .. } => true,
+            Self::Unexpected { legacy_code, .. } => *legacy_code == Some(1000),
+            // A body that could not be read came on a success or a server failure; a 4xx
+            // with an unreadable body is a refusal and stays one.
+            Self::Protocol { status, .. } => !matches!(status, Some(400..=499)),
+            _ => false,
+        }
+    }
+
     /// The message without the kind's prefix.
     pub fn message(&self) -> String {
         match self {
@@ -371,6 +423,7 @@ impl Error {
             | Self::NotFound { message, .. }
             | Self::Unauthorized { message, .. }
             | Self::Unexpected { message, .. }
+            | Self::Server { message, .. }
             | Self::RateLimited { message, .. }
             | Self::Transport { message, .. }
             | Self::Protocol { message, .. } => message.clone(),
@@ -397,6 +450,7 @@ impl Serialize for Error {
                 state.serialize_field("unsupported", &(operation, backend))?;
             }
             Self::Protocol { status, .. } => state.serialize_field("status", status)?,
+            Self::Server { status, .. } => state.serialize_field("status", &Some(*status))?,
             _ => state.skip_field("detail")?,
         }
         state.end()
@@ -427,6 +481,21 @@ mod tests {
         let json = serde_json::to_value(&error).unwrap();
         assert_eq!(json["kind"], "limit_reached");
         assert_eq!(json["legacy_code"], 1023);
+    }
+
+    #[test]
+    fn server_failures_keep_their_status_and_are_transient() {
+        let error = Error::from_status(503, Some("HTTP 503 with an HTML page".into()));
+        assert_eq!(error.kind(), ErrorKind::Unexpected);
+        assert_eq!(error.status(), Some(503));
+        assert!(error.is_transient());
+        assert!(error.to_string().contains("HTTP 503"), "{error}");
+        assert_eq!(serde_json::to_value(&error).unwrap()["status"], 503);
+        assert!(Error::from_legacy_code(1000, None).is_transient());
+        assert!(!Error::from_legacy_code(1025, None).is_transient());
+        assert!(!Error::from_status(404, None).is_transient());
+        assert!(Error::protocol(Some(200), "cut short", "{").is_transient());
+        assert!(!Error::protocol(Some(400), "html", "<html>").is_transient());
     }
 
     #[test]

@@ -40,6 +40,7 @@ pub mod graphql;
 pub mod http;
 pub mod model;
 pub mod rest;
+pub mod retry;
 pub mod router;
 pub mod shadow;
 

@@ -1,0 +1,477 @@
+//! The retry layer over a scripted in-memory backend: what is retried, what is reconciled,
+//! and that no create ever lands twice. Time is paused, so backoffs and rate-limit waits
+//! take no real time and their lengths can be checked.
+
+use async_trait::async_trait;
+use buffer_bridge::model::{
+    ChannelId, ChannelOutcome, CreateOutcome, NewPost, Page, PageToken, Post, PostEdit, PostList,
+    PostStatus, Service, When,
+};
+use buffer_bridge::retry::{RetryPolicy, Retrying};
+use buffer_bridge::{
+    Backend, BackendExt, BackendKind, Error, ErrorKind, Operation, Request, Response,
+};
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// What the next call meets.
+#[derive(Clone, Debug)]
+enum Fault {
+    /// Fails before doing anything.
+    Before(Error),
+    /// Does the work, then fails as if the answer was lost.
+    After(Error),
+    /// Does the work, then reports this error for every channel inside a successful answer
+    /// (a GraphQL batch whose alias results were lost).
+    AfterPerChannel(Error),
+    /// Answers a listing with an empty last page, as a lagging replica would.
+    Stale,
+}
+
+#[derive(Default)]
+struct State {
+    posts: Vec<Post>,
+    next_id: u64,
+    /// One entry per call, in order; `None` is a clean call.
+    script: VecDeque<Option<Fault>>,
+    /// Channels that refuse every create with this error (inside a successful answer).
+    refuse: HashMap<ChannelId, Error>,
+    /// Channels that refuse the next create with this error.
+    refuse_once: HashMap<ChannelId, Error>,
+    calls: Vec<Operation>,
+}
+
+/// A small Buffer: posts per channel, a queue and a sent list, Buffer's duplicate refusal.
+#[derive(Default)]
+struct Fake {
+    state: Mutex<State>,
+}
+
+impl Fake {
+    fn script(self, faults: impl IntoIterator<Item = Option<Fault>>) -> Self {
+        self.state.lock().unwrap().script.extend(faults);
+        self
+    }
+
+    fn refuse(self, channel: &str, error: Error) -> Self {
+        self.state
+            .lock()
+            .unwrap()
+            .refuse
+            .insert(channel.into(), error);
+        self
+    }
+
+    fn refuse_once(self, channel: &str, error: Error) -> Self {
+        self.state
+            .lock()
+            .unwrap()
+            .refuse_once
+            .insert(channel.into(), error);
+        self
+    }
+
+    fn calls(&self) -> Vec<Operation> {
+        self.state.lock().unwrap().calls.clone()
+    }
+
+    fn count(&self, operation: Operation) -> usize {
+        self.calls().iter().filter(|o| **o == operation).count()
+    }
+
+    fn posts_on(&self, channel: &str) -> Vec<Post> {
+        let state = self.state.lock().unwrap();
+        state
+            .posts
+            .iter()
+            .filter(|p| p.channel_id.as_str() == channel)
+            .cloned()
+            .collect()
+    }
+
+    fn create(state: &mut State, post: &NewPost) -> CreateOutcome {
+        let mut outcomes = Vec::new();
+        for channel in &post.channel_ids {
+            let text = post.text.clone().unwrap_or_default();
+            let result = if let Some(error) = state.refuse.get(channel) {
+                Err(error.clone())
+            } else if let Some(error) = state.refuse_once.remove(channel) {
+                Err(error)
+            } else if state
+                .posts
+                .iter()
+                .any(|p| &p.channel_id == channel && p.text == text)
+            {
+                Err(Error::from_legacy_code(1025, None))
+            } else {
+                state.next_id += 1;
+                let status = match post.when {
+                    When::Now => PostStatus::Sent,
+                    _ => PostStatus::Scheduled,
+                };
+                let mut created = Post::new(
+                    format!("p{}", state.next_id),
+                    channel.clone(),
+                    Service::Twitter,
+                    text,
+                    status,
+                );
+                if let When::At(at) = post.when {
+                    created.due_at = Some(at);
+                }
+                state.posts.push(created.clone());
+                Ok(created)
+            };
+            outcomes.push(ChannelOutcome::new(channel.clone(), result));
+        }
+        CreateOutcome::new(outcomes)
+    }
+
+    fn run(state: &mut State, request: &Request) -> Result<Response, Error> {
+        match request {
+            Request::Channels => Ok(Response::Channels(Vec::new())),
+            Request::CreatePost { post } => Ok(Response::Created(Self::create(state, post))),
+            Request::DeletePost { id } => match state.posts.iter().position(|p| &p.id == id) {
+                Some(i) => {
+                    state.posts.remove(i);
+                    Ok(Response::Deleted)
+                }
+                None => Err(Error::from_legacy_code(1020, None)),
+            },
+            Request::EditPost { id, .. } => state
+                .posts
+                .iter()
+                .find(|p| &p.id == id)
+                .cloned()
+                .map(Response::Post)
+                .ok_or_else(|| Error::from_legacy_code(1020, None)),
+            Request::Posts { query } => {
+                let status = match query.list {
+                    PostList::Sent => PostStatus::Sent,
+                    _ => PostStatus::Scheduled,
+                };
+                let all: Vec<Post> = state
+                    .posts
+                    .iter()
+                    .filter(|p| p.channel_id == query.channel_id && p.status == status)
+                    .cloned()
+                    .collect();
+                let start = query.page.start() as usize;
+                let size = query.page.size() as usize;
+                let items: Vec<Post> = all.iter().skip(start).take(size).cloned().collect();
+                let end = start + items.len();
+                let next = (end < all.len()).then(|| {
+                    PageToken::new(BackendKind::ClassicRest, &query.scope(), end as u64, None)
+                });
+                Ok(Response::Posts(Page::new(
+                    items,
+                    Some(all.len() as u64),
+                    next,
+                )))
+            }
+            other => Err(Error::Unsupported {
+                operation: other.operation(),
+                backend: BackendKind::ClassicRest,
+                hint: "not in the fake".into(),
+            }),
+        }
+    }
+}
+
+#[async_trait]
+impl Backend for Fake {
+    fn kind(&self) -> BackendKind {
+        BackendKind::ClassicRest
+    }
+
+    async fn execute(&self, request: Request) -> Result<Response, Error> {
+        let mut state = self.state.lock().unwrap();
+        state.calls.push(request.operation());
+        match state.script.pop_front().flatten() {
+            None => Self::run(&mut state, &request),
+            Some(Fault::Before(error)) => Err(error),
+            Some(Fault::Stale) => Ok(Response::Posts(Page::new(Vec::new(), Some(0), None))),
+            Some(Fault::After(error)) => {
+                let _ = Self::run(&mut state, &request);
+                Err(error)
+            }
+            Some(Fault::AfterPerChannel(error)) => match Self::run(&mut state, &request)? {
+                Response::Created(outcome) => Ok(Response::Created(CreateOutcome::new(
+                    outcome
+                        .channels
+                        .into_iter()
+                        .map(|c| ChannelOutcome::new(c.channel_id, Err(error.clone())))
+                        .collect(),
+                ))),
+                other => Ok(other),
+            },
+        }
+    }
+}
+
+fn retrying(fake: Fake) -> Retrying<Fake> {
+    Retrying::new(fake)
+        .policy(
+            RetryPolicy::default()
+                .max_attempts(4)
+                .backoff(Duration::from_millis(100), Duration::from_secs(2))
+                .max_wait(Duration::from_secs(60)),
+        )
+        .seed(42)
+}
+
+fn server_error() -> Error {
+    Error::from_status(503, Some("HTTP 503 Service Unavailable".into()))
+}
+
+fn dropped() -> Error {
+    Error::Transport {
+        message: "connection closed before the answer".into(),
+        source: None,
+    }
+}
+
+fn timeout() -> Error {
+    Error::Timeout {
+        after: Some(Duration::from_secs(30)),
+    }
+}
+
+fn limited(seconds: u64) -> Error {
+    Error::RateLimited {
+        retry_after: Some(Duration::from_secs(seconds)),
+        message: "Too Many Requests.".into(),
+    }
+}
+
+fn three_channels() -> NewPost {
+    NewPost::new("Launch day").channels(["a", "b", "c"])
+}
+
+#[tokio::test(start_paused = true)]
+async fn reads_retry_server_failures_drops_and_timeouts_with_backoff() {
+    let backend = retrying(Fake::default().script([
+        Some(Fault::Before(server_error())),
+        Some(Fault::Before(dropped())),
+        Some(Fault::Before(timeout())),
+        None,
+    ]));
+    let started = Instant::now();
+    backend.channels().await.unwrap();
+    assert_eq!(backend.inner().count(Operation::Channels), 4);
+    // Equal jitter: each wait is between half and all of its step (100, 200, 400 ms).
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(350) && waited <= Duration::from_millis(700),
+        "{waited:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn reads_give_up_after_the_last_attempt_with_the_last_error() {
+    let backend = retrying(Fake::default().script(vec![Some(Fault::Before(server_error())); 10]));
+    let error = backend.channels().await.unwrap_err();
+    assert_eq!(error.status(), Some(503));
+    assert_eq!(backend.inner().count(Operation::Channels), 4);
+}
+
+#[tokio::test(start_paused = true)]
+async fn refusals_are_not_retried() {
+    let backend =
+        retrying(Fake::default().script([Some(Fault::Before(Error::from_status(401, None)))]));
+    assert_eq!(
+        backend.channels().await.unwrap_err().kind(),
+        ErrorKind::Unauthorized
+    );
+    assert_eq!(backend.inner().count(Operation::Channels), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rate_limit_waits_as_told_and_a_longer_one_is_returned_with_its_wait() {
+    let backend = retrying(Fake::default().script([Some(Fault::Before(limited(30))), None]));
+    let started = Instant::now();
+    backend.channels().await.unwrap();
+    assert_eq!(started.elapsed(), Duration::from_secs(30));
+
+    let backend = retrying(Fake::default().script([Some(Fault::Before(limited(900)))]));
+    let error = backend.channels().await.unwrap_err();
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(900)));
+    assert_eq!(backend.inner().count(Operation::Channels), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_create_whose_answer_was_lost_is_found_not_posted_again() {
+    let backend = retrying(Fake::default().script([Some(Fault::After(timeout()))]));
+    let outcome = backend.create_post(&three_channels()).await.unwrap();
+    assert!(outcome.is_complete(), "{outcome:?}");
+    for channel in ["a", "b", "c"] {
+        assert_eq!(backend.inner().posts_on(channel).len(), 1, "{channel}");
+    }
+    assert_eq!(
+        backend.inner().count(Operation::CreatePost),
+        1,
+        "found, so not resent"
+    );
+    let created: Vec<_> = outcome.posts().map(|p| p.id.to_string()).collect();
+    assert_eq!(
+        created,
+        ["p1", "p2", "p3"],
+        "the outcome holds the posts that were found"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_create_that_never_arrived_is_sent_again_once() {
+    let backend = retrying(Fake::default().script([Some(Fault::Before(dropped()))]));
+    let outcome = backend.create_post(&three_channels()).await.unwrap();
+    assert!(outcome.is_complete());
+    for channel in ["a", "b", "c"] {
+        assert_eq!(backend.inner().posts_on(channel).len(), 1, "{channel}");
+    }
+    assert_eq!(backend.inner().count(Operation::CreatePost), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn only_the_channels_whose_outcome_is_unknown_are_checked_and_resent() {
+    // A GraphQL-style answer: every channel's alias lost, but the work was done on `a` and `b`
+    // only, because `c` refused the first time with a transient error of its own.
+    let fake = Fake::default()
+        .refuse_once("c", server_error())
+        .script([Some(Fault::AfterPerChannel(dropped()))]);
+    let backend = retrying(fake);
+    let outcome = backend.create_post(&three_channels()).await.unwrap();
+    assert!(outcome.is_complete(), "{outcome:?}");
+    for channel in ["a", "b", "c"] {
+        assert_eq!(backend.inner().posts_on(channel).len(), 1, "{channel}");
+    }
+    assert_eq!(
+        backend.inner().count(Operation::CreatePost),
+        2,
+        "one resend, for c only"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn typed_refusals_inside_an_answer_stay_and_rate_limited_channels_are_resent() {
+    let fake = Fake::default()
+        .refuse("a", Error::from_legacy_code(1023, None))
+        .refuse_once("b", limited(5));
+    let backend = retrying(fake);
+    let started = Instant::now();
+    let outcome = backend.create_post(&three_channels()).await.unwrap();
+    let results: Vec<Option<ErrorKind>> = outcome
+        .channels
+        .iter()
+        .map(|c| c.result.as_ref().err().map(Error::kind))
+        .collect();
+    assert_eq!(results, [Some(ErrorKind::LimitReached), None, None]);
+    assert_eq!(backend.inner().count(Operation::CreatePost), 2);
+    assert_eq!(
+        backend.inner().count(Operation::Posts),
+        0,
+        "nothing was unsure"
+    );
+    assert_eq!(started.elapsed(), Duration::from_secs(5));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_duplicate_after_an_unknown_outcome_means_the_post_exists() {
+    // The first answer is lost after the work; the lookup reads stale lists (so the create is
+    // resent), and the resend meets Buffer's duplicate refusal: the post is looked up again.
+    let fake = Fake::default().script([
+        Some(Fault::After(server_error())),
+        Some(Fault::Stale),
+        Some(Fault::Stale),
+    ]);
+    let backend = retrying(fake);
+    let outcome = backend
+        .create_post(&NewPost::new("Once only").channel("a"))
+        .await
+        .unwrap();
+    assert!(outcome.is_complete(), "{outcome:?}");
+    assert_eq!(backend.inner().posts_on("a").len(), 1);
+    assert_eq!(backend.inner().count(Operation::CreatePost), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn out_of_attempts_the_outcome_is_still_reported_truthfully() {
+    // Every create call does the work and loses the answer; with one attempt there is no
+    // resend, but the lookup still reports the post as created.
+    let backend = Retrying::new(Fake::default().script([Some(Fault::After(timeout()))]))
+        .policy(RetryPolicy::default().max_attempts(1));
+    let outcome = backend
+        .create_post(&NewPost::new("hi").channel("a"))
+        .await
+        .unwrap();
+    assert!(outcome.is_complete(), "{outcome:?}");
+    assert_eq!(backend.inner().count(Operation::CreatePost), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_create_refused_as_a_whole_is_the_call_error() {
+    let backend =
+        retrying(Fake::default().script([Some(Fault::Before(Error::from_status(401, None)))]));
+    let error = backend.create_post(&three_channels()).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Unauthorized);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_queue_too_long_to_check_is_not_posted_to_again() {
+    let fake = Fake::default();
+    for i in 0..250 {
+        let post = NewPost::new(format!("older {i}")).channel("a");
+        Fake::create(&mut fake.state.lock().unwrap(), &post);
+    }
+    let backend = retrying(fake.script([Some(Fault::Before(timeout()))]));
+    let outcome = backend
+        .create_post(&NewPost::new("new").channel("a"))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome.channels[0].result.as_ref().unwrap_err().kind(),
+        ErrorKind::Timeout
+    );
+    assert_eq!(backend.inner().count(Operation::CreatePost), 1);
+    assert_eq!(
+        backend.inner().count(Operation::Posts),
+        3,
+        "two pages of the queue, then the sent list, then unsure"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn other_writes_are_never_resent_after_an_unknown_outcome() {
+    let backend = retrying(Fake::default().script([Some(Fault::Before(timeout()))]));
+    let error = backend
+        .edit_post(&"p1".into(), &PostEdit::default().text("x"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Timeout);
+    assert_eq!(backend.inner().count(Operation::EditPost), 1);
+    // A refusal by rate limit did nothing, so it is retried.
+    let backend = retrying(Fake::default().script([Some(Fault::Before(limited(1)))]));
+    let error = backend
+        .edit_post(&"p1".into(), &PostEdit::default().text("x"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::NotFound);
+    assert_eq!(backend.inner().count(Operation::EditPost), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_delete_whose_answer_was_lost_counts_as_done() {
+    let fake = Fake::default();
+    Fake::create(
+        &mut fake.state.lock().unwrap(),
+        &NewPost::new("bye").channel("a"),
+    );
+    let backend = retrying(fake.script([Some(Fault::After(server_error()))]));
+    backend.delete_post(&"p1".into()).await.unwrap();
+    assert_eq!(backend.inner().count(Operation::DeletePost), 2);
+    assert!(backend.inner().posts_on("a").is_empty());
+    // A post that never existed is still an error.
+    let error = backend.delete_post(&"nope".into()).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::NotFound);
+}
