@@ -319,6 +319,9 @@ pub enum AssetKind {
     Video,
     Document,
     Link,
+    /// A retweet of the tweet whose id is the asset's `url` (Twitter only); the comment is
+    /// its `description`.
+    Retweet,
 }
 
 /// One attachment. REST `media` and GraphQL `assets` both map onto a list of these.

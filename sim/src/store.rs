@@ -687,7 +687,7 @@ impl State {
             ));
         }
         if text.chars().count() > channel.service.character_limit() {
-            return Err(SimError::Invalid(format!(
+            return Err(SimError::OutOfBounds(format!(
                 "Text is longer than {} characters, the limit of {}",
                 channel.service.character_limit(),
                 channel.service.display_name()

@@ -486,3 +486,32 @@ async fn interactions_shares_and_configuration() {
     assert!(config["services"]["twitter"]["types"]["profile"]["character_limit"].is_u64());
     assert_eq!(config["media"]["picture_size_max"], 5242880);
 }
+
+#[tokio::test]
+async fn retweets_need_no_text_and_reach_graphql_metadata() {
+    let sim = frozen().await;
+    let twitter = channel_id(&sim, Service::Twitter);
+    let (status, body) = rest_post(
+        &sim,
+        "updates/create.json",
+        &format!("profile_ids[]={twitter}&retweet[tweet_id]=654043184394207232&retweet[comment]=Worth+a+read"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let id = body["updates"][0]["id"].as_str().expect("id").to_owned();
+    let query = r#"query($id: PostId!) { post(input: { id: $id }) { metadata { ... on TwitterPostMetadata { retweet { id text } } } } }"#;
+    let (_, body) = common::gql(&sim, query, serde_json::json!({ "id": id })).await;
+    assert_eq!(
+        body["data"]["post"]["metadata"]["retweet"],
+        serde_json::json!({ "id": "654043184394207232", "text": "Worth a read" })
+    );
+
+    let long = "x".repeat(281);
+    let (status, body) = rest_post(
+        &sim,
+        "updates/create.json",
+        &format!("text={long}&profile_ids[]={twitter}"),
+    )
+    .await;
+    assert_eq!((status, body["code"].clone()), (400, 1006.into()));
+}

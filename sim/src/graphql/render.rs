@@ -131,7 +131,7 @@ fn mime(url: &str, kind: AssetKind) -> String {
         (AssetKind::Image, _) => "image/jpeg".to_owned(),
         (AssetKind::Video, _) => "video/mp4".to_owned(),
         (AssetKind::Document, _) => "application/pdf".to_owned(),
-        (AssetKind::Link, _) => "text/html".to_owned(),
+        (AssetKind::Link | AssetKind::Retweet, _) => "text/html".to_owned(),
     }
 }
 
@@ -152,7 +152,7 @@ fn assets(post: &Post) -> Vec<Value> {
                 AssetKind::Image => common("ImageAsset", "image"),
                 AssetKind::Video => common("VideoAsset", "video"),
                 AssetKind::Document => common("DocumentAsset", "document"),
-                AssetKind::Link => return None,
+                AssetKind::Link | AssetKind::Retweet => return None,
             };
             let extra = match asset.kind {
                 AssetKind::Image => ("image", json!({
@@ -196,11 +196,24 @@ fn post_metadata(post: &Post, service: Service) -> Value {
             "text": a.description.clone().unwrap_or_default(), "thumbnail": a.thumbnail, "thumbnails": [],
         })
     });
+    let retweet = post
+        .assets
+        .iter()
+        .find(|a| a.kind == AssetKind::Retweet)
+        .map(|a| {
+            json!({
+                "id": a.url, "text": a.description.clone().unwrap_or_default(), "thumbnails": [],
+                "url": format!("https://twitter.example.invalid/i/status/{}", a.url),
+                "user": { "avatar": "", "name": "", "username": "" },
+                "createdAt": time(post.created_at),
+            })
+        });
     json!({
         "__typename": typename,
         "type": "post",
         "annotations": [],
         "linkAttachment": link,
+        "retweet": retweet,
         "shouldShareToFeed": true,
     })
 }

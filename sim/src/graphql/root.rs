@@ -210,6 +210,18 @@ fn link_attachment(metadata: Option<&Value>) -> Option<Asset> {
     })
 }
 
+/// A `metadata.twitter.retweet`, as a retweet asset.
+fn retweet(metadata: Option<&Value>) -> Option<Asset> {
+    let retweet = metadata?.get("twitter")?.get("retweet")?;
+    Some(Asset {
+        kind: AssetKind::Retweet,
+        url: str_field(retweet, "id")?.to_owned(),
+        thumbnail: None,
+        title: None,
+        description: str_field(retweet, "comment").map(str::to_owned),
+    })
+}
+
 /// Assets plus link attachment; the two together are refused, as Buffer does since July 2026.
 fn input_assets(input: &Value) -> Result<Vec<Asset>, SimError> {
     let mut list = assets(input.get("assets"));
@@ -221,6 +233,7 @@ fn input_assets(input: &Value) -> Result<Vec<Asset>, SimError> {
         }
         list.push(link);
     }
+    list.extend(retweet(input.get("metadata")));
     Ok(list)
 }
 

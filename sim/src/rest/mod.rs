@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::limits::Limiter;
 use crate::log::Api;
-use crate::model::{Asset, AssetKind, Day, DaySchedule, PostStatus};
+use crate::model::{Asset, AssetKind, Day, DaySchedule, PostStatus, Service};
 use crate::reply::Reply;
 use crate::store::{NewPost, PostEdit, SimError, State, Store, StoreConfig, When};
 use form::Params;
@@ -498,6 +498,24 @@ fn media_assets(params: &Params) -> Vec<Asset> {
     assets
 }
 
+/// `retweet[tweet_id]` (and `retweet[comment]`) as a retweet asset.
+fn retweet(params: &Params) -> Option<Asset> {
+    let fields = params.map("retweet");
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, v)| k == name && !v.is_empty())
+            .map(|(_, v)| v.clone())
+    };
+    Some(Asset {
+        kind: AssetKind::Retweet,
+        url: field("tweet_id")?,
+        thumbnail: None,
+        title: None,
+        description: field("comment"),
+    })
+}
+
 /// `scheduled_at`: unix seconds, or ISO 8601 (UTC when it has no offset).
 fn scheduled_at(params: &Params) -> Result<Option<DateTime<Utc>>, Failure> {
     let Some(value) = params.text("scheduled_at") else {
@@ -553,11 +571,24 @@ fn create(ctx: Ctx<'_>) -> Outcome {
     let when = when(ctx.params)?;
     let text = ctx.params.get("text").unwrap_or_default();
     let assets = media_assets(ctx.params);
+    let retweet = retweet(ctx.params);
     let entries = channel_ids
         .iter()
-        .map(|id| NewPost {
-            assets: assets.clone(),
-            ..NewPost::new(id, text, when)
+        .map(|id| {
+            let mut assets = assets.clone();
+            // A retweet applies to Twitter profiles and is silently ignored for others.
+            let on_twitter = ctx
+                .state
+                .channels
+                .iter()
+                .any(|c| c.id == *id && c.service == Service::Twitter);
+            if let (Some(retweet), true) = (&retweet, on_twitter) {
+                assets.push(retweet.clone());
+            }
+            NewPost {
+                assets,
+                ..NewPost::new(id, text, when)
+            }
         })
         .collect();
     let posts = ctx

@@ -105,6 +105,7 @@ fn update_type(post: &Post) -> &'static str {
         Some(AssetKind::Video) => "video",
         Some(AssetKind::Link) => "link",
         Some(AssetKind::Document) => "document",
+        Some(AssetKind::Retweet) => "retweet",
         None if post.text.contains("http://") || post.text.contains("https://") => "link",
         None => "text",
     }
