@@ -758,7 +758,19 @@ async fn bodies_that_are_not_graphql_are_protocol_errors_with_a_redacted_snippet
     }
     let (outage, _) =
         post_error(ResponseTemplate::new(503).set_body_string("<html>down</html>")).await;
-    assert_eq!(outage.kind(), ErrorKind::Transport);
+    assert!(
+        matches!(outage, Error::Server { status: 503, .. }),
+        "{outage:?}"
+    );
+    assert!(outage.is_transient());
+    let (coded, _) = post_error(ResponseTemplate::new(500).set_body_json(
+        json!({"errors": [{"message": "Internal", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]}),
+    ))
+    .await;
+    assert!(
+        matches!(coded, Error::Server { status: 500, .. }),
+        "{coded:?}"
+    );
 }
 
 #[tokio::test]

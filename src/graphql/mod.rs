@@ -208,6 +208,10 @@ impl Backend for GraphQl {
         BackendKind::GraphQl
     }
 
+    fn rate_limits(&self) -> Option<RateLimits> {
+        GraphQl::rate_limits(self)
+    }
+
     async fn execute(&self, request: Request) -> Result<Response> {
         let operation = request.operation();
         Ok(match request {

@@ -205,6 +205,11 @@ impl Wire {
             .map(|entry| field_error(entry, limits))
             .collect();
         let data = envelope.data.unwrap_or(Value::Null);
+        if data.is_null() && (500..=599).contains(&status) {
+            // A failure on Buffer's side, whatever the body calls it: retries must see the status.
+            let message = errors.first().map(|e| e.error.message());
+            return Err(Error::from_status(status, message));
+        }
         if data.is_null() {
             return Err(errors
                 .into_iter()
@@ -234,12 +239,7 @@ impl Wire {
                 message: "HTTP 429 Too Many Requests".to_owned(),
             },
             401 | 403 => Error::from_status(status, None),
-            500..=599 => Error::Transport {
-                message: format!(
-                    "Buffer's GraphQL API answered HTTP {status} (body starts: {shown:?}); try again later"
-                ),
-                source: None,
-            },
+            500..=599 => Error::from_status(status, Some(format!("body starts: {shown:?}"))),
             _ => Error::protocol(
                 Some(status),
                 "the body is not a GraphQL response (JSON with `data` or `errors`)",
