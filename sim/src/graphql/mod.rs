@@ -28,8 +28,9 @@ use root::{RequestCtx, Root};
 /// Buffer's schema, the same file the library generates its types from.
 pub const SCHEMA_SDL: &str = include_str!("../../../schema.graphql");
 
-/// Buffer's query limits (graphql.md §3): aliases and depth.
+/// Buffer's query limits: aliases, depth and parser tokens.
 const MAX_ALIASES: usize = 30;
+const MAX_TOKENS: usize = 15_000;
 const MAX_DEPTH: usize = 25;
 
 /// The schema, parsed and validated once per process.
@@ -69,7 +70,10 @@ pub(crate) fn label(body: &[u8]) -> Label {
         .get("query")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let document = match ast::Document::parse(query, "request.graphql") {
+    let parsed = ast::Document::parser()
+        .token_limit(MAX_TOKENS)
+        .parse_ast(query, "request.graphql");
+    let document = match parsed {
         Ok(document) => document,
         Err(with_errors) => with_errors.partial,
     };
@@ -188,7 +192,10 @@ fn execute(store: &Store, account_id: String, request: &GraphQlRequest<'_>) -> R
     };
     let operation_name = body.get("operationName").and_then(Value::as_str);
 
-    let document = match ast::Document::parse(query, "request.graphql") {
+    let parsed = ast::Document::parser()
+        .token_limit(MAX_TOKENS)
+        .parse_ast(query, "request.graphql");
+    let document = match parsed {
         Ok(document) => document,
         Err(with_errors) => return diagnostics(&with_errors.errors, "GRAPHQL_PARSE_FAILED"),
     };
