@@ -225,3 +225,18 @@ async fn a_lost_response_still_creates_the_post() {
         (Some("lose_response"), Some(200))
     );
 }
+
+#[tokio::test]
+async fn dropping_the_simulator_stops_the_server() {
+    let sim = frozen().await;
+    let url = format!("{}user.json", sim.rest_url());
+    assert!(http().get(&url).send().await.is_ok());
+    drop(sim);
+    tokio::task::yield_now().await;
+    let error = http()
+        .get(&url)
+        .send()
+        .await
+        .expect_err("nothing listens any more");
+    assert!(error.is_connect() || error.is_request(), "{error:?}");
+}
