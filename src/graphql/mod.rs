@@ -10,9 +10,18 @@
 //! - typed errors from union members and `errors[].extensions.code`, the rate-limit budget
 //!   from headers ([`GraphQl::rate_limits`]) and Buffer's deprecation warnings
 //!   ([`GraphQl::last_warnings`]);
-//! - [`Error::Unsupported`](crate::Error::Unsupported), before any request, for what GraphQL
+//! - [`Error::Unsupported`], before any request, for what GraphQL
 //!   lacks (interactions, schedule updates, reorder, shuffle, link shares, configuration,
 //!   deauthorize).
+//!
+//! A post's link preview goes to `metadata.<network>.linkAttachment`, which Facebook, LinkedIn,
+//! Threads and Bluesky have (never to the deprecated `AssetInput.link`, removed 2026-12-15).
+//! The other networks have none: there the link is dropped when the text already holds its
+//! URL (the network previews it from the text), and the channel is refused with
+//! [`Error::InvalidInput`] otherwise, rather than losing it
+//! silently. Buffer refuses a link preview beside media, so that is refused per channel too.
+//! `NewPost::shorten` has no GraphQL equivalent (the channel's link-shortening setting
+//! decides) and is not sent.
 //!
 //! Unconfirmed on Buffer's side: sharing a queued post now is sent as `editPost` with
 //! `mode: shareNow` (Buffer documents `mode` on creates only), and moving a post to the top
