@@ -39,6 +39,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod model;
+pub mod pacing;
 pub mod rest;
 pub mod retry;
 pub mod router;

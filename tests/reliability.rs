@@ -3,10 +3,12 @@
 //! take no real time and their lengths can be checked.
 
 use async_trait::async_trait;
+use buffer_bridge::http::rate_limit::{RateLimits, RateWindow};
 use buffer_bridge::model::{
     ChannelId, ChannelOutcome, CreateOutcome, NewPost, Page, PageToken, Post, PostEdit, PostList,
     PostStatus, Service, When,
 };
+use buffer_bridge::pacing::{Paced, Pacing};
 use buffer_bridge::retry::{RetryPolicy, Retrying};
 use buffer_bridge::{
     Backend, BackendExt, BackendKind, Error, ErrorKind, Operation, Request, Response,
@@ -474,4 +476,165 @@ async fn a_delete_whose_answer_was_lost_counts_as_done() {
     // A post that never existed is still an error.
     let error = backend.delete_post(&"nope".into()).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::NotFound);
+}
+
+/// A server that counts requests in fixed windows, as the simulator does, answering each
+/// after `latency`; it reports its count in headers when `reports` is set.
+struct Limited {
+    limit: u64,
+    window: Duration,
+    latency: Duration,
+    reports: bool,
+    state: Mutex<LimitedState>,
+}
+
+#[derive(Default)]
+struct LimitedState {
+    started: Option<Instant>,
+    used: u64,
+    served: u64,
+    refused: u64,
+    last: Option<RateLimits>,
+}
+
+impl Limited {
+    fn new(limit: u64, window: Duration) -> Self {
+        Self {
+            limit,
+            window,
+            latency: Duration::from_millis(50),
+            reports: true,
+            state: Mutex::new(LimitedState::default()),
+        }
+    }
+
+    fn already_used(self, used: u64) -> Self {
+        {
+            let mut state = self.state.lock().unwrap();
+            state.started = Some(Instant::now());
+            state.used = used;
+        }
+        self
+    }
+
+    fn silent(mut self) -> Self {
+        self.reports = false;
+        self
+    }
+
+    fn counts(&self) -> (u64, u64) {
+        let state = self.state.lock().unwrap();
+        (state.served, state.refused)
+    }
+}
+
+#[async_trait]
+impl Backend for Limited {
+    fn kind(&self) -> BackendKind {
+        BackendKind::GraphQl
+    }
+
+    fn rate_limits(&self) -> Option<RateLimits> {
+        self.state.lock().unwrap().last.clone()
+    }
+
+    async fn execute(&self, _request: Request) -> Result<Response, Error> {
+        tokio::time::sleep(self.latency / 2).await;
+        let verdict = {
+            let mut state = self.state.lock().unwrap();
+            let now = Instant::now();
+            let started = match state.started {
+                Some(at) if now < at + self.window => at,
+                _ => {
+                    state.used = 0;
+                    state.started = Some(now);
+                    now
+                }
+            };
+            let reset = started + self.window - now;
+            let verdict = if state.used >= self.limit {
+                state.refused += 1;
+                Err(Error::RateLimited {
+                    retry_after: Some(Duration::from_secs(reset.as_secs().max(1))),
+                    message: "Too many requests from this client.".into(),
+                })
+            } else {
+                state.used += 1;
+                state.served += 1;
+                Ok(Response::Channels(Vec::new()))
+            };
+            if self.reports {
+                let mut window = RateWindow::default();
+                window.window = Some(self.window);
+                window.limit = Some(self.limit);
+                window.remaining = Some(self.limit - state.used);
+                window.reset_after = Some(Duration::from_secs(reset.as_secs()));
+                let mut limits = RateLimits::default();
+                limits.windows.push(window);
+                state.last = Some(limits);
+            }
+            verdict
+        };
+        tokio::time::sleep(self.latency / 2).await;
+        verdict
+    }
+}
+
+/// Sends `n` reads at once through `backend`; how many failed.
+async fn burst<B: Backend>(backend: &B, n: usize) -> usize {
+    let calls = (0..n).map(|_| backend.channels());
+    futures::future::join_all(calls)
+        .await
+        .into_iter()
+        .filter(Result::is_err)
+        .count()
+}
+
+const FIFTEEN_MINUTES: Duration = Duration::from_secs(900);
+
+#[tokio::test(start_paused = true)]
+async fn pacing_finishes_a_long_burst_without_a_429_in_the_least_time() {
+    let backend = Paced::with(
+        Limited::new(100, FIFTEEN_MINUTES).silent(),
+        Pacing::none().quota(100, FIFTEEN_MINUTES),
+    );
+    let started = Instant::now();
+    assert_eq!(burst(&backend, 250).await, 0);
+    assert_eq!(backend.inner().counts(), (250, 0), "served, refused");
+    // Requests 101-200 cannot start before 15 minutes, 201-250 before 30: the least time
+    // is two windows, plus a few answers' latency.
+    let took = started.elapsed();
+    assert!(took >= 2 * FIFTEEN_MINUTES, "{took:?}");
+    assert!(
+        took <= 2 * FIFTEEN_MINUTES + Duration::from_secs(2),
+        "{took:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn pacing_follows_the_servers_count_of_requests_made_elsewhere() {
+    // Another process already spent 95 of the window: the first answer's headers say so,
+    // and the rest of the burst waits for the reset instead of meeting 429s.
+    let backend = Paced::new(Limited::new(100, FIFTEEN_MINUTES).already_used(95));
+    assert_eq!(burst(&backend, 40).await, 0);
+    assert_eq!(backend.inner().counts(), (40, 0));
+}
+
+#[tokio::test(start_paused = true)]
+async fn retries_over_pacing_absorb_a_limit_stricter_than_configured() {
+    // The server allows 10 a minute and says nothing in headers; pacing believes 100 a
+    // minute, so some requests meet 429s: retries wait them out and every read succeeds.
+    let minute = Duration::from_secs(60);
+    let backend = Retrying::new(Paced::with(
+        Limited::new(10, minute).silent(),
+        Pacing::none().quota(100, minute),
+    ))
+    .policy(RetryPolicy::default().max_attempts(5).max_wait(minute))
+    .seed(1);
+    assert_eq!(burst(&backend, 30).await, 0);
+    let (served, refused) = backend.inner().inner().counts();
+    assert_eq!(served, 30);
+    // The first wave (29 after the probe) overruns by 20; the 20 retried after the wait
+    // overrun by 10; the last 10 fit. Every 429 stops the whole client until the reset.
+    assert_eq!(refused, 30);
 }
