@@ -1,0 +1,69 @@
+//! Where the commands get their backends: Buffer itself (settings from the environment or a
+//! file), or an in-process simulator.
+
+use crate::Api;
+use buffer_bridge::config::BackendConfig;
+use buffer_bridge::{Backend, BackendKind};
+use buffer_sim::Simulator;
+use std::path::Path;
+use std::sync::Arc;
+
+/// The settings to build backends from, and the simulator they point at, if any.
+pub struct Connection {
+    config: BackendConfig,
+    sim: Option<Simulator>,
+}
+
+impl Connection {
+    /// Starts the simulator (`--sim`), or reads the settings file or the environment.
+    pub async fn open(sim: bool, config_file: Option<&Path>) -> Result<Self, String> {
+        if sim {
+            let sim = Simulator::start().await;
+            let vars = [
+                ("BUFFER_ACCESS_TOKEN", sim.access_token().to_string()),
+                ("BUFFER_REST_URL", sim.rest_url().to_string()),
+                ("BUFFER_API_KEY", sim.api_key().to_string()),
+                ("BUFFER_GRAPHQL_URL", sim.graphql_url().to_string()),
+            ];
+            let config = BackendConfig::from_vars(vars).map_err(|e| e.to_string())?;
+            return Ok(Self {
+                config,
+                sim: Some(sim),
+            });
+        }
+        let config = match config_file {
+            Some(path) => BackendConfig::from_toml_file(path),
+            None => BackendConfig::from_env(),
+        }
+        .map_err(|e| e.message())?;
+        Ok(Self { config, sim: None })
+    }
+
+    /// The backend for one API.
+    pub fn backend(&self, kind: BackendKind) -> Result<Arc<dyn Backend>, String> {
+        self.config.backend_of(kind).map_err(|error| {
+            format!(
+                "{}\n(or pass --sim to try the command on an in-process simulator)",
+                error.message()
+            )
+        })
+    }
+
+    /// The backend a quick-look command asks: the one named, else the configured one, else
+    /// GraphQL.
+    pub fn chosen(&self, api: Option<Api>) -> Result<Arc<dyn Backend>, String> {
+        match api {
+            Some(api) => self.backend(api.into()),
+            None if self.config.backend.is_some() => {
+                self.config.build().map_err(|error| error.message())
+            }
+            None => self.backend(BackendKind::GraphQl),
+        }
+    }
+
+    /// How many HTTP requests the simulator has served so far; `None` against Buffer itself,
+    /// where nothing counts them.
+    pub fn requests_served(&self) -> Option<usize> {
+        self.sim.as_ref().map(|sim| sim.requests().len())
+    }
+}

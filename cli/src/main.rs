@@ -1,0 +1,122 @@
+//! `buffer-bridge`: look at a Buffer account through both of Buffer's APIs, and compare them.
+//!
+//! Settings come from the `BUFFER_*` environment variables (or a TOML file with `--config`);
+//! `--sim` runs everything against an in-process simulator instead, so every command works
+//! without an account.
+
+mod compare;
+mod connection;
+mod look;
+mod table;
+
+use buffer_bridge::BackendKind;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use connection::Connection;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const SETTINGS_HELP: &str = "\
+Settings (environment, or the same keys in a TOML file given with --config):
+  BUFFER_ACCESS_TOKEN     classic REST OAuth access token
+  BUFFER_API_KEY          GraphQL API key (publish.buffer.com/settings/api)
+  BUFFER_REST_URL, BUFFER_GRAPHQL_URL, BUFFER_ORGANIZATION_ID, BUFFER_TIMEOUT_SECS
+  BUFFER_BACKEND          rest | graphql | shadow | router (for channels and queue)
+Or pass --sim to use an in-process simulator of Buffer.";
+
+/// Look at a Buffer account through the classic REST API and the GraphQL API, and compare them.
+#[derive(Parser)]
+#[command(name = "buffer-bridge", version, after_help = SETTINGS_HELP)]
+struct Cli {
+    /// Run against an in-process simulator of Buffer instead of Buffer itself.
+    #[arg(long, global = true)]
+    sim: bool,
+    /// Read settings from this TOML file instead of the BUFFER_* environment variables.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run every read operation over every channel on both APIs and report each difference.
+    Compare(compare::CompareArgs),
+    /// Print which operations each API supports, and what to do where one lacks an operation.
+    Capabilities {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the account's channels.
+    Channels(LookArgs),
+    /// Show the queued posts of every channel, or of one.
+    Queue {
+        #[command(flatten)]
+        look: LookArgs,
+        /// Only this channel (its id).
+        #[arg(long)]
+        channel: Option<String>,
+        /// How many posts per channel.
+        #[arg(long, default_value_t = 20)]
+        count: u32,
+    },
+}
+
+/// Options of the quick-look commands.
+#[derive(Args)]
+struct LookArgs {
+    /// Which API to ask (default: BUFFER_BACKEND, else graphql).
+    #[arg(long, value_enum)]
+    backend: Option<Api>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// One of Buffer's two APIs, as named on the command line.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Api {
+    /// The classic REST API.
+    Rest,
+    /// The GraphQL API.
+    Graphql,
+}
+
+impl From<Api> for BackendKind {
+    fn from(api: Api) -> Self {
+        match api {
+            Api::Rest => BackendKind::ClassicRest,
+            Api::Graphql => BackendKind::GraphQl,
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Capabilities { json } = cli.command {
+        return finish(look::capabilities(json));
+    }
+    let connection = match Connection::open(cli.sim, cli.config.as_deref()).await {
+        Ok(connection) => connection,
+        Err(message) => return finish(Err(message)),
+    };
+    finish(match cli.command {
+        Command::Compare(args) => compare::run(&connection, &args).await,
+        Command::Channels(look) => look::channels(&connection, look.backend, look.json).await,
+        Command::Queue {
+            look,
+            channel,
+            count,
+        } => look::queue(&connection, look.backend, channel, count, look.json).await,
+        Command::Capabilities { .. } => Ok(ExitCode::SUCCESS),
+    })
+}
+
+/// Prints an error on stderr and turns it into exit status 2 (1 means "differences found").
+fn finish(result: Result<ExitCode, String>) -> ExitCode {
+    result.unwrap_or_else(|message| {
+        eprintln!("buffer-bridge: {message}");
+        ExitCode::from(2)
+    })
+}
