@@ -183,7 +183,7 @@ fn shadow(primary: &Arc<Fake>, candidate: &Arc<Fake>, reporter: &MemoryReporter)
 fn json(response: &Result<impl serde::Serialize>) -> String {
     match response {
         Ok(value) => serde_json::to_string(value).unwrap(),
-        Err(_) => "error".into(),
+        Err(error) => format!("error: {error}"),
     }
 }
 
@@ -482,4 +482,76 @@ async fn json_lines_carry_the_verdict_and_the_diff() {
     assert_eq!(channels["primary"]["backend"], "rest");
     assert_eq!(channels["candidate"]["backend"], "graphql");
     assert!(channels["primary"]["ms"].is_u64());
+}
+
+/// On the simulator, with the GraphQL side slow, failing, dropping connections and sending
+/// broken bodies, every answer through the shadow is exactly the classic backend's own.
+#[tokio::test]
+async fn faults_in_the_candidate_never_change_what_the_caller_gets() {
+    use buffer_bridge::graphql::GraphQl;
+    use buffer_bridge::rest::ClassicRest;
+    use buffer_sim::{Api, Fault, FaultRule, Faults, Simulator};
+
+    let sim = Simulator::start().await;
+    let rest: Arc<dyn Backend> = Arc::new(
+        ClassicRest::builder()
+            .access_token(sim.access_token())
+            .base_url(sim.rest_url())
+            .build()
+            .unwrap(),
+    );
+    let graphql: Arc<dyn Backend> = Arc::new(
+        GraphQl::builder()
+            .api_key(sim.api_key())
+            .base_url(sim.graphql_url())
+            .timeout(Duration::from_secs(2))
+            .build()
+            .unwrap(),
+    );
+    sim.set_faults(
+        Faults::seeded(11)
+            .rule(FaultRule::new(Fault::Latency(Duration::from_millis(20))).api(Api::GraphQl))
+            .rule(
+                FaultRule::new(Fault::ServerError(503))
+                    .api(Api::GraphQl)
+                    .share(0.3),
+            )
+            .rule(FaultRule::new(Fault::Drop).api(Api::GraphQl).share(0.2))
+            .rule(FaultRule::new(Fault::Truncate).api(Api::GraphQl).share(0.2))
+            .rule(FaultRule::new(Fault::Html).api(Api::GraphQl).share(0.2)),
+    );
+    let reporter = MemoryReporter::new();
+    let shadow = Shadow::builder(rest.clone(), graphql)
+        .reporter(reporter.clone())
+        .candidate_timeout(Duration::from_secs(1))
+        .build();
+
+    let channels = rest.channels().await.unwrap();
+    let mut requests = vec![Request::Account, Request::Channels];
+    for channel in &channels {
+        requests.push(Request::Channel {
+            id: channel.id.clone(),
+        });
+        for list in [PostList::Queue, PostList::Sent] {
+            requests.push(Request::Posts {
+                query: PostQuery::new(channel.id.clone(), list),
+            });
+        }
+    }
+    // Interactions and link shares: the candidate lacks them, the primary answers.
+    requests.push(Request::LinkShares {
+        url: "http://google.com".into(),
+    });
+    for request in requests {
+        let direct = json(&rest.execute(request.clone()).await);
+        let shadowed = json(&shadow.execute(request.clone()).await);
+        assert_eq!(shadowed, direct, "{:?}", request.operation());
+    }
+    shadow.settled().await;
+    let verdicts: Vec<Verdict> = reporter.take().iter().map(|c| c.verdict()).collect();
+    assert!(
+        verdicts.contains(&Verdict::Failed),
+        "no fault reached the candidate: {verdicts:?}"
+    );
+    assert!(verdicts.contains(&Verdict::Unsupported));
 }
