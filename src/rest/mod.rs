@@ -225,9 +225,19 @@ impl ClassicRestBuilder {
         self
     }
 
-    /// The longest a request may take.
+    /// The longest a request may take, answer included (default
+    /// [`DEFAULT_TIMEOUT`](crate::http::DEFAULT_TIMEOUT)).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.http.timeout = timeout;
+        self
+    }
+
+    /// The longest connecting may take (default [`DEFAULT_CONNECT_TIMEOUT`]), shorter than
+    /// [`timeout`](Self::timeout) so an unreachable host fails fast.
+    ///
+    /// [`DEFAULT_CONNECT_TIMEOUT`]: crate::http::DEFAULT_CONNECT_TIMEOUT
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.http.connect_timeout = timeout;
         self
     }
 
