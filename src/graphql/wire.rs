@@ -37,17 +37,18 @@ pub struct Warning {
 
 /// An entry of `errors[]`, mapped to an [`Error`], with the response field it belongs to.
 #[derive(Clone, Debug)]
-pub(super) struct FieldError {
+struct FieldError {
     /// The first element of the error's `path`: the (aliased) root field, when given.
-    pub field: Option<String>,
-    pub error: Error,
+    field: Option<String>,
+    error: Error,
 }
 
 /// A response that is a GraphQL response: `data` (not null) and any errors beside it.
 #[derive(Debug)]
 pub(super) struct Reply {
-    pub data: Value,
-    pub errors: Vec<FieldError>,
+    status: u16,
+    data: Value,
+    errors: Vec<FieldError>,
     credential: Credential,
 }
 
@@ -58,7 +59,7 @@ impl Reply {
         if let Some(first) = self.errors.into_iter().next() {
             return Err(first.error);
         }
-        decode(self.data, &self.credential)
+        decode(self.data, self.status, &self.credential)
     }
 
     /// One root field's value, or the error reported for it. A field that is absent or null
@@ -74,7 +75,7 @@ impl Reply {
                 .map(|e| e.error.clone())
                 .unwrap_or_else(|| {
                     Error::protocol(
-                        Some(200),
+                        Some(self.status),
                         format!("the response has no value for `{name}` and no error saying why"),
                         snippet(self.data.to_string().as_bytes(), &self.credential),
                     )
@@ -84,15 +85,15 @@ impl Reply {
 
     /// Decodes a value taken from this reply.
     pub fn decode<T: DeserializeOwned>(&self, value: &Value) -> Result<T> {
-        decode(value.clone(), &self.credential)
+        decode(value.clone(), self.status, &self.credential)
     }
 }
 
-fn decode<T: DeserializeOwned>(value: Value, credential: &Credential) -> Result<T> {
+fn decode<T: DeserializeOwned>(value: Value, status: u16, credential: &Credential) -> Result<T> {
     let shown = snippet(value.to_string().as_bytes(), credential);
     serde_json::from_value(value).map_err(|e| {
         Error::protocol(
-            Some(200),
+            Some(status),
             format!("the response does not have the shape buffer-bridge expects: {e}"),
             shown,
         )
@@ -190,7 +191,7 @@ impl Wire {
     }
 
     /// Reads a response body of any status.
-    pub(super) fn read(&self, status: u16, body: &[u8], limits: &RateLimits) -> Result<Reply> {
+    fn read(&self, status: u16, body: &[u8], limits: &RateLimits) -> Result<Reply> {
         let envelope = serde_json::from_slice::<Envelope>(body)
             .ok()
             .filter(|e| e.data.is_some() || e.errors.is_some());
@@ -224,6 +225,7 @@ impl Wire {
                 }));
         }
         Ok(Reply {
+            status,
             data,
             errors,
             credential: self.credential.clone(),
