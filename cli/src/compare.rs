@@ -11,7 +11,7 @@ use crate::look::print_json;
 use crate::table::{Table, shorten};
 use buffer_bridge::model::{ChannelId, OrganizationId, PageRequest, PostId, PostList, PostQuery};
 use buffer_bridge::shadow::{Comparator, Outcome, Verdict};
-use buffer_bridge::{Backend, BackendKind, Operation, Request, Response, Result};
+use buffer_bridge::{Backend, BackendKind, Error, Operation, Request, Response, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use std::io::IsTerminal;
@@ -45,12 +45,20 @@ pub struct CompareArgs {
     verbose: bool,
 }
 
+/// How long to pause after a rate limit that announced no wait.
+const CLASSIC_RATE_LIMIT_PAUSE: Duration = Duration::from_secs(10);
+
+/// The most one request waits for rate limits before its answer is taken as it is.
+const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(300);
+
 /// One side of one comparison.
 #[derive(Clone, Copy, Serialize)]
 struct SideStat {
     backend: BackendKind,
-    /// HTTP requests it took; `None` where nothing counts them.
+    /// HTTP requests it took (with any repeated after a rate limit); `None` where nothing
+    /// counts them.
     requests: Option<usize>,
+    /// How long its answer took, without the waits for rate limits.
     ms: u64,
 }
 
@@ -317,9 +325,28 @@ impl Runner<'_> {
         request: Request,
     ) -> (Result<Response>, SideStat) {
         let before = self.connection.requests_served();
-        let started = Instant::now();
-        let answer = backend.execute(request).await;
-        let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let mut waited = Duration::ZERO;
+        let (answer, elapsed) = loop {
+            let started = Instant::now();
+            let answer = backend.execute(request.clone()).await;
+            let elapsed = started.elapsed();
+            // A read is safe to repeat: wait out a rate limit rather than report it as a
+            // difference. The classic API announces no wait; its window is a minute.
+            match &answer {
+                Err(Error::RateLimited { retry_after, .. }) if waited < MAX_RATE_LIMIT_WAIT => {
+                    let wait = retry_after.unwrap_or(CLASSIC_RATE_LIMIT_PAUSE);
+                    self.progress.set_message(format!(
+                        "rate limited by {}; waiting {} s",
+                        backend.kind(),
+                        wait.as_secs()
+                    ));
+                    tokio::time::sleep(wait).await;
+                    waited += wait;
+                }
+                _ => break (answer, elapsed),
+            }
+        };
+        let ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
         let after = self.connection.requests_served();
         let requests = before.zip(after).map(|(b, a)| a.saturating_sub(b));
         let stat = SideStat {
