@@ -12,6 +12,7 @@
 //! - [`error`]: one [`Error`] for both APIs, keeping classic error codes.
 //! - [`shadow`]: side-by-side runs that answer from one backend and compare another.
 //! - [`router`]: one backend per operation, to migrate one call at a time.
+//! - [`config`]: build any of these from a TOML file or `BUFFER_*` variables.
 //!
 //! ```no_run
 //! use buffer_bridge::{Backend, BackendExt, model::{NewPost, PostList, PostQuery}, rest::ClassicRest};
