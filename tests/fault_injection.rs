@@ -1,5 +1,6 @@
 //! 1,000 mixed operations per backend against the simulator with a fifth of requests
-//! faulted (5xx pages, dropped connections, 429 bursts, bodies cut in half, HTML on 200),
+//! faulted (5xx pages, connections dropped before or after the work is done, 429 bursts,
+//! bodies cut in half, HTML on 200),
 //! through `Retrying<Paced<_>>`: every operation ends in a value or a typed error, no post
 //! exists twice in the simulator's store, and every channel of every create is accounted for.
 //!
@@ -40,7 +41,8 @@ impl Mix {
 fn faults(seed: u64) -> Faults {
     Faults::seeded(seed)
         .rule(FaultRule::new(Fault::ServerError(503)).share(0.05))
-        .rule(FaultRule::new(Fault::Drop).share(0.05))
+        .rule(FaultRule::new(Fault::Drop).share(0.02))
+        .rule(FaultRule::new(Fault::LoseResponse).share(0.03))
         .rule(FaultRule::new(Fault::Truncate).share(0.05))
         .rule(FaultRule::new(Fault::RateLimitBurst(3)).share(0.03))
         .rule(FaultRule::new(Fault::Html).share(0.02))
