@@ -83,11 +83,7 @@ impl GraphQl {
         use move_post_in_queue::MovePostInQueueMovePostInQueue as Payload;
         match member::<Payload>(&reply, "movePostInQueue")? {
             (Payload::PostActionSuccess(success), _) => Ok(success.post.into()),
-            (Payload::VoidMutationError(e), _) => Err(payload::mutation_error(
-                "VoidMutationError",
-                e.message,
-                None,
-            )),
+            (Payload::VoidMutationError(e), _) => Err(refused_move(e.message)),
             (Payload::Unknown, raw) => Err(payload::unknown_member(raw)),
         }
     }
@@ -134,8 +130,38 @@ impl GraphQl {
     }
 }
 
+/// Why `movePostInQueue` refused, from its one error type. Apart from a missing post, the
+/// refusal is about the post's state (custom-scheduled, not in the queue): the case of classic
+/// code 1027, so the same kind, [`Error::InvalidInput`], on both backends. GraphQL sends no
+/// code, so none is added.
+fn refused_move(message: String) -> Error {
+    match payload::mutation_error("VoidMutationError", message, None) {
+        Error::Unexpected { message, .. } => Error::invalid_input(message),
+        not_found => not_found,
+    }
+}
+
 /// A payload union field decoded, with its raw value for members this version does not know.
 fn member<'r, T: DeserializeOwned>(reply: &'r Reply, field: &str) -> Result<(T, &'r Value)> {
     let raw = reply.field(field)?;
     Ok((reply.decode(raw)?, raw))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    #[test]
+    fn a_refused_move_is_invalid_input_like_classic_1027_unless_the_post_is_gone() {
+        let refused = refused_move(
+            "Only posts in the queue that are not custom scheduled can be moved".to_owned(),
+        );
+        assert_eq!(refused.kind(), ErrorKind::InvalidInput);
+        assert_eq!(refused.legacy_code(), None);
+        assert_eq!(
+            refused_move("Post not found".to_owned()).kind(),
+            ErrorKind::NotFound
+        );
+    }
 }
