@@ -128,6 +128,9 @@ operations! {
         graphql: Some("GraphQL has no per-interaction data; read the post's `metrics` (likes, comments, reposts) instead");
     /// Create a post on one or more channels (classic `POST /updates/create`, GraphQL `createPost` per channel).
     CreatePost => "create_post", writes: true, rest: None, graphql: None;
+    /// Create many posts at once, each on its channels (GraphQL packs 30 `createPost` a
+    /// request across posts; classic sends one `POST /updates/create` per post).
+    CreatePosts => "create_posts", writes: true, rest: None, graphql: None;
     /// Edit a post (classic `POST /updates/:id/update`, GraphQL `editPost`).
     EditPost => "edit_post", writes: true, rest: None, graphql: None;
     /// Publish a queued post now (classic `POST /updates/:id/share`, GraphQL `editPost` with `mode: shareNow`).
@@ -275,6 +278,8 @@ requests! {
     Interactions { post_id: PostId, event: String, page: PageRequest } => Interactions;
     /// See [`BackendExt::create_post`].
     CreatePost { post: NewPost } => CreatePost;
+    /// See [`BackendExt::create_posts`].
+    CreatePosts { posts: Vec<NewPost> } => CreatePosts;
     /// See [`BackendExt::edit_post`].
     EditPost { id: PostId, edit: PostEdit } => EditPost;
     /// See [`BackendExt::share_post`].
@@ -318,6 +323,7 @@ impl Request {
             | Self::ShuffleQueue { channel_id, .. } => vec![channel_id],
             Self::Posts { query } => vec![&query.channel_id],
             Self::CreatePost { post } => post.channel_ids.iter().collect(),
+            Self::CreatePosts { posts } => posts.iter().flat_map(|p| &p.channel_ids).collect(),
             Self::DailyPostingLimits { channel_ids } => channel_ids.iter().collect(),
             _ => Vec::new(),
         }
@@ -349,6 +355,8 @@ pub enum Response {
     Interactions(Page<Interaction>),
     /// For [`Request::CreatePost`].
     Created(CreateOutcome),
+    /// For [`Request::CreatePosts`]: one outcome per post, in order.
+    CreatedMany(Vec<CreateOutcome>),
     /// For [`Request::SharePost`].
     Shared,
     /// For [`Request::DeletePost`].
@@ -380,6 +388,7 @@ impl Response {
             Self::Post(_) => "post",
             Self::Interactions(_) => "interactions",
             Self::Created(_) => "created",
+            Self::CreatedMany(_) => "created_many",
             Self::Shared => "shared",
             Self::Deleted => "deleted",
             Self::Queue(_) => "queue",
@@ -546,6 +555,18 @@ pub trait BackendExt: Backend {
     /// Creates a post on each of its channels; the outcome has one result per channel.
     async fn create_post(&self, post: &NewPost) -> Result<CreateOutcome> {
         expect!(self.execute(Request::CreatePost { post: post.clone() }).await, Response::Created(c) => c, "create_post")
+    }
+
+    /// Creates many posts at once, each on its channels; one outcome per post, in order.
+    ///
+    /// On GraphQL the `createPost` of every channel of every post share aliased requests, 30
+    /// to a request, so 500 single-channel posts cost 17 requests instead of 500. The classic
+    /// API sends one create per post.
+    async fn create_posts(&self, posts: &[NewPost]) -> Result<Vec<CreateOutcome>> {
+        let request = Request::CreatePosts {
+            posts: posts.to_vec(),
+        };
+        expect!(self.execute(request).await, Response::CreatedMany(c) => c, "create_posts")
     }
 
     /// Edits a post and returns it as it now is.

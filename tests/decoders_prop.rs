@@ -143,13 +143,17 @@ async fn every_operation(backend: &dyn Backend) {
     let _ = backend.share_post(&post).await;
     let _ = backend.delete_post(&post).await;
     let _ = backend.move_post_to_top(&post).await;
-    let _ = backend.reorder_queue(&channel, std::slice::from_ref(&post), None).await;
+    let _ = backend
+        .reorder_queue(&channel, std::slice::from_ref(&post), None)
+        .await;
     let _ = backend.shuffle_queue(&channel, Some(3)).await;
     let _ = backend.link_shares("https://example.com").await;
     let _ = backend.configuration().await;
     let _ = backend.ideas(&"org1".into(), PageRequest::first(5)).await;
     let _ = backend.create_idea(&NewIdea::new("org1", "idea")).await;
-    let _ = backend.daily_posting_limits(std::slice::from_ref(&channel)).await;
+    let _ = backend
+        .daily_posting_limits(std::slice::from_ref(&channel))
+        .await;
 }
 
 /// Answers every request of both backends with `status` and `body`.

@@ -970,6 +970,9 @@ fn every_request(channel: &ChannelId, post: &PostId, organization: &str) -> Vec<
         Request::CreatePost {
             post: NewPost::new("x").channel(channel.clone()),
         },
+        Request::CreatePosts {
+            posts: vec![NewPost::new("x").channel(channel.clone())],
+        },
         Request::EditPost {
             id: post.clone(),
             edit: PostEdit::default().text("x"),

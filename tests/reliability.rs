@@ -135,6 +135,9 @@ impl Fake {
         match request {
             Request::Channels => Ok(Response::Channels(Vec::new())),
             Request::CreatePost { post } => Ok(Response::Created(Self::create(state, post))),
+            Request::CreatePosts { posts } => Ok(Response::CreatedMany(
+                posts.iter().map(|post| Self::create(state, post)).collect(),
+            )),
             Request::DeletePost { id } => match state.posts.iter().position(|p| &p.id == id) {
                 Some(i) => {
                     state.posts.remove(i);
@@ -207,6 +210,20 @@ impl Backend for Fake {
                         .map(|c| ChannelOutcome::new(c.channel_id, Err(error.clone())))
                         .collect(),
                 ))),
+                Response::CreatedMany(outcomes) => Ok(Response::CreatedMany(
+                    outcomes
+                        .into_iter()
+                        .map(|outcome| {
+                            CreateOutcome::new(
+                                outcome
+                                    .channels
+                                    .into_iter()
+                                    .map(|c| ChannelOutcome::new(c.channel_id, Err(error.clone())))
+                                    .collect(),
+                            )
+                        })
+                        .collect(),
+                )),
                 other => Ok(other),
             },
         }
@@ -353,6 +370,29 @@ async fn only_the_channels_whose_outcome_is_unknown_are_checked_and_resent() {
         2,
         "one resend, for c only"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_batch_whose_answer_was_lost_resends_only_the_posts_that_are_missing() {
+    // The batch's answer is lost; post 1's channel `b` had refused with a transient error,
+    // so it alone is missing and is the only one sent again, in a batch of its own.
+    let fake = Fake::default()
+        .refuse_once("b", server_error())
+        .script([Some(Fault::AfterPerChannel(dropped()))]);
+    let backend = retrying(fake);
+    let posts: Vec<NewPost> = (0..4)
+        .map(|i| NewPost::new(format!("batch {i}")).channels(["a", "b"]))
+        .collect();
+    let outcomes = backend.create_posts(&posts).await.unwrap();
+    assert_eq!(outcomes.len(), 4);
+    assert!(
+        outcomes.iter().all(CreateOutcome::is_complete),
+        "{outcomes:?}"
+    );
+    for channel in ["a", "b"] {
+        assert_eq!(backend.inner().posts_on(channel).len(), 4, "{channel}");
+    }
+    assert_eq!(backend.inner().count(Operation::CreatePosts), 2);
 }
 
 #[tokio::test(start_paused = true)]

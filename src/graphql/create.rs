@@ -84,23 +84,54 @@ impl Batch {
 
 impl GraphQl {
     pub(super) async fn create_post(&self, post: &NewPost) -> Result<CreateOutcome> {
-        if post.channel_ids.is_empty() {
-            return Err(Error::invalid_input(
-                "a new post needs at least one channel; add one with NewPost::channel",
-            ));
+        self.create_posts(std::slice::from_ref(post))
+            .await?
+            .pop()
+            .ok_or_else(|| Error::Unexpected {
+                message: "a create returned no outcome".to_owned(),
+                legacy_code: None,
+            })
+    }
+
+    /// Many new posts at once: the `createPost` of every channel of every post go into the
+    /// same aliased batches, so N posts on one channel each cost ceil(N / 30) requests, not N.
+    /// Each post gets its own outcome, one result per channel.
+    pub(super) async fn create_posts(&self, posts: &[NewPost]) -> Result<Vec<CreateOutcome>> {
+        if let Some(i) = posts.iter().position(|p| p.channel_ids.is_empty()) {
+            let which = if posts.len() == 1 {
+                String::new()
+            } else {
+                format!(" (post {i} of the batch has none)")
+            };
+            return Err(Error::invalid_input(format!(
+                "a new post needs at least one channel; add one with NewPost::channel{which}"
+            )));
         }
-        let assets: Vec<AssetInput> = inputs::assets(&post.assets)?;
-        let routes = match &post.link {
-            Some(_) => self.routes(&post.channel_ids).await?,
-            None => Default::default(),
+        let assets: Vec<Vec<AssetInput>> = posts
+            .iter()
+            .map(|post| inputs::assets(&post.assets))
+            .collect::<Result<_>>()?;
+        let linked: Vec<ChannelId> = posts
+            .iter()
+            .filter(|post| post.link.is_some())
+            .flat_map(|post| post.channel_ids.iter().cloned())
+            .collect();
+        let routes = match linked.is_empty() {
+            true => Default::default(),
+            false => self.routes(&linked).await?,
         };
-        let mut results: Vec<Option<Result<Post>>> = vec![None; post.channel_ids.len()];
-        let mut ready: Vec<(usize, CreatePostInput)> = Vec::new();
-        for (i, channel_id) in post.channel_ids.iter().enumerate() {
-            let service = routes.get(channel_id).map(|route| &route.service);
-            match inputs::create(post, channel_id, service, &assets) {
-                Ok(input) => ready.push((i, input)),
-                Err(error) => results[i] = Some(Err(error)),
+        let mut results: Vec<Vec<Option<Result<Post>>>> = posts
+            .iter()
+            .map(|post| vec![None; post.channel_ids.len()])
+            .collect();
+        let mut ready: Vec<((usize, usize), CreatePostInput)> = Vec::new();
+        for (p, (post, assets)) in posts.iter().zip(&assets).enumerate() {
+            for (c, channel_id) in post.channel_ids.iter().enumerate() {
+                let service = routes.get(channel_id).map(|route| &route.service);
+                match inputs::create(post, channel_id, service, assets) {
+                    Ok(input) => ready.push(((p, c), input)),
+                    Err(error) => results[p][c] = Some(Err(error)),
+                }
             }
         }
         let mut stop: Option<Error> = None;
@@ -110,9 +141,9 @@ impl GraphQl {
                 None => self.send_batch(batch).await,
             };
             match outcome {
-                Ok(posts) => {
-                    for ((i, _), result) in batch.iter().zip(posts) {
-                        results[*i] = Some(result);
+                Ok(created) => {
+                    for (((p, c), _), result) in batch.iter().zip(created) {
+                        results[*p][*c] = Some(result);
                     }
                 }
                 Err(error) => {
@@ -123,28 +154,34 @@ impl GraphQl {
                     ) {
                         stop = Some(error.clone());
                     }
-                    for (i, _) in batch {
-                        results[*i] = Some(Err(error.clone()));
+                    for ((p, c), _) in batch {
+                        results[*p][*c] = Some(Err(error.clone()));
                     }
                 }
             }
         }
-        Ok(CreateOutcome::new(
-            post.channel_ids
-                .iter()
-                .zip(results)
-                .map(|(channel_id, result)| {
-                    ChannelOutcome::new(
-                        channel_id.clone(),
-                        result.unwrap_or_else(|| Err(lost(channel_id))),
-                    )
-                })
-                .collect(),
-        ))
+        Ok(posts
+            .iter()
+            .zip(results)
+            .map(|(post, results)| {
+                CreateOutcome::new(
+                    post.channel_ids
+                        .iter()
+                        .zip(results)
+                        .map(|(channel_id, result)| {
+                            ChannelOutcome::new(
+                                channel_id.clone(),
+                                result.unwrap_or_else(|| Err(lost(channel_id))),
+                            )
+                        })
+                        .collect(),
+                )
+            })
+            .collect())
     }
 
     /// Sends one batch; each channel's result, in order.
-    async fn send_batch(&self, batch: &[(usize, CreatePostInput)]) -> Result<Vec<Result<Post>>> {
+    async fn send_batch<K>(&self, batch: &[(K, CreatePostInput)]) -> Result<Vec<Result<Post>>> {
         let inputs: Vec<&CreatePostInput> = batch.iter().map(|(_, input)| input).collect();
         let request = Batch::new(&inputs)?;
         let reply: Reply = self

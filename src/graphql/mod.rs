@@ -233,6 +233,9 @@ impl Backend for GraphQl {
             Request::Posts { query } => Response::Posts(self.posts(&query).await?),
             Request::Post { id } => Response::Post(self.post(&id).await?),
             Request::CreatePost { post } => Response::Created(self.create_post(&post).await?),
+            Request::CreatePosts { posts } => {
+                Response::CreatedMany(self.create_posts(&posts).await?)
+            }
             Request::EditPost { id, edit } => Response::Post(self.edit_post(&id, &edit).await?),
             Request::SharePost { id } => {
                 self.share_post(&id).await?;

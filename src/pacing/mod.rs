@@ -200,14 +200,15 @@ impl<B: Backend> Drop for Ticket<'_, B> {
 }
 
 /// How many HTTP requests a request costs: most cost one; a GraphQL create costs one per
-/// 30 channels. The server's count corrects any other difference after the fact.
+/// 30 channels (across posts, for a batch), a classic batch one per post. The server's count corrects any other difference after the fact.
 fn cost(kind: BackendKind, request: &Request) -> u64 {
+    let aliased = |channels: usize| channels.div_ceil(crate::graphql::MAX_ALIASES).max(1) as u64;
     match (kind, request) {
-        (BackendKind::GraphQl, Request::CreatePost { post }) => post
-            .channel_ids
-            .len()
-            .div_ceil(crate::graphql::MAX_ALIASES)
-            .max(1) as u64,
+        (BackendKind::GraphQl, Request::CreatePost { post }) => aliased(post.channel_ids.len()),
+        (BackendKind::GraphQl, Request::CreatePosts { posts }) => {
+            aliased(posts.iter().map(|p| p.channel_ids.len()).sum())
+        }
+        (BackendKind::ClassicRest, Request::CreatePosts { posts }) => posts.len().max(1) as u64,
         // The classic API needs the text to edit: keeping it costs a read first.
         (BackendKind::ClassicRest, Request::EditPost { edit, .. }) if edit.text.is_keep() => 2,
         _ => 1,

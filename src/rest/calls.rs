@@ -220,6 +220,46 @@ pub(super) async fn create_post(rest: &ClassicRest, new: &NewPost) -> Result<Cre
     Ok(match_channels(&new.channel_ids, updates))
 }
 
+/// Many posts: the classic API has no batch, so one create per post, in order. A post whose
+/// call fails gets that error on each of its channels; after a rate limit or a refused token
+/// the remaining posts are not sent (they would fail the same way) and get the same error.
+pub(super) async fn create_posts(
+    rest: &ClassicRest,
+    posts: &[NewPost],
+) -> Result<Vec<CreateOutcome>> {
+    if let Some(i) = posts.iter().position(|p| p.channel_ids.is_empty()) {
+        return Err(Error::invalid_input(format!(
+            "a new post needs at least one channel; add one with NewPost::channel (post {i} of the batch has none)"
+        )));
+    }
+    let mut outcomes = Vec::with_capacity(posts.len());
+    let mut stop: Option<Error> = None;
+    for post in posts {
+        let result = match &stop {
+            Some(error) => Err(error.clone()),
+            None => create_post(rest, post).await,
+        };
+        outcomes.push(match result {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                if matches!(
+                    error.kind(),
+                    crate::ErrorKind::RateLimited | crate::ErrorKind::Unauthorized
+                ) {
+                    stop = Some(error.clone());
+                }
+                CreateOutcome::new(
+                    post.channel_ids
+                        .iter()
+                        .map(|channel| ChannelOutcome::new(channel.clone(), Err(error.clone())))
+                        .collect(),
+                )
+            }
+        });
+    }
+    Ok(outcomes)
+}
+
 /// Pairs each requested channel, in request order, with the update the answer holds for it.
 /// Each update is used once, so a channel named twice needs two updates. An update without a
 /// `profile_id` cannot be attributed and is only logged.

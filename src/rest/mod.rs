@@ -48,6 +48,7 @@ pub const DEFAULT_BASE_URL: &str = "https://api.bufferapp.com/1/";
 /// | [`post`](crate::BackendExt::post) | `GET updates/:id.json` |
 /// | [`interactions`](crate::BackendExt::interactions) | `GET updates/:id/interactions.json` |
 /// | [`create_post`](crate::BackendExt::create_post) | `POST updates/create.json`, all channels at once |
+/// | [`create_posts`](crate::BackendExt::create_posts) | `POST updates/create.json` once per post |
 /// | [`edit_post`](crate::BackendExt::edit_post) | `POST updates/:id/update.json` (plus `GET updates/:id.json` when the text is kept) |
 /// | [`share_post`](crate::BackendExt::share_post) | `POST updates/:id/share.json` |
 /// | [`delete_post`](crate::BackendExt::delete_post) | `POST updates/:id/destroy.json` |
@@ -300,6 +301,9 @@ impl Backend for ClassicRest {
             Request::CreatePost { post } => {
                 calls::create_post(self, &post).await.map(Response::Created)
             }
+            Request::CreatePosts { posts } => calls::create_posts(self, &posts)
+                .await
+                .map(Response::CreatedMany),
             Request::EditPost { id, edit } => {
                 calls::edit_post(self, &id, &edit).await.map(Response::Post)
             }

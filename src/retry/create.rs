@@ -131,50 +131,68 @@ impl<B: Backend> Retrying<B> {
         Ok(outcomes.into_iter().map(CreateOutcome::new).collect())
     }
 
-    /// Sends the slots in `todo` (one request: each post with just those channels); one
-    /// result per slot of `todo`, in order.
+    /// Sends the slots in `todo` as one request: each post with just those of its channels
+    /// (a `CreatePost` for one post, a `CreatePosts` for several). One result per slot of
+    /// `todo`, in order.
     async fn send(
         &self,
         posts: &[NewPost],
         slots: &[Slot],
         todo: &[usize],
     ) -> Result<Vec<Result<Post>>> {
-        let mut results = Vec::with_capacity(todo.len());
-        // Slots are grouped by post, in post order: one create per post.
-        let mut start = 0;
-        while start < todo.len() {
-            let post = slots[todo[start]].post;
-            let end = todo[start..]
-                .iter()
-                .position(|&i| slots[i].post != post)
-                .map_or(todo.len(), |n| start + n);
-            let channels: Vec<ChannelId> = todo[start..end]
-                .iter()
-                .map(|&i| slots[i].channel.clone())
-                .collect();
-            let mut subset = posts[post].clone();
-            subset.channel_ids = channels.clone();
-            let outcome = match self
-                .inner
-                .execute(Request::CreatePost { post: subset })
-                .await
-            {
-                Ok(Response::Created(outcome)) => Ok(outcome),
-                Ok(other) => Err(Error::Unexpected {
+        // Slots are in post order: group them into one subset post per post.
+        let mut subsets: Vec<NewPost> = Vec::new();
+        let mut owners: Vec<usize> = Vec::new();
+        for &index in todo {
+            let slot = &slots[index];
+            if owners.last() != Some(&slot.post) {
+                let mut subset = posts[slot.post].clone();
+                subset.channel_ids.clear();
+                subsets.push(subset);
+                owners.push(slot.post);
+            }
+            if let Some(subset) = subsets.last_mut() {
+                subset.channel_ids.push(slot.channel.clone());
+            }
+        }
+        let answer = match subsets.as_slice() {
+            [] => return Ok(Vec::new()),
+            [post] if posts.len() == 1 => {
+                let request = Request::CreatePost { post: post.clone() };
+                self.inner.execute(request).await?
+            }
+            _ => {
+                let request = Request::CreatePosts {
+                    posts: subsets.clone(),
+                };
+                self.inner.execute(request).await?
+            }
+        };
+        let outcomes = match answer {
+            Response::Created(outcome) => vec![outcome],
+            Response::CreatedMany(outcomes) => outcomes,
+            other => {
+                return Err(Error::Unexpected {
                     message: format!("the backend answered {other:?} to a create"),
                     legacy_code: None,
-                }),
-                Err(error) => Err(error),
-            };
-            match outcome {
-                Ok(outcome) => results.extend(by_channel(&channels, outcome)),
-                // One post's refusal is not another's: only a single-post call fails whole.
-                Err(error) if posts.len() == 1 => return Err(error),
-                Err(error) => results.extend(channels.iter().map(|_| Err(error.clone()))),
+                });
             }
-            start = end;
+        };
+        if outcomes.len() != subsets.len() {
+            return Err(Error::Unexpected {
+                message: format!(
+                    "the backend answered {} outcomes to a create of {} posts",
+                    outcomes.len(),
+                    subsets.len()
+                ),
+                legacy_code: None,
+            });
         }
-        Ok(results)
+        Ok(subsets
+            .iter()
+            .zip(outcomes)
+            .flat_map(|(post, outcome)| by_channel(&post.channel_ids, outcome))
+            .collect())
     }
 
     /// Looks for `post` among the channel's recent posts: the queue, and the sent list (a post

@@ -177,6 +177,7 @@ impl<B: Backend> Backend for Retrying<B> {
                     }),
                 }
             }
+            Request::CreatePosts { posts } => self.create(&posts).await.map(Response::CreatedMany),
             request @ Request::DeletePost { .. } => self.delete(request).await,
             other => self.plain(other).await,
         }
