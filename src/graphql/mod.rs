@@ -172,6 +172,14 @@ impl GraphQlBuilder {
         self
     }
 
+    /// The longest connecting may take (default
+    /// [`DEFAULT_CONNECT_TIMEOUT`](crate::http::DEFAULT_CONNECT_TIMEOUT)), shorter than
+    /// [`timeout`](Self::timeout) so an unreachable host fails fast.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.http.connect_timeout = timeout;
+        self
+    }
+
     /// The `User-Agent` header.
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.http.user_agent = user_agent.into();
