@@ -146,3 +146,66 @@ async fn other_accounts_are_out_of_reach_through_both_apis() {
         json!([{ "id": sim.organization_id() }])
     );
 }
+
+#[tokio::test]
+async fn a_sent_post_has_the_same_figures_under_each_api_s_names() {
+    let sim = frozen().await;
+    for (service, renamed) in [
+        (
+            Service::Twitter,
+            &[("retweets", "reposts"), ("favorites", "likes")][..],
+        ),
+        (
+            Service::Facebook,
+            &[("likes", "likes"), ("shares", "shares")][..],
+        ),
+    ] {
+        let channel = channel_id(&sim, service);
+        let (_, sent) = rest_get(&sim, &format!("profiles/{channel}/updates/sent.json")).await;
+        let update = &sent["updates"][0];
+        let statistics = &update["statistics"];
+        let query = r#"query($id: PostId!) { post(input: { id: $id }) { metrics { name type unit value } } }"#;
+        let (_, body) = gql(&sim, query, json!({ "id": update["id"] })).await;
+        let metrics = body["data"]["post"]["metrics"]
+            .as_array()
+            .expect("metrics of a sent post")
+            .clone();
+        let metric = |name: &str| {
+            metrics
+                .iter()
+                .find(|m| m["name"] == name)
+                .map(|m| m["value"].as_f64().unwrap_or(-1.0))
+        };
+        for (classic, graphql) in [("reach", "reach"), ("clicks", "clicks")]
+            .iter()
+            .chain(renamed)
+        {
+            assert_eq!(
+                metric(graphql),
+                statistics[classic].as_f64(),
+                "{service:?}: classic {classic} is GraphQL {graphql}"
+            );
+        }
+        assert!(
+            metrics
+                .iter()
+                .all(|m| m["unit"] == "count" && m["type"] == m["name"])
+        );
+        if service == Service::Twitter {
+            assert!(statistics["mentions"].is_number());
+            assert_eq!(metric("mentions"), None, "GraphQL has no mentions metric");
+        }
+    }
+    // Queued posts have no metrics yet.
+    let (_, queue) = rest_get(
+        &sim,
+        &format!(
+            "profiles/{}/updates/pending.json",
+            channel_id(&sim, Service::Twitter)
+        ),
+    )
+    .await;
+    let query = r#"query($id: PostId!) { post(input: { id: $id }) { metrics { name } } }"#;
+    let (_, body) = gql(&sim, query, json!({ "id": queue["updates"][0]["id"] })).await;
+    assert_eq!(body["data"]["post"]["metrics"], Value::Null);
+}

@@ -262,8 +262,25 @@ pub(crate) fn post(post: &Post, channel: Option<&Channel>, author: Option<&Accou
         "externalLink": external,
         "error": null,
         "allowedActions": actions,
-        "metrics": if post.status == PostStatus::Sent { json!([]) } else { Value::Null },
+        "metrics": if post.status == PostStatus::Sent { metrics(post, service) } else { Value::Null },
     })
+}
+
+/// GraphQL's normalized metrics of a sent post: the figures GraphQL has a metric for.
+fn metrics(post: &Post, service: Service) -> Value {
+    post.figures(Some(service))
+        .into_iter()
+        .filter_map(|f| {
+            let kind = f.graphql?;
+            Some(json!({
+                "name": kind,
+                "type": kind,
+                "unit": "count",
+                "value": f.value as f64,
+                "description": format!("How many {kind} the post had"),
+            }))
+        })
+        .collect()
 }
 
 pub(crate) fn idea(idea: &Idea) -> Value {

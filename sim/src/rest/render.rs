@@ -141,22 +141,13 @@ fn media(post: &Post) -> Option<Value> {
     (!media.is_empty()).then_some(Value::Object(media))
 }
 
-/// Stable made-up numbers derived from the post id.
+/// The classic `statistics` object: the post's figures by their classic names.
 fn statistics(post: &Post, service: Option<Service>) -> Value {
-    let seed = post
-        .id
-        .bytes()
-        .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
-    let n = |k: u64| (seed / k) % 100;
-    match service {
-        Some(Service::Twitter) | None => json!({
-            "reach": 100 + n(3) * 10, "clicks": n(5), "retweets": n(7) / 4,
-            "favorites": n(11) / 3, "mentions": n(13) / 10
-        }),
-        Some(_) => json!({
-            "reach": 100 + n(3) * 10, "clicks": n(5), "likes": n(11) / 3, "comments": n(13) / 10, "shares": n(7) / 4
-        }),
-    }
+    post.figures(service)
+        .into_iter()
+        .map(|f| (f.classic.to_owned(), json!(f.value)))
+        .collect::<Map<String, Value>>()
+        .into()
 }
 
 /// Renders one profile.
