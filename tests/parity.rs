@@ -408,6 +408,10 @@ async fn one_post_reads_the_same_queued_or_sent() {
         let graphql = both.graphql.post(id).await.unwrap();
         assert_parity(&format!("{list:?} post"), &rest, &graphql, POST);
         assert_eq!(rest, first[0], "a post read alone is its entry in the list");
+        // Each API reports a sent post's engagement, by its own names (hence `Differs`).
+        let sent = list == PostList::Sent;
+        assert_eq!(!rest.metrics.is_empty(), sent, "classic statistics");
+        assert_eq!(!graphql.metrics.is_empty(), sent, "GraphQL metrics");
     }
 }
 
