@@ -413,6 +413,21 @@ async fn one_post_reads_the_same_queued_or_sent() {
         assert_eq!(!rest.metrics.is_empty(), sent, "classic statistics");
         assert_eq!(!graphql.metrics.is_empty(), sent, "GraphQL metrics");
     }
+    // A draft is in neither list, but reads the same by id.
+    let draft = both
+        .sim
+        .store()
+        .posts()
+        .into_iter()
+        .find(|p| p.status == buffer_sim::PostStatus::Draft)
+        .expect("the seeded draft");
+    let id = PostId::new(draft.id);
+    let (rest, graphql) = (
+        both.rest.post(&id).await.unwrap(),
+        both.graphql.post(&id).await.unwrap(),
+    );
+    assert_eq!(rest.status, PostStatus::Draft);
+    assert_parity("draft", &rest, &graphql, POST);
 }
 
 #[tokio::test]
@@ -809,25 +824,28 @@ async fn each_way_of_scheduling_gives_the_same_post() {
     let both = Both::start().await;
     let mastodon = channel(&both, Service::Mastodon);
     let at = both.sim.clock().now() + chrono::TimeDelta::days(2);
-    for when in [When::Next, When::At(at)] {
+    for when in [When::Next, When::At(at), When::Now] {
         for writer in [Rest, GraphQl] {
             let text = format!("{when:?} through {writer}");
             let created = &create(both.backend(writer), &text, &[&mastodon], when.clone()).await[0];
             let rest = both.rest.post(&created.id).await.unwrap();
             let graphql = both.graphql.post(&created.id).await.unwrap();
             assert_parity(&text, &rest, &graphql, POST);
-            if let When::At(at) = when {
-                assert_eq!(
+            match when {
+                When::At(at) => assert_eq!(
                     rest.due_at.map(|t| t.timestamp()),
                     Some(at.timestamp()),
                     "{text}"
-                );
-            } else {
-                assert_eq!(
+                ),
+                When::Now => {
+                    assert_eq!(rest.status, PostStatus::Sent, "{text}");
+                    assert!(rest.shared_now && rest.sent_at.is_some(), "{text}");
+                }
+                _ => assert_eq!(
                     queue_in_store(&both.sim, &mastodon)[0],
                     created.id.as_str(),
                     "{text}"
-                );
+                ),
             }
         }
     }
@@ -1230,5 +1248,52 @@ async fn a_full_queue_on_one_of_two_channels_fails_as_migration_says() {
             usize::from(kinds[1].is_none()),
             "{kind}: a channel reported as failed has no new post"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_channel_of_another_account_is_unauthorized_on_both() {
+    // The classic API refuses the whole request (1011) without saying for which profile, so
+    // every channel reports it and nothing is posted; GraphQL posts to the channels it may use.
+    for kind in [Rest, GraphQl] {
+        let both = Both::start().await;
+        let store = both.sim.store();
+        let stranger = store.add_account("stranger@example.invalid", "their-token", "their-key");
+        let organization = store.add_organization(&stranger.id, "Someone else");
+        let theirs = store.add_channel(buffer_sim::ChannelSpec::new(
+            &organization.id,
+            Service::Twitter,
+            "someone_else",
+        ));
+        let theirs = ChannelId::new(theirs.id);
+        let mastodon = channel(&both, Service::Mastodon);
+        let before = queue_in_store(&both.sim, &mastodon).len();
+
+        let error = failure(both.backend(kind).channel(&theirs).await);
+        assert_eq!(error.kind(), ErrorKind::Unauthorized, "{kind}: {error}");
+        let outcome = both
+            .backend(kind)
+            .create_post(
+                &NewPost::new(format!("Not theirs, through {kind}"))
+                    .channels([mastodon.clone(), theirs.clone()]),
+            )
+            .await
+            .unwrap();
+        let kinds: Vec<Option<ErrorKind>> = outcome
+            .channels
+            .iter()
+            .map(|c| c.result.as_ref().err().map(Error::kind))
+            .collect();
+        match kind {
+            Rest => assert_eq!(kinds, [Some(ErrorKind::Unauthorized); 2]),
+            GraphQl => assert_eq!(kinds, [None, Some(ErrorKind::Unauthorized)]),
+        }
+        let posted = queue_in_store(&both.sim, &mastodon).len() - before;
+        assert_eq!(
+            posted,
+            usize::from(kinds[0].is_none()),
+            "{kind}: failed means not posted"
+        );
+        assert!(store.queue(theirs.as_str()).is_empty(), "{kind}");
     }
 }
