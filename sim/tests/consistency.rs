@@ -209,3 +209,46 @@ async fn a_sent_post_has_the_same_figures_under_each_api_s_names() {
     let (_, body) = gql(&sim, query, json!({ "id": queue["updates"][0]["id"] })).await;
     assert_eq!(body["data"]["post"]["metrics"], Value::Null);
 }
+
+#[tokio::test]
+async fn an_edit_through_graphql_sets_and_removes_the_link_preview_read_through_rest() {
+    let sim = frozen().await;
+    let facebook = channel_id(&sim, Service::Facebook);
+    let (_, created) = rest_post(
+        &sim,
+        "updates/create.json",
+        &format!(
+            "text=Read+this&profile_ids[]={facebook}&media[link]=https%3A%2F%2Fold.example%2F&media[title]=Old"
+        ),
+    )
+    .await;
+    let id = created["updates"][0]["id"].as_str().expect("id").to_owned();
+    let edit = r#"mutation($input: EditPostInput!) { editPost(input: $input) { __typename } }"#;
+    let link = |attachment: Value| json!({ "input": { "id": id, "metadata": { "facebook": { "type": "post", "linkAttachment": attachment } } } });
+
+    let (_, body) = gql(
+        &sim,
+        edit,
+        link(json!({ "url": "https://new.example/", "title": "New" })),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["editPost"]["__typename"], "PostActionSuccess",
+        "{body}"
+    );
+    let (_, update) = rest_get(&sim, &format!("updates/{id}.json")).await;
+    assert_eq!(update["media"]["link"], "https://new.example/");
+    assert_eq!(update["media"]["title"], "New");
+    assert_eq!(update["text"], "Read this", "the text is kept");
+
+    let (_, body) = gql(&sim, edit, link(Value::Null)).await;
+    assert_eq!(
+        body["data"]["editPost"]["__typename"], "PostActionSuccess",
+        "{body}"
+    );
+    let (_, update) = rest_get(&sim, &format!("updates/{id}.json")).await;
+    assert!(
+        update.get("media").is_none(),
+        "the preview is gone: {update}"
+    );
+}

@@ -210,6 +210,34 @@ fn link_attachment(metadata: Option<&Value>) -> Option<Asset> {
     })
 }
 
+/// What an edit's `metadata` says about the link preview: `None` when it does not name
+/// `linkAttachment`, `Some(None)` when it sets it to `null` (remove), else the new preview.
+fn link_change(metadata: Option<&Value>) -> Option<Option<Asset>> {
+    let services = metadata?.as_object()?;
+    services
+        .values()
+        .any(|svc| svc.get("linkAttachment").is_some())
+        .then(|| link_attachment(metadata))
+}
+
+/// A post's assets with its link preview replaced (or removed), the media kept.
+fn with_link(assets: &[Asset], link: Option<Asset>) -> Result<Vec<Asset>, SimError> {
+    let mut kept: Vec<Asset> = assets
+        .iter()
+        .filter(|a| a.kind != AssetKind::Link)
+        .cloned()
+        .collect();
+    if let Some(link) = link {
+        if kept.iter().any(|a| a.kind != AssetKind::Retweet) {
+            return Err(SimError::Invalid(
+                "A link attachment and assets cannot be used together".to_owned(),
+            ));
+        }
+        kept.push(link);
+    }
+    Ok(kept)
+}
+
 /// A `metadata.twitter.retweet`, as a retweet asset.
 fn retweet(metadata: Option<&Value>) -> Option<Asset> {
     let retweet = metadata?.get("twitter")?.get("retweet")?;
@@ -539,10 +567,12 @@ impl Root<'_> {
     fn edit_post(&self, input: &Value) -> Result<Value, SimError> {
         let id = str_field(input, "id").unwrap_or_default().to_owned();
         self.with(|state, now, config, account| {
-            let current_due = state.post_for(account, &id)?.due_at;
-            let assets = match input.get("assets") {
-                None => None,
-                Some(_) => Some(input_assets(input)?),
+            let current = state.post_for(account, &id)?;
+            let current_due = current.due_at;
+            let assets = match (input.get("assets"), link_change(input.get("metadata"))) {
+                (Some(_), _) => Some(input_assets(input)?),
+                (None, Some(link)) => Some(with_link(&current.assets, link)?),
+                (None, None) => None,
             };
             let edit = PostEdit {
                 // Absent keeps the text; null or "" clears it.
