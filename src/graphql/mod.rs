@@ -33,6 +33,7 @@ mod inputs;
 mod operations;
 mod paging;
 mod payload;
+mod probe;
 mod reads;
 mod wire;
 mod writes;

@@ -191,7 +191,7 @@ impl Wire {
     }
 
     /// Reads a response body of any status.
-    fn read(&self, status: u16, body: &[u8], limits: &RateLimits) -> Result<Reply> {
+    pub(super) fn read(&self, status: u16, body: &[u8], limits: &RateLimits) -> Result<Reply> {
         let envelope = serde_json::from_slice::<Envelope>(body)
             .ok()
             .filter(|e| e.data.is_some() || e.errors.is_some());

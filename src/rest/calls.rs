@@ -185,6 +185,27 @@ pub(super) async fn create_post(rest: &ClassicRest, new: &NewPost) -> Result<Cre
             "a new post needs at least one channel; add one with NewPost::channel",
         ));
     }
+    let form = create_form(new)?;
+    let answer: Result<Updates> = rest
+        .post(&["updates", "create"], &form, "the created updates")
+        .await;
+    let updates = match answer {
+        Ok(answer) => answer.updates,
+        Err(error) if is_about_the_post(&error) => {
+            let outcomes = new
+                .channel_ids
+                .iter()
+                .map(|channel| ChannelOutcome::new(channel.clone(), Err(error.clone())))
+                .collect();
+            return Ok(CreateOutcome::new(outcomes));
+        }
+        Err(error) => return Err(error),
+    };
+    Ok(match_channels(&new.channel_ids, updates))
+}
+
+/// The form of `POST updates/create.json`.
+pub(super) fn create_form(new: &NewPost) -> Result<Form> {
     let mut form = Form::new();
     form.optional("text", new.text.as_deref())
         .list("profile_ids", new.channel_ids.iter());
@@ -202,22 +223,7 @@ pub(super) async fn create_post(rest: &ClassicRest, new: &NewPost) -> Result<Cre
             form.field("scheduled_at", unix_seconds(at));
         }
     }
-    let answer: Result<Updates> = rest
-        .post(&["updates", "create"], &form, "the created updates")
-        .await;
-    let updates = match answer {
-        Ok(answer) => answer.updates,
-        Err(error) if is_about_the_post(&error) => {
-            let outcomes = new
-                .channel_ids
-                .iter()
-                .map(|channel| ChannelOutcome::new(channel.clone(), Err(error.clone())))
-                .collect();
-            return Ok(CreateOutcome::new(outcomes));
-        }
-        Err(error) => return Err(error),
-    };
-    Ok(match_channels(&new.channel_ids, updates))
+    Ok(form)
 }
 
 /// Many posts: the classic API has no batch, so one create per post, in order. A post whose

@@ -10,6 +10,7 @@ mod answer;
 mod calls;
 mod form;
 mod paging;
+mod probe;
 mod wire;
 
 use crate::backend::{Backend, BackendKind, Request, Response};

@@ -19,10 +19,15 @@ use std::collections::BTreeMap;
 /// read anything else as absent instead of failing the answer.
 pub(crate) mod lenient {
     use chrono::{DateTime, Utc};
-    use serde::de::{DeserializeOwned, Error as _};
+    use serde::de::value::MapAccessDeserializer;
+    use serde::de::{
+        DeserializeOwned, Error as _, IgnoredAny, IntoDeserializer, MapAccess, SeqAccess, Visitor,
+    };
     use serde::{Deserialize, Deserializer};
     use serde_json::Value;
     use std::collections::BTreeMap;
+    use std::fmt;
+    use std::marker::PhantomData;
 
     /// A finite number, or one in a string (`"NaN"` and `"inf"` parse as floats but are not).
     fn number_of(value: &Value) -> Option<f64> {
@@ -97,19 +102,117 @@ pub(crate) mod lenient {
 
     /// A list; anything but an array reads as empty. An item of the wrong shape (including
     /// a nested array, which serde would read as a struct) fails the answer: dropping it would
-    /// silently lose data.
+    /// silently lose data. Read in one pass, without an intermediate `Value` (pages of
+    /// updates are the largest answers).
     pub(crate) fn list<'de, D: Deserializer<'de>, T: DeserializeOwned>(
         deserializer: D,
     ) -> Result<Vec<T>, D::Error> {
-        match Value::deserialize(deserializer)? {
-            Value::Array(items) => items
-                .into_iter()
-                .map(|item| match item {
-                    Value::Array(_) => Err(D::Error::custom("a list inside a list")),
-                    item => T::deserialize(item).map_err(D::Error::custom),
-                })
-                .collect(),
-            _ => Ok(Vec::new()),
+        deserializer.deserialize_any(ListVisitor(PhantomData))
+    }
+
+    struct ListVisitor<T>(PhantomData<T>);
+
+    impl<'de, T: DeserializeOwned> Visitor<'de> for ListVisitor<T> {
+        type Value = Vec<T>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(256));
+            while let Some(Item(item)) = seq.next_element::<Item<T>>()? {
+                items.push(item);
+            }
+            Ok(items)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<T>, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(Vec::new())
+        }
+
+        fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Vec<T>, E> {
+            Ok(Vec::new())
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Vec<T>, E> {
+            Ok(Vec::new())
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Vec<T>, E> {
+            Ok(Vec::new())
+        }
+
+        fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Vec<T>, E> {
+            Ok(Vec::new())
+        }
+
+        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Vec<T>, E> {
+            Ok(Vec::new())
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Vec<T>, E> {
+            Ok(Vec::new())
+        }
+
+        fn visit_none<E: serde::de::Error>(self) -> Result<Vec<T>, E> {
+            Ok(Vec::new())
+        }
+    }
+
+    /// One item of a [`list`]: anything `T` reads, except a list.
+    struct Item<T>(T);
+
+    impl<'de, T: DeserializeOwned> Deserialize<'de> for Item<T> {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_any(ItemVisitor(PhantomData))
+        }
+    }
+
+    struct ItemVisitor<T>(PhantomData<T>);
+
+    impl<'de, T: DeserializeOwned> Visitor<'de> for ItemVisitor<T> {
+        type Value = Item<T>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list item")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Item<T>, A::Error> {
+            Err(A::Error::custom("a list inside a list"))
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Item<T>, A::Error> {
+            T::deserialize(MapAccessDeserializer::new(map)).map(Item)
+        }
+
+        fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Item<T>, E> {
+            T::deserialize(v.into_deserializer()).map(Item)
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Item<T>, E> {
+            T::deserialize(v.into_deserializer()).map(Item)
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Item<T>, E> {
+            T::deserialize(v.into_deserializer()).map(Item)
+        }
+
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Item<T>, E> {
+            T::deserialize(v.into_deserializer()).map(Item)
+        }
+
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Item<T>, E> {
+            T::deserialize(v.into_deserializer()).map(Item)
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Item<T>, E> {
+            T::deserialize(().into_deserializer()).map(Item)
+        }
+
+        fn visit_none<E: serde::de::Error>(self) -> Result<Item<T>, E> {
+            T::deserialize(().into_deserializer()).map(Item)
         }
     }
 
