@@ -428,3 +428,44 @@ async fn a_batch_of_posts_reads_back_the_same_through_the_other_backend() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_schedule_written_through_classic_reads_the_same_through_graphql() {
+    use buffer_bridge::model::{Day, Schedule};
+    let both = Both::start().await;
+    let linkedin = channel(&both, Service::Linkedin);
+    let week = [
+        Schedule::new(Day::Mon, ["09:00", "12:00"]),
+        Schedule::new(Day::Tue, ["09:00", "12:00"]),
+        Schedule::new(Day::Sat, ["10:30"]),
+    ];
+    both.rest.update_schedules(&linkedin, &week).await.unwrap();
+    let rest = both.rest.schedules(&linkedin).await.unwrap();
+    let graphql = both.graphql.schedules(&linkedin).await.unwrap();
+    assert_eq!(rest, week, "classic reads back what it wrote");
+    assert_parity("schedules", &rest, &graphql, &[]);
+
+    // A paused day: GraphQL shows it with its times and `paused`; classic, which cannot pause,
+    // leaves it out. Without the paused days, the two agree.
+    let mut paused = buffer_sim::weekly(&[buffer_sim::Day::Wed], &["08:00"]);
+    paused[0].paused = true;
+    let mut days = buffer_sim::weekly(&[buffer_sim::Day::Mon], &["09:00"]);
+    days.extend(paused);
+    both.sim
+        .store()
+        .set_schedule(linkedin.as_str(), days)
+        .unwrap();
+    let rest = both.rest.schedules(&linkedin).await.unwrap();
+    let graphql = both.graphql.schedules(&linkedin).await.unwrap();
+    let wednesday = graphql
+        .iter()
+        .find(|s| s.day == Day::Wed)
+        .expect("listed on GraphQL");
+    assert!(wednesday.paused && wednesday.times == ["08:00"]);
+    assert!(
+        rest.iter().all(|s| s.day != Day::Wed),
+        "classic leaves the paused day out"
+    );
+    let unpaused: Vec<Schedule> = graphql.into_iter().filter(|s| !s.paused).collect();
+    assert_parity("schedules but paused days", &rest, &unpaused, &[]);
+}
