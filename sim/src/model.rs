@@ -394,7 +394,8 @@ pub(crate) struct Figure {
 impl Post {
     /// Made-up but stable engagement figures of a sent post, derived from its id, so both
     /// APIs show the same counts, each under its own names: classic `statistics` (Twitter's
-    /// `retweets` and `favorites`) against GraphQL's normalized `metrics` (`reposts`, `likes`).
+    /// `retweets` and `favorites`) against GraphQL's normalized `metrics` (`reposts`,
+    /// `reactions`).
     pub(crate) fn figures(&self, service: Option<Service>) -> Vec<Figure> {
         let seed = self
             .id
@@ -413,7 +414,8 @@ impl Post {
         match service {
             Some(Service::Twitter) | None => figures.extend([
                 figure("retweets", Some("reposts"), n(7) / 4),
-                figure("favorites", Some("likes"), n(11) / 3),
+                // GraphQL deprecated `favorites` for `reactions`.
+                figure("favorites", Some("reactions"), n(11) / 3),
                 // Mentions are a classic Twitter figure with no GraphQL metric.
                 figure("mentions", None, n(13) / 10),
             ]),

@@ -153,7 +153,7 @@ async fn a_sent_post_has_the_same_figures_under_each_api_s_names() {
     for (service, renamed) in [
         (
             Service::Twitter,
-            &[("retweets", "reposts"), ("favorites", "likes")][..],
+            &[("retweets", "reposts"), ("favorites", "reactions")][..],
         ),
         (
             Service::Facebook,
