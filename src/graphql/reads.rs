@@ -131,6 +131,11 @@ impl GraphQl {
 
     pub(super) async fn posts(&self, query: &PostQuery) -> Result<Page<model::Post>> {
         query.page.validate()?;
+        // A token of another listing is refused before finding the channel's organization
+        // costs a request.
+        if let PageRequest::After { token, .. } = &query.page {
+            token.check_scope(&query.scope())?;
+        }
         let organization_id = match &self.inner.organization_id {
             Some(id) => id.clone(),
             None => self
