@@ -126,7 +126,7 @@ async fn run() -> buffer_bridge::Result<()> {
     match &sim {
         Some(sim) => println!(
             "on:     the embedded simulator at {} (a fake Buffer account; nothing leaves this machine)\n\
-             Buffer: set BUFFER_ACCESS_TOKEN and/or BUFFER_API_KEY to run on your account (reads only)",
+             real:   set BUFFER_ACCESS_TOKEN and/or BUFFER_API_KEY to run it on your Buffer account",
             sim.addr()
         ),
         None => {
