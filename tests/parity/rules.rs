@@ -31,7 +31,7 @@ pub(crate) struct Allowed {
     reason: &'static str,
 }
 
-pub(crate) const fn allowed(path: &'static str, rule: Rule, reason: &'static str) -> Allowed {
+const fn allowed(path: &'static str, rule: Rule, reason: &'static str) -> Allowed {
     Allowed { path, rule, reason }
 }
 
@@ -144,7 +144,7 @@ pub(crate) const POST: &[Allowed] = &[
 
 /// Serializes an answer of `kind` and applies the rules: checks the `OnlyOn` fields are empty
 /// on the side that lacks them, then blanks what is not compared.
-pub(crate) fn normalised(kind: BackendKind, value: &impl Serialize, rules: &[Allowed]) -> Value {
+fn normalised(kind: BackendKind, value: &impl Serialize, rules: &[Allowed]) -> Value {
     let mut value = serde_json::to_value(value).expect("model values serialize");
     for rule in rules {
         let segments: Vec<&str> = rule.path.split('.').collect();
@@ -171,12 +171,7 @@ pub(crate) fn normalised(kind: BackendKind, value: &impl Serialize, rules: &[All
 }
 
 /// Calls `f` on every node at `path` below `value`.
-pub(crate) fn visit(
-    value: &mut Value,
-    path: &[&str],
-    at: &str,
-    f: &mut dyn FnMut(&mut Value, &str),
-) {
+fn visit(value: &mut Value, path: &[&str], at: &str, f: &mut dyn FnMut(&mut Value, &str)) {
     let Some((first, rest)) = path.split_first() else {
         return f(value, at);
     };
@@ -195,7 +190,7 @@ pub(crate) fn visit(
     }
 }
 
-pub(crate) fn is_empty(value: &Value) -> bool {
+fn is_empty(value: &Value) -> bool {
     match value {
         Value::Null | Value::Bool(false) => true,
         Value::Array(items) => items.is_empty(),
@@ -206,7 +201,7 @@ pub(crate) fn is_empty(value: &Value) -> bool {
 }
 
 /// Every path where two values differ, with both sides.
-pub(crate) fn differences(rest: &Value, graphql: &Value, at: &str, out: &mut Vec<String>) {
+fn differences(rest: &Value, graphql: &Value, at: &str, out: &mut Vec<String>) {
     match (rest, graphql) {
         (Value::Object(a), Value::Object(b)) => {
             let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
