@@ -46,7 +46,13 @@ async fn a_page_token_continues_on_the_other_backend_at_the_right_post() {
     let both = Both::start().await;
     let twitter = long_queue(&both, 12).await;
     let truth = queue_in_store(&both.sim, &twitter);
-    for (made_by, used_on) in [(Rest, GraphQl), (GraphQl, Rest)] {
+    // Across backends, and on the same backend with another page size.
+    for (made_by, used_on) in [
+        (Rest, GraphQl),
+        (GraphQl, Rest),
+        (Rest, Rest),
+        (GraphQl, GraphQl),
+    ] {
         let first = page(
             both.backend(made_by),
             &twitter,
