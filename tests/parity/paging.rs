@@ -218,3 +218,59 @@ async fn a_post_created_early_and_sent_late_moves_only_as_migration_says() {
     assert_eq!(ids(&rest)[..2], [early.id.as_str(), late.id.as_str()]);
     assert_eq!(ids(&graphql)[..2], [late.id.as_str(), early.id.as_str()]);
 }
+
+#[tokio::test]
+async fn when_the_queue_changes_between_pages_only_a_cursor_resumes_after_the_last_post_seen() {
+    // A classic token (and any token used on the other backend) is an offset: when a post
+    // before it is deleted, the next page starts one post later than the last one seen. A
+    // GraphQL token used on GraphQL resumes after its cursor, whatever changed before it.
+    for (made_by, used_on) in [
+        (Rest, Rest),
+        (Rest, GraphQl),
+        (GraphQl, Rest),
+        (GraphQl, GraphQl),
+    ] {
+        let both = Both::start().await;
+        let twitter = long_queue(&both, 12).await;
+        let first = page(
+            both.backend(made_by),
+            &twitter,
+            PostList::Queue,
+            PageRequest::first(5),
+        )
+        .await;
+        let token = first.next.expect("a token");
+        both.rest.delete_post(&first.items[0].id).await.unwrap();
+        let truth = queue_in_store(&both.sim, &twitter);
+        let next = page(
+            both.backend(used_on),
+            &twitter,
+            PostList::Queue,
+            PageRequest::after(token, 5),
+        )
+        .await;
+        let after_last_seen = truth
+            .iter()
+            .position(|id| id.as_str() == first.items[4].id.as_str())
+            .expect("the last post seen is still queued")
+            + 1;
+        let start = if (made_by, used_on) == (GraphQl, GraphQl) {
+            after_last_seen
+        } else {
+            5
+        };
+        let expected: Vec<&str> = truth
+            .iter()
+            .skip(start)
+            .take(5)
+            .map(String::as_str)
+            .collect();
+        assert_eq!(ids(&next.items), expected, "{made_by} token on {used_on}");
+        assert!(
+            next.items
+                .iter()
+                .all(|p| first.items.iter().all(|seen| seen.id != p.id)),
+            "{made_by} token on {used_on}: never a post of the first page again"
+        );
+    }
+}
