@@ -125,7 +125,8 @@ impl Answer<'_> {
 /// Whether `needle` occurs in `body`. Inside JSON strings quotes are escaped, so `"code"`
 /// found here is a key (or a whole string value, which costs only a needless parse).
 fn mentions(body: &[u8], needle: &[u8]) -> bool {
-    body.windows(needle.len()).any(|window| window == needle)
+    // SIMD substring search: a byte-by-byte scan cost a third of a page's decode.
+    memchr::memmem::find(body, needle).is_some()
 }
 
 impl ErrorBody {
