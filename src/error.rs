@@ -110,7 +110,7 @@ pub enum Error {
         after: Option<Duration>,
     },
     /// Buffer answered with a body that could not be read as the API's format.
-    #[error("unreadable response{}: {message} (body starts: {snippet:?})", status_note(*.status))]
+    #[error("unreadable response{}: {message}{}", status_note(*.status), snippet_note(.snippet))]
     Protocol {
         /// The HTTP status, when there was a response.
         status: Option<u16>,
@@ -170,6 +170,15 @@ fn duration_note(after: Option<Duration>) -> String {
 
 fn status_note(status: Option<u16>) -> String {
     status.map(|s| format!(" (HTTP {s})")).unwrap_or_default()
+}
+
+/// Errors found while mapping an already-parsed body have no snippet worth showing.
+fn snippet_note(snippet: &str) -> String {
+    if snippet.is_empty() {
+        String::new()
+    } else {
+        format!(" (body starts: {snippet:?})")
+    }
 }
 
 /// One classic error code: its HTTP status, the kind it maps to, and Buffer's text for it.
@@ -496,6 +505,20 @@ mod tests {
         assert!(!Error::from_status(404, None).is_transient());
         assert!(Error::protocol(Some(200), "cut short", "{").is_transient());
         assert!(!Error::protocol(Some(400), "html", "<html>").is_transient());
+    }
+
+    #[test]
+    fn protocol_errors_show_a_snippet_only_when_there_is_one() {
+        let bare = Error::protocol(None, "an update without an id", "");
+        assert_eq!(
+            bare.to_string(),
+            "unreadable response: an update without an id"
+        );
+        let with_body = Error::protocol(Some(200), "not JSON", "<html>");
+        assert_eq!(
+            with_body.to_string(),
+            "unreadable response (HTTP 200): not JSON (body starts: \"<html>\")"
+        );
     }
 
     #[test]
