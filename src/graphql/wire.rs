@@ -11,8 +11,9 @@ use crate::{Error, Result};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 use url::Url;
 
@@ -44,10 +45,14 @@ struct FieldError {
 }
 
 /// A response that is a GraphQL response: `data` (not null) and any errors beside it.
+///
+/// `data` is kept as raw JSON text: a read decodes it straight into its generated type in one
+/// pass, and only a mutation's per-field access builds a `Value`.
 #[derive(Debug)]
 pub(super) struct Reply {
     status: u16,
-    data: Value,
+    data: Box<RawValue>,
+    fields: OnceLock<Value>,
     errors: Vec<FieldError>,
     credential: Credential,
 }
@@ -59,13 +64,20 @@ impl Reply {
         if let Some(first) = self.errors.into_iter().next() {
             return Err(first.error);
         }
-        decode(self.data, self.status, &self.credential)
+        serde_json::from_str(self.data.get())
+            .map_err(|e| unexpected_shape(e, self.status, self.data.get(), &self.credential))
+    }
+
+    /// `data` as a JSON value, parsed on first use.
+    fn data(&self) -> &Value {
+        self.fields
+            .get_or_init(|| serde_json::from_str(self.data.get()).unwrap_or(Value::Null))
     }
 
     /// One root field's value, or the error reported for it. A field that is absent or null
     /// with no error naming it gets the request-wide error, else a protocol error.
     pub fn field(&self, name: &str) -> Result<&Value> {
-        match self.data.get(name) {
+        match self.data().get(name) {
             Some(value) if !value.is_null() => Ok(value),
             _ => Err(self
                 .errors
@@ -77,7 +89,7 @@ impl Reply {
                     Error::protocol(
                         Some(self.status),
                         format!("the response has no value for `{name}` and no error saying why"),
-                        snippet(self.data.to_string().as_bytes(), &self.credential),
+                        snippet(self.data.get().as_bytes(), &self.credential),
                     )
                 })),
         }
@@ -85,19 +97,24 @@ impl Reply {
 
     /// Decodes a value taken from this reply.
     pub fn decode<T: DeserializeOwned>(&self, value: &Value) -> Result<T> {
-        decode(value.clone(), self.status, &self.credential)
+        T::deserialize(value)
+            .map_err(|e| unexpected_shape(e, self.status, &value.to_string(), &self.credential))
     }
 }
 
-fn decode<T: DeserializeOwned>(value: Value, status: u16, credential: &Credential) -> Result<T> {
-    let shown = snippet(value.to_string().as_bytes(), credential);
-    serde_json::from_value(value).map_err(|e| {
-        Error::protocol(
-            Some(status),
-            format!("the response does not have the shape buffer-bridge expects: {e}"),
-            shown,
-        )
-    })
+/// The error for `data` that is JSON but not of the expected shape; the snippet is only
+/// made when it is needed.
+fn unexpected_shape(
+    error: serde_json::Error,
+    status: u16,
+    shown: &str,
+    credential: &Credential,
+) -> Error {
+    Error::protocol(
+        Some(status),
+        format!("the response does not have the shape buffer-bridge expects: {error}"),
+        snippet(shown.as_bytes(), credential),
+    )
 }
 
 /// The HTTP side of the GraphQL backend: one endpoint, one client, and what the last
@@ -124,7 +141,7 @@ struct Body<'a, V> {
 #[derive(Deserialize)]
 struct Envelope {
     #[serde(default)]
-    data: Option<Value>,
+    data: Option<Box<RawValue>>,
     #[serde(default)]
     errors: Option<Vec<Value>>,
     #[serde(default)]
@@ -205,13 +222,13 @@ impl Wire {
             .iter()
             .map(|entry| field_error(entry, limits))
             .collect();
-        let data = envelope.data.unwrap_or(Value::Null);
-        if data.is_null() && (500..=599).contains(&status) {
+        let data = envelope.data;
+        if data.is_none() && (500..=599).contains(&status) {
             // A failure on Buffer's side, whatever the body calls it: retries must see the status.
             let message = errors.first().map(|e| e.error.message());
             return Err(Error::from_status(status, message));
         }
-        if data.is_null() {
+        let Some(data) = data else {
             return Err(errors
                 .into_iter()
                 .next()
@@ -223,10 +240,11 @@ impl Wire {
                         snippet(body, &self.credential),
                     )
                 }));
-        }
+        };
         Ok(Reply {
             status,
             data,
+            fields: OnceLock::new(),
             errors,
             credential: self.credential.clone(),
         })
