@@ -40,12 +40,19 @@ async fn five_hundred_posts_cost_seventeen_graphql_requests_and_no_429() {
     assert!(outcomes.iter().all(CreateOutcome::is_complete));
     for (post, outcome) in posts.iter().zip(&outcomes) {
         let created = outcome.posts().next().unwrap();
-        assert_eq!(Some(created.text.as_str()), post.text.as_deref(), "in order");
+        assert_eq!(
+            Some(created.text.as_str()),
+            post.text.as_deref(),
+            "in order"
+        );
     }
     let requests = sim.requests();
     assert_eq!(sim.request_count(Api::GraphQl), 17, "ceil(500 / 30)");
     assert!(requests.iter().all(|r| r.status != Some(429)));
-    assert_eq!(sim.store().queue(&twitter).len(), 500 + queued_before(&sim, &twitter));
+    assert_eq!(
+        sim.store().queue(&twitter).len(),
+        500 + queued_before(&sim, &twitter)
+    );
 }
 
 /// Posts the demo account had queued on a channel before the test.
@@ -68,7 +75,11 @@ async fn each_post_of_a_batch_keeps_its_own_outcome() {
         NewPost::new("first of three").channel(twitter.as_str()),
     ];
     let outcomes = graphql(&sim).create_posts(&posts).await.unwrap();
-    assert_eq!(sim.request_count(Api::GraphQl), 1, "four createPost, one request");
+    assert_eq!(
+        sim.request_count(Api::GraphQl),
+        1,
+        "four createPost, one request"
+    );
     let kinds: Vec<Vec<Option<ErrorKind>>> = outcomes
         .iter()
         .map(|o| {
