@@ -555,3 +555,255 @@ async fn faults_in_the_candidate_never_change_what_the_caller_gets() {
     );
     assert!(verdicts.contains(&Verdict::Unsupported));
 }
+
+/// Compares two answers to `operation` with the default (classic against GraphQL) comparator.
+fn compared(
+    operation: Operation,
+    rest: Response,
+    graphql: Response,
+) -> buffer_bridge::shadow::Outcome {
+    Comparator::default().compare(operation, &Ok(rest), &Ok(graphql))
+}
+
+fn paths<'a>(
+    differences: impl IntoIterator<Item = &'a buffer_bridge::shadow::Difference>,
+) -> Vec<String> {
+    differences
+        .into_iter()
+        .map(|d| d.path.to_string())
+        .collect()
+}
+
+fn ignored_paths(outcome: &buffer_bridge::shadow::Outcome) -> Vec<String> {
+    paths(outcome.ignored.iter().map(|i| &i.difference))
+}
+
+/// The sent update of the reference (`GET /updates/:id.json`) as each API reports it: classic
+/// with the network's id, whole seconds, an image and its statistics; GraphQL with the post's
+/// URL, milliseconds, the image's alt text and title, and its metrics.
+fn sent_posts() -> (Post, Post) {
+    use buffer_bridge::model::Asset;
+    let sent_at = chrono::DateTime::from_timestamp(1320744001, 0).unwrap();
+    let image = Asset::image("http://google.com/images/logo.png");
+    let mut rest = queued_post(PostStatus::Sent);
+    rest.sent_at = Some(sent_at);
+    rest.service_post_id = Some("133667319959392256".into());
+    rest.metrics = [("retweets".to_owned(), 20.0), ("favorites".to_owned(), 1.0)].into();
+    rest.assets = vec![image.clone()];
+    let mut graphql = queued_post(PostStatus::Sent);
+    graphql.sent_at = Some(sent_at + chrono::TimeDelta::milliseconds(417));
+    graphql.external_link =
+        Some("https://twitter.com/skinnyoteam/status/133667319959392256".into());
+    graphql.metrics = [("reposts".to_owned(), 20.0), ("reactions".to_owned(), 1.0)].into();
+    let mut image = image.with_alt_text("The Google logo");
+    image.title = Some("Logo".into());
+    graphql.assets = vec![image];
+    (rest, graphql)
+}
+
+#[test]
+fn what_migration_explains_is_accepted_with_its_reason() {
+    let (rest, graphql) = sent_posts();
+    let outcome = compared(
+        Operation::Post,
+        Response::Post(rest),
+        Response::Post(graphql),
+    );
+    assert_eq!(outcome.verdict, Verdict::Match, "{:?}", outcome.differences);
+    assert_eq!(
+        ignored_paths(&outcome),
+        [
+            "$.data.assets[0].alt_text",
+            "$.data.assets[0].title",
+            "$.data.external_link",
+            "$.data.metrics.favorites",
+            "$.data.metrics.reactions",
+            "$.data.metrics.reposts",
+            "$.data.metrics.retweets",
+            "$.data.service_post_id",
+        ],
+        "the milliseconds of sent_at are normalised away, not ignored"
+    );
+    for ignored in &outcome.ignored {
+        assert!(ignored.reason.contains("(MIGRATION.md, "), "{ignored:?}");
+    }
+}
+
+#[test]
+fn a_field_only_one_api_has_still_differs_when_both_have_it() {
+    let (mut rest, mut graphql) = sent_posts();
+    graphql.service_post_id = Some("another tweet".into());
+    rest.assets[0].alt_text = Some("A dog".into());
+    let outcome = compared(
+        Operation::Post,
+        Response::Post(rest),
+        Response::Post(graphql),
+    );
+    assert_eq!(outcome.verdict, Verdict::Mismatch);
+    assert_eq!(
+        paths(&outcome.differences),
+        ["$.data.assets[0].alt_text", "$.data.service_post_id"]
+    );
+}
+
+#[test]
+fn times_compare_to_the_second_and_handles_without_their_at() {
+    let (rest, mut graphql) = sent_posts();
+    graphql.sent_at = rest.sent_at.map(|t| t + chrono::TimeDelta::seconds(1));
+    let outcome = compared(
+        Operation::Post,
+        Response::Post(rest),
+        Response::Post(graphql),
+    );
+    assert_eq!(paths(&outcome.differences), ["$.data.sent_at"]);
+
+    let handle = |display: &str| {
+        let mut channel = channel("skinnyoteam");
+        channel.display_name = Some(display.into());
+        channel
+    };
+    let same = compared(
+        Operation::Channels,
+        Response::Channels(vec![handle("@skinnyoteam")]),
+        Response::Channels(vec![handle("skinnyoteam")]),
+    );
+    assert_eq!(same.verdict, Verdict::Match);
+    assert_eq!(ignored_paths(&same), ["$.data[0].display_name"]);
+    let other = compared(
+        Operation::Channel,
+        Response::Channel(handle("@skinnyoteam")),
+        Response::Channel(handle("Skinny Team")),
+    );
+    assert_eq!(paths(&other.differences), ["$.data.display_name"]);
+}
+
+#[test]
+fn paused_days_are_left_out_and_other_days_still_count() {
+    use buffer_bridge::model::{Day, Schedule};
+    let week = |extra: Option<Schedule>| {
+        let mut days = vec![Schedule::new(Day::Mon, ["09:00", "12:00"])];
+        days.extend(extra);
+        days
+    };
+    let mut paused = Schedule::new(Day::Wed, ["08:00"]);
+    paused.paused = true;
+    let outcome = compared(
+        Operation::Schedules,
+        Response::Schedules(week(None)),
+        Response::Schedules(week(Some(paused.clone()))),
+    );
+    assert_eq!(outcome.verdict, Verdict::Match);
+
+    // The same inside a channel, as `channels` and `channel` answer it.
+    let mut rest = channel("skinnyoteam");
+    rest.schedules = week(None);
+    let mut graphql = rest.clone();
+    graphql.schedules = week(Some(paused));
+    let outcome = compared(
+        Operation::Channel,
+        Response::Channel(rest.clone()),
+        Response::Channel(graphql),
+    );
+    assert_eq!(outcome.verdict, Verdict::Match);
+
+    let outcome = compared(
+        Operation::Schedules,
+        Response::Schedules(week(None)),
+        Response::Schedules(week(Some(Schedule::new(Day::Wed, ["08:00"])))),
+    );
+    assert_eq!(paths(&outcome.differences), ["$.data[1]"]);
+}
+
+#[test]
+fn writes_compare_their_posts_like_reads_and_refusals_by_kind() {
+    use buffer_bridge::model::{ChannelOutcome, CreateOutcome};
+    let (rest, graphql) = sent_posts();
+    let created = |post: Post, refusal: Error| {
+        Response::Created(CreateOutcome::new(vec![
+            ChannelOutcome::new(CHANNEL, Ok(post)),
+            ChannelOutcome::new("4eb9276e0acb04bb81000067", Err(refusal)),
+        ]))
+    };
+    let duplicate = Error::from_legacy_code(
+        1025,
+        Some("Update was recently posted, can't post duplicate content.".into()),
+    );
+    let outcome = compared(
+        Operation::CreatePost,
+        created(rest.clone(), duplicate.clone()),
+        created(
+            graphql.clone(),
+            Error::invalid_input("This post is a duplicate"),
+        ),
+    );
+    assert_eq!(outcome.verdict, Verdict::Match, "{:?}", outcome.differences);
+    assert!(!outcome.ignored.is_empty());
+
+    let outcome = compared(
+        Operation::CreatePost,
+        created(rest, duplicate),
+        created(
+            graphql,
+            Error::LimitReached {
+                message: "Queue is full".into(),
+                legacy_code: None,
+            },
+        ),
+    );
+    assert_eq!(
+        paths(&outcome.differences),
+        ["$.data.channels[1].result.failed.kind"]
+    );
+}
+
+#[test]
+fn a_sandboxs_new_post_ids_differ_until_a_normaliser_removes_them() {
+    use buffer_bridge::model::{ChannelOutcome, CreateOutcome};
+    use buffer_bridge::shadow::Normaliser;
+    let (rest, mut sandbox) = sent_posts();
+    sandbox.id = "4ec93ae4512f7e6307000003".into();
+    let created = |post: Post| {
+        Response::Created(CreateOutcome::new(vec![ChannelOutcome::new(
+            CHANNEL,
+            Ok(post),
+        )]))
+    };
+    let (rest, sandbox) = (Ok(created(rest)), Ok(created(sandbox)));
+    let outcome = Comparator::default().compare(Operation::CreatePost, &rest, &sandbox);
+    assert_eq!(
+        paths(&outcome.differences),
+        ["$.data.channels[0].result.created.id"]
+    );
+    let forgiving = Comparator::default().normalise(
+        Normaliser::remove("data.channels[*].result.created.id")
+            .for_operation(Operation::CreatePost),
+    );
+    let outcome = forgiving.compare(Operation::CreatePost, &rest, &sandbox);
+    assert_eq!(outcome.verdict, Verdict::Match);
+}
+
+#[test]
+fn every_known_difference_points_to_a_section_of_migration_md() {
+    use buffer_bridge::shadow::known;
+    let guide = include_str!("../MIGRATION.md");
+    for entry in known::ALL.into_iter().flatten() {
+        let (_, pointer) = entry
+            .reason
+            .split_once("(MIGRATION.md, ")
+            .unwrap_or_else(|| panic!("{entry:?} does not name its section"));
+        let pointer = pointer.trim_end_matches(')');
+        let (section, part) = pointer.split_once(": ").unwrap_or((pointer, ""));
+        let at = guide
+            .find(&format!("### `{section}`"))
+            .or_else(|| guide.find(&format!("**{section}.**")))
+            .unwrap_or_else(|| panic!("MIGRATION.md has no section {section:?}"));
+        if !part.is_empty() {
+            let body = &guide[at..];
+            let end = body[4..].find("\n### ").map_or(body.len(), |e| e + 4);
+            assert!(
+                body[..end].contains(&format!("{part}:")),
+                "section {section:?} of MIGRATION.md says nothing under {part:?}"
+            );
+        }
+    }
+}

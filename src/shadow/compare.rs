@@ -1,6 +1,7 @@
 //! Comparing two backends' answers to one request: normalise what cannot match, diff the rest
 //! as JSON, drop the differences known to be harmless, and give a [`Verdict`].
 
+use super::known::{self, KnownDifference, Subject, Treatment};
 use super::path::{JsonPath, PathPattern};
 use crate::backend::{Operation, Response};
 use crate::{Error, ErrorKind, Result};
@@ -231,12 +232,133 @@ fn truncate_times(value: &mut Value) {
     }
 }
 
-/// A difference that is known and accepted: for one operation (or all), at a path pattern.
+/// Cuts the times at `pattern` to whole seconds.
+fn times_to_seconds(pattern: &str) -> Normaliser {
+    let at = PathPattern::new(pattern);
+    Normaliser::custom(format!("truncate {pattern} to seconds"), move |value| {
+        at.for_each_match(value, &mut truncate_times);
+    })
+}
+
+/// Leaves out the items of the lists at `list` whose `flag` is `true`.
+fn leave_out_flagged(list: &str, flag: &str) -> Normaliser {
+    let (at, flag) = (PathPattern::new(list), PathPattern::new(flag));
+    Normaliser::custom(format!("leave out {list}[*] with {flag}"), move |value| {
+        at.for_each_match(value, &mut |items| {
+            if let Value::Array(items) = items {
+                items.retain_mut(|item| {
+                    let mut flagged = false;
+                    flag.for_each_match(item, &mut |v| flagged |= *v == Value::Bool(true));
+                    !flagged
+                });
+            }
+        });
+    })
+}
+
+/// Keeps only the kind of the errors at `pattern`, as for a failed call.
+fn errors_by_kind(pattern: &str) -> Normaliser {
+    let at = PathPattern::new(pattern);
+    Normaliser::custom(format!("compare {pattern} by kind"), move |value| {
+        at.for_each_match(value, &mut |error| {
+            if let Some(kind) = error.get("kind").cloned() {
+                *error = json!({ "kind": kind });
+            }
+        });
+    })
+}
+
+/// A difference that is known and accepted: for one operation (or all), at a path pattern,
+/// when its two values are of the kind the rule accepts.
 #[derive(Clone, Debug)]
 struct IgnoreRule {
     operation: Option<Operation>,
     pattern: PathPattern,
+    accept: Accept,
     reason: String,
+}
+
+/// Which differences under its pattern an ignore rule accepts.
+#[derive(Clone, Copy, Debug)]
+enum Accept {
+    /// Any (rules added with [`Comparator::ignore`], and [`Treatment::Differs`]).
+    Always,
+    /// Those where one side is empty: a field only one API reports ([`Treatment::OnlyOn`]).
+    OneSideEmpty,
+    /// Two texts equal once a leading `@` is dropped ([`Treatment::WithoutAt`]).
+    SameWithoutAt,
+}
+
+impl Accept {
+    fn accepts(self, difference: &Difference) -> bool {
+        let (primary, candidate) = (difference.primary.as_ref(), difference.candidate.as_ref());
+        match self {
+            Self::Always => true,
+            Self::OneSideEmpty => is_empty(primary) || is_empty(candidate),
+            Self::SameWithoutAt => match (
+                primary.and_then(Value::as_str),
+                candidate.and_then(Value::as_str),
+            ) {
+                (Some(p), Some(c)) => without_at(p) == without_at(c),
+                _ => false,
+            },
+        }
+    }
+}
+
+fn without_at(handle: &str) -> &str {
+    handle.strip_prefix('@').unwrap_or(handle)
+}
+
+/// Absent, `null`, `false`, `""`, `[]` or `{}`: how an API leaves out a field it does not have.
+fn is_empty(value: Option<&Value>) -> bool {
+    match value {
+        None | Some(Value::Null | Value::Bool(false)) => true,
+        Some(Value::String(text)) => text.is_empty(),
+        Some(Value::Array(items)) => items.is_empty(),
+        Some(Value::Object(fields)) => fields.is_empty(),
+        Some(Value::Number(_) | Value::Bool(true)) => false,
+    }
+}
+
+/// Where values of a [`Subject`] sit in an answer, as a path pattern.
+#[derive(Clone, Copy)]
+enum Place {
+    /// The pattern names the values themselves.
+    At(&'static str),
+    /// The pattern names lists whose items are the values.
+    ItemsOf(&'static str),
+}
+
+impl Place {
+    /// The pattern of `field` inside each value.
+    fn field(self, field: &str) -> String {
+        match self {
+            Self::At(at) => format!("{at}.{field}"),
+            Self::ItemsOf(list) => format!("{list}[*].{field}"),
+        }
+    }
+}
+
+/// Where the answer to `operation` holds values of `subject`: the posts of a page, of a read,
+/// of an edit or of each channel a create succeeded on, the days of a schedule, and so on.
+fn places(subject: Subject, operation: Operation) -> &'static [Place] {
+    use Operation as Op;
+    use Place::{At, ItemsOf};
+    match (subject, operation) {
+        (Subject::Account, Op::Account) => &[At("data")],
+        (Subject::Channel, Op::Channels) => &[ItemsOf("data")],
+        (Subject::Channel, Op::Channel) => &[At("data")],
+        (Subject::Schedule, Op::Schedules) => &[ItemsOf("data")],
+        (Subject::Schedule, Op::Channels) => &[ItemsOf("data[*].schedules")],
+        (Subject::Schedule, Op::Channel) => &[ItemsOf("data.schedules")],
+        (Subject::Post, Op::Posts) => &[ItemsOf("data.items")],
+        (Subject::Post, Op::Post | Op::EditPost | Op::MovePostToTop) => &[At("data")],
+        (Subject::Post, Op::ReorderQueue | Op::ShuffleQueue) => &[ItemsOf("data")],
+        (Subject::Post, Op::CreatePost) => &[At("data.channels[*].result.created")],
+        (Subject::Post, Op::CreatePosts) => &[At("data[*].channels[*].result.created")],
+        _ => &[],
+    }
 }
 
 /// Normalises and diffs two backends' answers. [`Shadow`](super::Shadow) uses one for every
@@ -269,64 +391,85 @@ impl Comparator {
         }
     }
 
-    /// What cannot match between the two APIs, by construction (MIGRATION.md explains each):
+    /// What cannot match between the two APIs, by construction, and the differences
+    /// MIGRATION.md explains, and nothing else:
     ///
     /// - page tokens (`data.next`) name their backend: only whether there is a next page counts;
     /// - the classic API counts a listing's items (`data.total`), GraphQL does not;
-    /// - account fields only one API has: `plan` (classic), `email`, `name` and
-    ///   `organizations` (GraphQL);
-    /// - channels: GraphQL lists them by organization, in no promised order, and only it knows
-    ///   their `organization_id`;
-    /// - post fields only one API has: the network's id of a post (`service_post_id`, classic)
-    ///   and its URL (`external_link`, GraphQL);
-    /// - times: classic Unix seconds against GraphQL milliseconds.
-    ///
-    /// It also accepts, as ignored differences with their reason, what MIGRATION.md explains
-    /// as different by design: how a channel's display name is written, post metrics, and alt
-    /// text (which classic media cannot carry).
+    /// - GraphQL lists channels by organization, in no promised order: they are sorted by id;
+    /// - a channel that failed in a create's outcome compares by its error's kind, as a failed
+    ///   call does: the two APIs word their refusals differently;
+    /// - every entry of the [known differences](super::known), wherever its subject appears
+    ///   in an answer (the posts of a page, of a read, of an edit, of a create; a channel's
+    ///   schedule): times compared to the second and paused days left out of both answers
+    ///   silently, and the rest (fields only one API reports, a Twitter handle's `@`, post
+    ///   metrics) accepted as ignored differences with their reason.
     pub fn rest_vs_graphql() -> Self {
-        let mut comparator = Self::empty()
-            .normalise(Normaliser::mask("data.next", "<page token>"))
-            .normalise(Normaliser::truncate_times())
-            .normalise(Normaliser::remove("**.service_post_id"))
-            .normalise(Normaliser::remove("**.external_link"));
         let mut total = Normaliser::remove("data.total");
         for operation in PAGED {
             total = total.for_operation(operation);
         }
-        comparator = comparator.normalise(total);
-        for field in ["plan", "email", "name", "organizations"] {
-            comparator = comparator.normalise(
-                Normaliser::remove(&format!("data.{field}")).for_operation(Operation::Account),
-            );
-        }
-        comparator
+        let mut comparator = Self::empty()
+            .normalise(Normaliser::mask("data.next", "<page token>"))
+            .normalise(total)
             .normalise(Normaliser::sort_by("data", "id").for_operation(Operation::Channels))
             .normalise(
-                Normaliser::remove("data[*].organization_id").for_operation(Operation::Channels),
+                errors_by_kind("data.channels[*].result.failed")
+                    .for_operation(Operation::CreatePost),
             )
-            .normalise(Normaliser::remove("data.organization_id").for_operation(Operation::Channel))
-            .known_differences()
+            .normalise(
+                errors_by_kind("data[*].channels[*].result.failed")
+                    .for_operation(Operation::CreatePosts),
+            );
+        for known in known::ALL.into_iter().flatten() {
+            comparator = comparator.known_difference(known);
+        }
+        comparator
     }
 
-    /// The differences MIGRATION.md explains as by design, ignored with their reason.
-    fn known_differences(self) -> Self {
-        const DISPLAY_NAME: &str = "classic formatted_username (\"@handle\") and GraphQL \
-                                    displayName are written differently (MIGRATION.md, channels)";
-        const METRICS: &str = "classic statistics and GraphQL metrics name and count figures \
-                               differently (MIGRATION.md, statistics and metrics)";
-        const ALT_TEXT: &str =
-            "classic media cannot carry alt text (MIGRATION.md, media and assets)";
-        self.ignore(Operation::Channels, "data[*].display_name", DISPLAY_NAME)
-            .ignore(Operation::Channel, "data.display_name", DISPLAY_NAME)
-            .ignore(Operation::Posts, "data.items[*].metrics", METRICS)
-            .ignore(Operation::Post, "data.metrics", METRICS)
-            .ignore(
-                Operation::Posts,
-                "data.items[*].assets[*].alt_text",
-                ALT_TEXT,
-            )
-            .ignore(Operation::Post, "data.assets[*].alt_text", ALT_TEXT)
+    /// Normalises or accepts `known` wherever its subject appears, in every operation.
+    fn known_difference(mut self, known: &KnownDifference) -> Self {
+        for &operation in Operation::ALL {
+            for &place in places(known.subject, operation) {
+                let field = place.field(known.field);
+                let accept = match (known.treatment, place) {
+                    (Treatment::Seconds, _) => {
+                        let cut = times_to_seconds(&field).for_operation(operation);
+                        self = self.normalise(cut);
+                        continue;
+                    }
+                    (Treatment::ListedOnlyOn(_), Place::ItemsOf(list)) => {
+                        let leave_out = leave_out_flagged(list, known.field);
+                        self = self.normalise(leave_out.for_operation(operation));
+                        continue;
+                    }
+                    // A single value cannot be left out of a list.
+                    (Treatment::ListedOnlyOn(_), Place::At(_)) => continue,
+                    (Treatment::OnlyOn(_), _) => Accept::OneSideEmpty,
+                    (Treatment::WithoutAt, _) => Accept::SameWithoutAt,
+                    (Treatment::Differs, _) => Accept::Always,
+                };
+                self = self.accept(Some(operation), &field, accept, known.reason.to_owned());
+            }
+        }
+        self
+    }
+
+    /// Accepts the differences `accept` allows at `pattern`, for `operation` or every one.
+    fn accept(
+        mut self,
+        operation: Option<Operation>,
+        pattern: &str,
+        accept: Accept,
+        reason: String,
+    ) -> Self {
+        self.ignores.push(IgnoreRule {
+            operation,
+            pattern: pattern.into(),
+            accept,
+            reason,
+        });
+        self
     }
 
     /// Adds a normaliser, applied after the ones already there.
@@ -338,17 +481,12 @@ impl Comparator {
     /// Accepts differences at `pattern` (and inside it) for `operation`, or for every operation
     /// with `None`. They are reported as ignored, with `reason`, and do not make a mismatch.
     pub fn ignore(
-        mut self,
+        self,
         operation: impl Into<Option<Operation>>,
         pattern: &str,
         reason: impl Into<String>,
     ) -> Self {
-        self.ignores.push(IgnoreRule {
-            operation: operation.into(),
-            pattern: pattern.into(),
-            reason: reason.into(),
-        });
-        self
+        self.accept(operation.into(), pattern, Accept::Always, reason.into())
     }
 
     /// An answer as JSON, after the normalisers that apply to `operation`.
@@ -401,6 +539,7 @@ impl Comparator {
                 let rule = self.ignores.iter().find(|rule| {
                     rule.operation.is_none_or(|op| op == operation)
                         && rule.pattern.covers(&difference.path)
+                        && rule.accept.accepts(&difference)
                 });
                 (difference, rule.map(|rule| rule.reason.clone()))
             })

@@ -18,6 +18,39 @@
 //! comparison must never post twice. Only a candidate declared a sandbox (another account, the
 //! simulator) receives writes too.
 //!
+//! # Comparing writes on a sandbox
+//!
+//! The sandbox receives the very request the primary does, with the same channel and post
+//! ids, so it has to mirror the primary's account (a simulator loaded with the same channels
+//! and posts, say); a sandbox with ids of its own answers `NotFound` and every write compares
+//! as a mismatch. Even a mirror makes its own posts: a create's new post ids differ between
+//! the two sides, and so do the times each side stamps (`created_at`, `updated_at`, a queued
+//! post's `due_at` when the two queues differ).
+//!
+//! The default comparator ([`Comparator::rest_vs_graphql`]) treats the posts in a write's answer
+//! (a create's outcome per channel, an edited or moved post, a reordered queue) exactly as the
+//! posts of a read, with the [known differences](known) of the two APIs, and compares a channel
+//! refused in a create's outcome by the kind of its error, as it does a failed call. It leaves
+//! ids and times alone, since on reads a different id is a real difference; add that for a
+//! sandbox run:
+//!
+//! ```no_run
+//! use buffer_bridge::{Backend, Operation};
+//! use buffer_bridge::shadow::{Normaliser, Shadow};
+//! use std::sync::Arc;
+//!
+//! # fn run(rest: Arc<dyn Backend>, sandbox: Arc<dyn Backend>) {
+//! let mut builder = Shadow::builder(rest, sandbox).sandbox_candidate();
+//! for field in ["id", "created_at", "updated_at", "due_at"] {
+//!     let created = format!("data.channels[*].result.created.{field}");
+//!     let normaliser = Normaliser::remove(&created).for_operation(Operation::CreatePost);
+//!     builder = builder.normalise(normaliser);
+//! }
+//! let shadow = builder.build();
+//! # let _ = shadow;
+//! # }
+//! ```
+//!
 //! ```no_run
 //! use buffer_bridge::{Backend, BackendExt, Operation};
 //! use buffer_bridge::shadow::{Sample, Shadow};
@@ -34,6 +67,7 @@
 //! ```
 
 mod compare;
+pub mod known;
 mod path;
 mod report;
 

@@ -1,8 +1,11 @@
-//! What may differ between the two backends' answers, field by field, and why: each entry
-//! names the section of MIGRATION.md that tells users about it. Everything else must be equal.
+//! What may differ between the two backends' answers, field by field, and why: the library's
+//! table of known differences (`buffer_bridge::shadow::known`), each entry naming the section
+//! of MIGRATION.md that tells users about it. The shadow comparator accepts the same table, so
+//! the two checks cannot drift apart. Everything else must be equal.
 
 use buffer_bridge::BackendKind;
 use buffer_bridge::model::Post;
+use buffer_bridge::shadow::known::{KnownDifference as Allowed, Treatment};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -10,162 +13,46 @@ use serde_json::Value;
 use crate::ids;
 use BackendKind::{ClassicRest as Rest, GraphQl};
 
-/// How a field is allowed to differ between the two backends.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Rule {
-    /// Only this API reports the field: the other side must leave it empty (null, `[]`, `{}`,
-    /// `false`); then the field is not compared.
-    OnlyOn(BackendKind),
-    /// A time both report, classic in whole seconds and GraphQL in milliseconds: compared to
-    /// the second.
-    Seconds,
-    /// Both report it, but each API words or counts it its own way: not compared.
-    Differs,
-}
+pub(crate) use buffer_bridge::shadow::known::{ACCOUNT, CHANNEL, POST};
 
-/// One field that may differ, with the reason users find in MIGRATION.md.
-pub(crate) struct Allowed {
-    /// Dotted path inside the value; `*` is every element of a list.
-    path: &'static str,
-    rule: Rule,
-    reason: &'static str,
-}
-
-const fn allowed(path: &'static str, rule: Rule, reason: &'static str) -> Allowed {
-    Allowed { path, rule, reason }
-}
-
-/// `Account`: GET /user.json against `account`.
-pub(crate) const ACCOUNT: &[Allowed] = &[
-    allowed(
-        "plan",
-        Rule::OnlyOn(Rest),
-        "GraphQL has no plan field (MIGRATION.md, GET /user.json: Lost)",
-    ),
-    allowed(
-        "email",
-        Rule::OnlyOn(GraphQl),
-        "only GraphQL reports the email (MIGRATION.md, GET /user.json: Gained)",
-    ),
-    allowed(
-        "name",
-        Rule::OnlyOn(GraphQl),
-        "only GraphQL reports the name (MIGRATION.md, GET /user.json: Gained)",
-    ),
-    allowed(
-        "organizations",
-        Rule::OnlyOn(GraphQl),
-        "the classic API predates organizations (MIGRATION.md, Ids)",
-    ),
-    allowed(
-        "created_at",
-        Rule::Seconds,
-        "classic times are whole seconds (MIGRATION.md, Times)",
-    ),
-];
-
-/// `Channel`: a classic profile against a GraphQL channel.
-pub(crate) const CHANNEL: &[Allowed] = &[
-    allowed(
-        "organization_id",
-        Rule::OnlyOn(GraphQl),
-        "the classic API predates organizations (MIGRATION.md, GET /profiles.json: Gained)",
-    ),
-    allowed(
-        "display_name",
-        Rule::Differs,
-        "classic formatted_username writes Twitter handles with an @, GraphQL displayName \
-         without (MIGRATION.md, GET /profiles.json: Different)",
-    ),
-    allowed(
-        "created_at",
-        Rule::Seconds,
-        "classic times are whole seconds (MIGRATION.md, Times)",
-    ),
-    allowed(
-        "schedules.*.paused",
-        Rule::OnlyOn(GraphQl),
-        "the classic API has no paused days (MIGRATION.md, GET /profiles/:id/schedules.json: \
-         Gained)",
-    ),
-];
-
-/// `Post`: a classic update against a GraphQL post.
-pub(crate) const POST: &[Allowed] = &[
-    allowed(
-        "created_at",
-        Rule::Seconds,
-        "classic times are whole seconds (MIGRATION.md, Times)",
-    ),
-    allowed(
-        "updated_at",
-        Rule::Seconds,
-        "classic times are whole seconds (MIGRATION.md, Times)",
-    ),
-    allowed(
-        "due_at",
-        Rule::Seconds,
-        "classic times are whole seconds (MIGRATION.md, Times)",
-    ),
-    allowed(
-        "sent_at",
-        Rule::Seconds,
-        "classic times are whole seconds (MIGRATION.md, Times)",
-    ),
-    allowed(
-        "service_post_id",
-        Rule::OnlyOn(Rest),
-        "GraphQL has no service_update_id; its externalLink points at the published post \
-         (MIGRATION.md, GET /profiles/:id/updates/sent.json)",
-    ),
-    allowed(
-        "external_link",
-        Rule::OnlyOn(GraphQl),
-        "only GraphQL has the post's URL on the network (MIGRATION.md, GET \
-         /profiles/:id/updates/sent.json: Gained)",
-    ),
-    allowed(
-        "assets.*.alt_text",
-        Rule::OnlyOn(GraphQl),
-        "classic media cannot carry alt text (MIGRATION.md, POST /updates/create.json: Media)",
-    ),
-    allowed(
-        "assets.*.title",
-        Rule::OnlyOn(GraphQl),
-        "classic media has no asset titles (MIGRATION.md, POST /updates/create.json: Media)",
-    ),
-    allowed(
-        "metrics",
-        Rule::Differs,
-        "classic statistics and GraphQL metrics name and count figures differently \
-         (MIGRATION.md, Statistics and metrics)",
-    ),
-];
-
-/// Serializes an answer of `kind` and applies the rules: checks the `OnlyOn` fields are empty
-/// on the side that lacks them, then blanks what is not compared.
+/// Serializes an answer of `kind` and applies the rules: checks that fields only one API has
+/// are empty on the other side, then blanks what is not compared.
 fn normalised(kind: BackendKind, value: &impl Serialize, rules: &[Allowed]) -> Value {
     let mut value = serde_json::to_value(value).expect("model values serialize");
     for rule in rules {
-        let segments: Vec<&str> = rule.path.split('.').collect();
-        visit(&mut value, &segments, "", &mut |node, at| match rule.rule {
-            Rule::OnlyOn(only) => {
-                assert!(
-                    only == kind || is_empty(node),
-                    "{at}: the {kind} backend answered {node}, but only {only} should \
+        let path = rule.field.replace("[*]", ".*");
+        let segments: Vec<&str> = path.split('.').collect();
+        visit(
+            &mut value,
+            &segments,
+            "",
+            &mut |node, at| match rule.treatment {
+                // Items are compared one by one here: a scenario with items listed on one side only
+                // leaves them out itself, so none may be flagged on the other side.
+                Treatment::OnlyOn(only) | Treatment::ListedOnlyOn(only) => {
+                    assert!(
+                        only == kind || is_empty(node),
+                        "{at}: the {kind} backend answered {node}, but only {only} should \
                      ({reason})",
-                    reason = rule.reason
-                );
-                *node = Value::Null;
-            }
-            Rule::Seconds => {
-                if let Some(time) = node.as_str().and_then(|t| t.parse::<DateTime<Utc>>().ok()) {
-                    let whole = DateTime::from_timestamp(time.timestamp(), 0).unwrap_or(time);
-                    *node = Value::String(whole.to_rfc3339_opts(SecondsFormat::Secs, true));
+                        reason = rule.reason
+                    );
+                    *node = Value::Null;
                 }
-            }
-            Rule::Differs => *node = Value::Null,
-        });
+                Treatment::Seconds => {
+                    if let Some(time) = node.as_str().and_then(|t| t.parse::<DateTime<Utc>>().ok())
+                    {
+                        let whole = DateTime::from_timestamp(time.timestamp(), 0).unwrap_or(time);
+                        *node = Value::String(whole.to_rfc3339_opts(SecondsFormat::Secs, true));
+                    }
+                }
+                Treatment::WithoutAt => {
+                    if let Some(handle) = node.as_str().and_then(|h| h.strip_prefix('@')) {
+                        *node = Value::String(handle.to_owned());
+                    }
+                }
+                Treatment::Differs => *node = Value::Null,
+            },
+        );
     }
     value
 }
