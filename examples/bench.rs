@@ -1,0 +1,515 @@
+//! The figures that decide what a user can do with a rate-limited API, measured on the
+//! simulator: requests per logical operation, wall time at a realistic latency, decode CPU,
+//! client memory, and a large batch under GraphQL's limits.
+//!
+//! ```text
+//! cargo run --release --example bench                  # every figure
+//! cargo run --release --example bench -- pages batch   # some: memory pages creates decoding batch
+//! ```
+//!
+//! Prints one JSON line per figure (`{"metric", "ours", "baseline", "ratio", "unit"}`), then a
+//! table. Each baseline is the obvious way without buffer-bridge's machinery: walking cursors
+//! from the first page, one request per channel, plain `serde_json` into plain structs,
+//! collecting every post in memory, one `createPost` per post.
+
+#[path = "../benches/support/mod.rs"]
+mod support;
+
+use buffer_bridge::graphql::GraphQl;
+use buffer_bridge::model::{NewPost, PageRequest, PostList, PostQuery};
+use buffer_bridge::pacing::{Paced, Pacing};
+use buffer_bridge::retry::Retrying;
+use buffer_bridge::{BackendExt, Result};
+use buffer_sim::{Api, ChannelSpec, Faults, RateLimits, Service, Simulator};
+use futures::StreamExt;
+use std::io::{BufRead, Write};
+use std::time::{Duration, Instant};
+
+/// Three decimals are plenty for any of the figures.
+fn round(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
+}
+
+/// One measured figure.
+struct Figure {
+    metric: String,
+    ours: f64,
+    baseline: f64,
+    unit: &'static str,
+}
+
+impl Figure {
+    fn new(metric: impl Into<String>, ours: f64, baseline: f64, unit: &'static str) -> Self {
+        let figure = Self {
+            metric: metric.into(),
+            ours,
+            baseline,
+            unit,
+        };
+        println!(
+            "{}",
+            serde_json::json!({
+                "metric": figure.metric,
+                "ours": round(figure.ours),
+                "baseline": round(figure.baseline),
+                "ratio": figure.ratio(),
+                "unit": figure.unit,
+            })
+        );
+        figure
+    }
+
+    /// Ours over the baseline: below 1 is better.
+    fn ratio(&self) -> f64 {
+        if self.baseline == 0.0 {
+            0.0
+        } else {
+            round(self.ours / self.baseline)
+        }
+    }
+}
+
+/// Posts in the listing read page by page.
+const LISTING_POSTS: usize = 1_000;
+/// Page size of the page figures.
+const PAGE_SIZE: u32 = 20;
+/// Posts streamed by the memory figure.
+const STREAMED_POSTS: usize = 100_000;
+
+fn graphql(sim: &Simulator) -> GraphQl {
+    GraphQl::builder()
+        .api_key(sim.api_key())
+        .base_url(sim.graphql_url())
+        .organization_id(sim.organization_id())
+        .build()
+        .expect("the simulator's URL is loopback")
+}
+
+/// A simulator without rate limits, for figures about requests and time.
+async fn unlimited() -> Simulator {
+    Simulator::builder()
+        .queue_limit(100_000)
+        .rate_limits(RateLimits {
+            enabled: false,
+            ..RateLimits::default()
+        })
+        .start()
+        .await
+}
+
+/// Requests to read pages 1 to 50 in order, and to jump to page 50.
+async fn pages() -> Result<Vec<Figure>> {
+    let sim = unlimited().await;
+    let channel = sim.demo().channels[0].id.clone();
+    for i in 0..LISTING_POSTS {
+        sim.store()
+            .add_post(buffer_sim::NewPost::new(
+                &channel,
+                &format!("listing post {i}"),
+                buffer_sim::When::Queue,
+            ))
+            .expect("the simulator accepts the post");
+    }
+    let query = PostQuery::new(channel.as_str(), PostList::Queue);
+    let pages = 50u32;
+
+    let ours = graphql(&sim);
+    sim.clear_requests();
+    for page in 1..=pages {
+        ours.posts(&query.clone().page(PageRequest::offset(page, PAGE_SIZE)))
+            .await?;
+    }
+    let in_order = sim.request_count(Api::GraphQl);
+
+    // The naive walk: every page starts from the first and follows cursors.
+    let naive = graphql(&sim);
+    sim.clear_requests();
+    for page in 1..=pages {
+        naive_walk(&naive, &query, page).await?;
+    }
+    let naive_in_order = sim.request_count(Api::GraphQl);
+
+    let fresh = graphql(&sim);
+    sim.clear_requests();
+    fresh
+        .posts(&query.clone().page(PageRequest::offset(pages, PAGE_SIZE)))
+        .await?;
+    let jump = sim.request_count(Api::GraphQl);
+    sim.clear_requests();
+    naive_walk(&graphql(&sim), &query, pages).await?;
+    let naive_jump = sim.request_count(Api::GraphQl);
+
+    Ok(vec![
+        Figure::new(
+            "graphql requests to read pages 1..50 in order",
+            in_order as f64,
+            naive_in_order as f64,
+            "requests",
+        ),
+        Figure::new(
+            "graphql requests to jump to page 50",
+            jump as f64,
+            naive_jump as f64,
+            "requests",
+        ),
+    ])
+}
+
+/// Reads page `page` by following `next` from the first page, as a client without a cursor
+/// cache must.
+async fn naive_walk(backend: &GraphQl, query: &PostQuery, page: u32) -> Result<()> {
+    let mut current = backend
+        .posts(&query.clone().page(PageRequest::first(PAGE_SIZE)))
+        .await?;
+    for _ in 1..page {
+        let Some(token) = current.next.clone() else {
+            break;
+        };
+        current = backend
+            .posts(&query.clone().page(PageRequest::after(token, PAGE_SIZE)))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Requests and wall time to create one post on 1, 10, 30 and 100 channels at 50 ms a request.
+async fn creates() -> Result<Vec<Figure>> {
+    let sim = unlimited().await;
+    let channels: Vec<String> = (0..100)
+        .map(|i| {
+            sim.store()
+                .add_channel(ChannelSpec::new(
+                    sim.organization_id(),
+                    Service::Twitter,
+                    &format!("bench{i}"),
+                ))
+                .id
+        })
+        .collect();
+    sim.set_faults(Faults::seeded(0).latency(Duration::from_millis(50)));
+    let backend = graphql(&sim);
+    let mut figures = Vec::new();
+    for count in [1usize, 10, 30, 100] {
+        let targets = &channels[..count];
+        sim.clear_requests();
+        let started = Instant::now();
+        let outcome = backend
+            .create_post(
+                &NewPost::new(format!("one post on {count} channels"))
+                    .channels(targets.iter().map(String::as_str)),
+            )
+            .await?;
+        let ours_time = started.elapsed();
+        let ours_requests = sim.request_count(Api::GraphQl);
+        assert!(outcome.is_complete(), "{outcome:?}");
+
+        sim.clear_requests();
+        let started = Instant::now();
+        for channel in targets {
+            backend
+                .create_post(
+                    &NewPost::new(format!("one post per request on {count} channels"))
+                        .channel(channel.as_str()),
+                )
+                .await?;
+        }
+        let naive_time = started.elapsed();
+        let naive_requests = sim.request_count(Api::GraphQl);
+        figures.push(Figure::new(
+            format!("graphql requests to create a post on {count} channels"),
+            ours_requests as f64,
+            naive_requests as f64,
+            "requests",
+        ));
+        figures.push(Figure::new(
+            format!("wall time to create a post on {count} channels at 50 ms latency"),
+            ours_time.as_secs_f64() * 1000.0,
+            naive_time.as_secs_f64() * 1000.0,
+            "ms",
+        ));
+    }
+    Ok(figures)
+}
+
+/// CPU time to decode a 100-post page, library against plain serde, per page.
+async fn decoding() -> Vec<Figure> {
+    let (rest_body, graphql_body) = support::page_bodies(100).await;
+    let rest = buffer_bridge::rest::ClassicRest::builder()
+        .access_token("bench")
+        .base_url("http://127.0.0.1:9/1/")
+        .build()
+        .expect("a loopback URL");
+    let graphql = GraphQl::builder()
+        .api_key("bench")
+        .base_url("http://127.0.0.1:9/")
+        .build()
+        .expect("a loopback URL");
+    let rounds = 2_000;
+    let time = |f: &dyn Fn() -> usize| {
+        // Warm up, then take the best of five runs.
+        (0..rounds / 10).for_each(|_| {
+            std::hint::black_box(f());
+        });
+        (0..5)
+            .map(|_| {
+                let started = Instant::now();
+                for _ in 0..rounds {
+                    std::hint::black_box(f());
+                }
+                started.elapsed().as_secs_f64() * 1e6 / f64::from(rounds)
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    let rest_ours = time(&|| {
+        rest.decode_posts_page(200, &rest_body)
+            .map_or(0, |p| p.len())
+    });
+    let rest_raw = time(&|| support::raw_rest(&rest_body));
+    let graphql_ours = time(&|| {
+        graphql
+            .decode_posts_page(200, &graphql_body)
+            .map_or(0, |p| p.len())
+    });
+    let graphql_raw = time(&|| support::raw_graphql(&graphql_body));
+    vec![
+        Figure::new(
+            "rest: CPU to decode a 100-post page (vs plain serde structs)",
+            rest_ours,
+            rest_raw,
+            "µs",
+        ),
+        Figure::new(
+            "graphql: CPU to decode a 100-post page (vs plain serde structs)",
+            graphql_ours,
+            graphql_raw,
+            "µs",
+        ),
+    ]
+}
+
+/// The client's peak resident memory, from the kernel's high-water mark.
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// Peak memory of this process while streaming 100,000 posts (classic pages of 100) from a
+/// simulator in a child process, against collecting them all.
+async fn memory() -> Result<Vec<Figure>> {
+    let exe = std::env::current_exe().expect("the example knows its path");
+    let mut child = std::process::Command::new(exe)
+        .arg("--serve-sim")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the example can re-run itself");
+    let mut line = String::new();
+    if let Some(stdout) = child.stdout.take() {
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("the child prints its address");
+    }
+    let measured = stream_and_collect(&line).await;
+    // Closing its stdin stops the child.
+    drop(child.stdin.take());
+    let _ = child.wait();
+    let (ours, baseline) = measured?;
+    Ok(vec![Figure::new(
+        "peak client memory streaming 100,000 posts (vs collecting them)",
+        ours,
+        baseline,
+        "MB",
+    )])
+}
+
+/// Streams every sent post of the child's simulator (`<rest url> <token> <channel>` on
+/// `line`), then collects them all; the peak memory after each, in MB.
+async fn stream_and_collect(line: &str) -> Result<(f64, f64)> {
+    let mut parts = line.split_whitespace();
+    let (url, token, channel) = match (parts.next(), parts.next(), parts.next()) {
+        (Some(u), Some(t), Some(c)) => (u, t, c),
+        _ => panic!("the child printed {line:?}"),
+    };
+    let backend = buffer_bridge::rest::ClassicRest::builder()
+        .access_token(token)
+        .base_url(url)
+        .build()?;
+    let query = PostQuery::new(channel, PostList::Sent).page(PageRequest::first(100));
+    let before = peak_rss_mb();
+    let mut stream = backend.all_posts(query.clone());
+    let mut streamed = 0usize;
+    while let Some(post) = stream.next().await {
+        post?;
+        streamed += 1;
+    }
+    drop(stream);
+    let ours = peak_rss_mb();
+    let collected: Vec<_> = backend
+        .all_posts(query)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?;
+    let baseline = peak_rss_mb();
+    // The demo channel had a few sent posts of its own.
+    assert!(streamed >= STREAMED_POSTS, "{streamed}");
+    assert_eq!(collected.len(), streamed);
+    eprintln!("(memory before streaming: {before:.1} MB)");
+    Ok((ours, baseline))
+}
+
+/// The child of [`memory`]: a simulator with 100,000 sent posts on one channel, serving until
+/// its stdin closes.
+fn serve_sim() {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    runtime.block_on(async {
+        let sim = unlimited().await;
+        let channel = sim.demo().channels[0].id.clone();
+        let start = chrono::Utc::now() - chrono::TimeDelta::days(400);
+        for i in 0..STREAMED_POSTS {
+            let sent = start + chrono::TimeDelta::minutes(i as i64);
+            sim.store()
+                .add_sent_post(&channel, &format!("sent post {i}"), sent)
+                .expect("the simulator accepts the post");
+        }
+        println!("{} {} {channel}", sim.rest_url(), sim.access_token());
+        std::io::stdout().flush().expect("stdout");
+        tokio::task::spawn_blocking(|| {
+            let mut sink = String::new();
+            let _ = std::io::stdin().read_line(&mut sink);
+        })
+        .await
+        .expect("stdin");
+    });
+}
+
+/// 500 posts under GraphQL's limits (100 per 15 minutes, 250 a day), with the simulator's
+/// clock 100 times faster: requests, 429s, and time against the least the limits allow.
+async fn batch() -> Result<Vec<Figure>> {
+    let scale = 100.0;
+    let sim = Simulator::builder()
+        .queue_limit(10_000)
+        .clock_scale(scale)
+        .start()
+        .await;
+    let channel = sim
+        .demo()
+        .channel(Service::Twitter)
+        .expect("a demo channel")
+        .id
+        .clone();
+    let posts: Vec<NewPost> = (0..500)
+        .map(|i| NewPost::new(format!("batch post {i}")).channel(channel.as_str()))
+        .collect();
+    let backend = Retrying::new(Paced::with(
+        graphql(&sim),
+        Pacing::graphql().time_scale(scale),
+    ));
+    let started = Instant::now();
+    let outcomes = backend.create_posts(&posts).await?;
+    let took = started.elapsed();
+    let created: usize = outcomes.iter().map(|o| o.posts().count()).sum();
+    let requests = sim.requests();
+    let refused = requests.iter().filter(|r| r.status == Some(429)).count();
+    // The fewest requests are ceil(500 / 30) = 17, all inside one 15-minute window: the
+    // limits allow them back to back, so the least time is 17 round trips.
+    let round_trip = back_to_back(requests.len()).await;
+    assert_eq!(created, 500);
+    Ok(vec![
+        Figure::new(
+            "graphql requests for a 500-post batch (vs one createPost per post)",
+            requests.len() as f64,
+            500.0,
+            "requests",
+        ),
+        Figure::new(
+            "429s received during the 500-post batch",
+            refused as f64,
+            0.0,
+            "429s",
+        ),
+        Figure::new(
+            "time for the 500-post batch (vs 17 back-to-back round trips)",
+            took.as_secs_f64() * 1000.0,
+            round_trip,
+            "ms",
+        ),
+    ])
+}
+
+/// The time of `count` back-to-back batch requests (30 creates each), unpaced, on a fresh
+/// simulator without limits.
+async fn back_to_back(count: usize) -> f64 {
+    let sim = unlimited().await;
+    let channel = sim
+        .demo()
+        .channel(Service::Twitter)
+        .expect("a demo channel")
+        .id
+        .clone();
+    let backend = graphql(&sim);
+    let started = Instant::now();
+    for i in 0..count {
+        let posts: Vec<NewPost> = (0..30)
+            .map(|k| NewPost::new(format!("round trip {i} {k}")).channel(channel.as_str()))
+            .collect();
+        let _ = backend.create_posts(&posts).await;
+    }
+    started.elapsed().as_secs_f64() * 1000.0
+}
+
+fn table(figures: &[Figure]) {
+    let width = figures.iter().map(|f| f.metric.len()).max().unwrap_or(10);
+    println!();
+    println!(
+        "{:width$}  {:>12}  {:>12}  {:>7}  unit",
+        "figure", "ours", "baseline", "ratio"
+    );
+    for f in figures {
+        println!(
+            "{:width$}  {:>12.1}  {:>12.1}  {:>7.3}  {}",
+            f.metric,
+            f.ours,
+            f.baseline,
+            f.ratio(),
+            f.unit
+        );
+    }
+}
+
+fn main() -> Result<()> {
+    if std::env::args().any(|a| a == "--serve-sim") {
+        serve_sim();
+        return Ok(());
+    }
+    // Sections named on the command line, or all of them.
+    let named: Vec<String> = std::env::args().skip(1).collect();
+    let wanted = |section: &str| named.is_empty() || named.iter().any(|n| n == section);
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let mut figures = Vec::new();
+    // Memory first, while this process is small.
+    if wanted("memory") {
+        figures.extend(runtime.block_on(memory())?);
+    }
+    if wanted("pages") {
+        figures.extend(runtime.block_on(pages())?);
+    }
+    if wanted("creates") {
+        figures.extend(runtime.block_on(creates())?);
+    }
+    if wanted("decoding") {
+        figures.extend(runtime.block_on(decoding()));
+    }
+    if wanted("batch") {
+        figures.extend(runtime.block_on(batch())?);
+    }
+    table(&figures);
+    Ok(())
+}
