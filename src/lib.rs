@@ -12,6 +12,8 @@
 //! - [`error`]: one [`Error`] for both APIs, keeping classic error codes.
 //! - [`shadow`]: side-by-side runs that answer from one backend and compare another.
 //! - [`router`]: one backend per operation, to migrate one call at a time.
+//! - [`retry`]: [`Retrying`](retry::Retrying), retries that never post twice.
+//! - [`pacing`]: [`Paced`](pacing::Paced), requests kept inside Buffer's rate limits.
 //! - [`config`]: build any of these from a TOML file or `BUFFER_*` variables.
 //!
 //! ```no_run
