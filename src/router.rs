@@ -10,6 +10,10 @@
 //! falls back on any other error: a timeout or a server error on a write may mean the write
 //! happened, and sending it again elsewhere could post twice.
 //!
+//! Retries and pacing go *under* the router, one layer per backend: the two APIs have budgets
+//! of their own (60 a minute against 100 per 15 minutes), so no single budget describes a router,
+//! and [`Backend::rate_limits`] of a router is `None`.
+//!
 //! ```no_run
 //! use buffer_bridge::{Backend, Operation};
 //! use buffer_bridge::router::Router;

@@ -807,3 +807,34 @@ fn every_known_difference_points_to_a_section_of_migration_md() {
         }
     }
 }
+
+/// A backend whose last answer announced a `Retry-After`, as a rate-limited GraphQL reply does.
+struct Budgeted(BackendKind, u64);
+
+#[async_trait]
+impl Backend for Budgeted {
+    fn kind(&self) -> BackendKind {
+        self.0
+    }
+
+    async fn execute(&self, _: Request) -> Result<Response> {
+        Ok(Response::Deauthorized)
+    }
+
+    fn rate_limits(&self) -> Option<buffer_bridge::http::rate_limit::RateLimits> {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("retry-after", self.1.into());
+        Some(buffer_bridge::http::rate_limit::RateLimits::from_headers(
+            &headers,
+        ))
+    }
+}
+
+#[tokio::test]
+async fn a_shadow_reports_the_primarys_rate_budget_not_the_candidates() {
+    let primary: Arc<dyn Backend> = Arc::new(Budgeted(BackendKind::GraphQl, 7));
+    let candidate: Arc<dyn Backend> = Arc::new(Budgeted(BackendKind::ClassicRest, 60));
+    let shadow = Shadow::builder(primary, candidate).build();
+    let wait = shadow.rate_limits().and_then(|limits| limits.wait(None));
+    assert_eq!(wait, Some(Duration::from_secs(7)));
+}

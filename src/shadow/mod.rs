@@ -76,6 +76,7 @@ pub use path::{JsonPath, PathPattern, Step};
 pub use report::{Comparison, JsonLinesReporter, MemoryReporter, Reporter, Side, TracingReporter};
 
 use crate::backend::{Backend, BackendKind, Capabilities, Request, Response};
+use crate::http::rate_limit::RateLimits;
 use crate::{Error, Result};
 use async_trait::async_trait;
 use futures::FutureExt;
@@ -310,6 +311,12 @@ impl Backend for Shadow {
     /// The primary's capabilities.
     fn capabilities(&self) -> Capabilities {
         self.primary.capabilities()
+    }
+
+    /// The primary's budget: pacing a shadow paces the calls whose answers the caller gets.
+    /// The candidate spends its own budget; wrap it in its own [`Paced`](crate::pacing::Paced).
+    fn rate_limits(&self) -> Option<RateLimits> {
+        self.primary.rate_limits()
     }
 
     async fn execute(&self, request: Request) -> Result<Response> {
