@@ -50,3 +50,8 @@ pub mod shadow;
 
 pub use backend::{Backend, BackendExt, BackendKind, Capabilities, Operation, Request, Response};
 pub use error::{Error, ErrorKind, Result};
+
+/// The README's example, compiled with the doc tests so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
