@@ -70,7 +70,8 @@ pub fn window_length(name: &str) -> Option<Duration> {
         "d" => 86_400,
         _ => return None,
     };
-    Some(Duration::from_secs(number * seconds))
+    // The name comes from the server: an absurd number is no window rather than an overflow.
+    Some(Duration::from_secs(number.checked_mul(seconds)?))
 }
 
 impl RateLimits {
@@ -423,6 +424,7 @@ mod tests {
     #[test]
     fn window_names_of_429_bodies() {
         assert_eq!(window_length("15m"), Some(FIFTEEN_MINUTES));
+        assert_eq!(window_length("18446744073709551615d"), None);
         assert_eq!(window_length("24h"), Some(ONE_DAY));
         assert_eq!(window_length("30d"), Some(THIRTY_DAYS));
         assert_eq!(window_length("later"), None);
