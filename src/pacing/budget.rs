@@ -14,6 +14,18 @@ use std::collections::VecDeque;
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// The largest quota a window keeps a ledger for: each request counted is one entry, and a
+/// server announcing a quota of billions must not make the client allocate billions.
+/// Buffer's quotas are in the hundreds to thousands.
+const MAX_LIMIT: u64 = 1_000_000;
+
+/// `now + wait`, or far in the future (as `tokio::time::sleep` does) when a wait read from
+/// the server is too long to add without overflowing.
+fn after(now: Instant, wait: Duration) -> Instant {
+    now.checked_add(wait)
+        .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30))
+}
+
 /// One window of a quota: so many requests per so long.
 #[derive(Clone, Debug)]
 struct Window {
@@ -48,7 +60,7 @@ impl Window {
             n if n <= self.expiries.len() => self.expiries[n - 1],
             // Pending requests must be answered first; check again a window from now at the
             // latest, or sooner when an answer arrives.
-            _ => now + self.length,
+            _ => after(now, self.length),
         }
     }
 }
@@ -97,7 +109,7 @@ impl Budget {
         self.windows.push(Window {
             length: self.real(server_length),
             server_length,
-            limit: limit.max(1),
+            limit: limit.clamp(1, MAX_LIMIT),
             pending: 0,
             expiries: VecDeque::new(),
         });
@@ -106,7 +118,8 @@ impl Budget {
     }
 
     fn real(&self, server: Duration) -> Duration {
-        server.div_f64(self.time_scale)
+        // Saturates where `div_f64` would panic: windows and waits come from the server.
+        Duration::try_from_secs_f64(server.as_secs_f64() / self.time_scale).unwrap_or(Duration::MAX)
     }
 
     /// Takes `cost` requests from every window, or says how long to wait. A cost larger than a
@@ -150,7 +163,7 @@ impl Budget {
         for window in &mut self.windows {
             let cost = cost.min(window.limit);
             window.pending = window.pending.saturating_sub(cost);
-            let expiry = now + window.length;
+            let expiry = after(now, window.length);
             window
                 .expiries
                 .extend(std::iter::repeat_n(expiry, cost as usize));
@@ -163,13 +176,13 @@ impl Budget {
             // until the oldest request of the tightest window stops counting.
             let until = match retry_after {
                 // One server second more: waits are whole seconds, often rounded down.
-                Some(wait) => now + self.real(*wait + Duration::from_secs(1)),
+                Some(wait) => after(now, self.real(wait.saturating_add(Duration::from_secs(1)))),
                 None => self
                     .windows
                     .iter()
                     .filter_map(|w| w.expiries.back().copied())
                     .min()
-                    .unwrap_or(now + Duration::from_secs(1).div_f64(self.time_scale)),
+                    .unwrap_or_else(|| after(now, self.real(Duration::from_secs(1)))),
             };
             self.blocked_until = Some(self.blocked_until.map_or(until, |b| b.max(until)));
         }
@@ -204,16 +217,16 @@ impl Budget {
             // One server second more than announced: `t` is rounded down.
             let reset = reported
                 .reset_after
-                .map(|t| now + self.real(t + Duration::from_secs(1)));
+                .map(|t| after(now, self.real(t.saturating_add(Duration::from_secs(1)))));
             let window = &mut self.windows[index];
             if let Some(limit) = reported.limit {
-                window.limit = limit.max(1);
+                window.limit = limit.clamp(1, MAX_LIMIT);
             }
             window.prune(now);
             if let Some(remaining) = reported.remaining {
                 let server_used = window.limit.saturating_sub(remaining);
                 let unknown = server_used.saturating_sub(window.used());
-                let until = reset.unwrap_or(now + window.length);
+                let until = reset.unwrap_or_else(|| after(now, window.length));
                 window
                     .expiries
                     .extend(std::iter::repeat_n(until, unknown as usize));
@@ -370,6 +383,30 @@ mod tests {
         budget.answered(1, start, None, Some(&refusal));
         assert_eq!(budget.take(1, start), Err(Wait::Until(start + secs(31))));
         assert_eq!(budget.take(1, start + secs(31)), Ok(()));
+    }
+
+    #[test]
+    fn absurd_server_numbers_neither_panic_nor_allocate_a_huge_ledger() {
+        let start = Instant::now();
+        let mut budget = Budget::new(&[(100, secs(900))], 0.5);
+        let mut limits = RateLimits::default();
+        for window in [secs(900), Duration::MAX] {
+            limits.windows.push(RateWindow {
+                window: Some(window),
+                limit: Some(u64::MAX),
+                remaining: Some(0),
+                reset_after: Some(Duration::MAX),
+                ..RateWindow::default()
+            });
+        }
+        let refusal = Error::RateLimited {
+            retry_after: Some(Duration::MAX),
+            message: "slow down".into(),
+        };
+        budget.take(1, start).unwrap();
+        budget.answered(1, start, Some(&limits), Some(&refusal));
+        assert!(matches!(budget.take(1, start), Err(Wait::Until(at)) if at > start));
+        assert_eq!(budget.left(start), Some(0));
     }
 
     #[test]
