@@ -119,7 +119,8 @@ impl RetryPolicy {
 
     /// A wait announced by the server, in real time.
     pub fn server_wait(&self, wait: Duration) -> Duration {
-        wait.div_f64(self.time_scale)
+        // Saturates where `div_f64` would panic: the wait comes from the server.
+        Duration::try_from_secs_f64(wait.as_secs_f64() / self.time_scale).unwrap_or(Duration::MAX)
     }
 
     /// What to do after attempt `attempt` (from 1) failed with `error`. `idempotent` is
@@ -321,6 +322,12 @@ mod tests {
             fast.decide(&limited(Some(secs(900))), 1, true, 0.0),
             Decision::Retry(secs(9)),
             "a simulator's fast clock shortens its waits"
+        );
+        let slow = policy.clone().time_scale(0.5);
+        assert_eq!(
+            slow.decide(&limited(Some(Duration::MAX)), 1, true, 0.0),
+            Decision::GiveUp,
+            "an absurd wait from the server is too long, not an overflow"
         );
         assert_eq!(
             policy.decide(&limited(Some(secs(1))), 5, true, 0.0),
