@@ -34,7 +34,7 @@ pub use demo::Demo;
 pub use faults::{Fault, FaultRule, Faults, Target};
 pub use graphql::SCHEMA_SDL;
 pub use limits::RateLimits;
-pub use log::{Api, RequestEntry};
+pub use log::{Api, REQUEST_LOG_CAPACITY, RequestEntry};
 pub use model::{
     Account, Asset, AssetKind, Channel, Day, DaySchedule, Idea, Organization, Post, PostStatus,
     Service, ShareMode,

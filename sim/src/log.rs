@@ -1,5 +1,6 @@
 //! The request log tests read: what was asked, of which API, and what was answered.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// Which of Buffer's two APIs a request went to.
@@ -31,26 +32,67 @@ pub struct RequestEntry {
     pub fault: Option<&'static str>,
 }
 
-/// A shared, append-only list of entries.
+/// How many entries the log keeps: enough for any test's assertions, while a long-running
+/// simulator (the binary, a benchmark's child process) does not grow without bound.
+pub const REQUEST_LOG_CAPACITY: usize = 10_000;
+
+/// A shared list of the latest [`REQUEST_LOG_CAPACITY`] entries, oldest first.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct RequestLog {
-    entries: Arc<Mutex<Vec<RequestEntry>>>,
+    entries: Arc<Mutex<VecDeque<RequestEntry>>>,
 }
 
 impl RequestLog {
+    /// Appends `entry`, forgetting the oldest one when the log is full.
     pub(crate) fn push(&self, entry: RequestEntry) {
-        self.lock().push(entry);
+        let mut entries = self.lock();
+        if entries.len() >= REQUEST_LOG_CAPACITY {
+            entries.pop_front();
+        }
+        entries.push_back(entry);
     }
 
     pub(crate) fn entries(&self) -> Vec<RequestEntry> {
-        self.lock().clone()
+        self.lock().iter().cloned().collect()
     }
 
     pub(crate) fn clear(&self) {
         self.lock().clear();
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<RequestEntry>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<RequestEntry>> {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(path: String) -> RequestEntry {
+        RequestEntry {
+            api: Api::Rest,
+            method: "GET".to_owned(),
+            path,
+            operation: None,
+            root_fields: Vec::new(),
+            status: Some(200),
+            fault: None,
+        }
+    }
+
+    #[test]
+    fn the_log_keeps_only_the_latest_entries() {
+        let log = RequestLog::default();
+        for n in 0..REQUEST_LOG_CAPACITY + 5 {
+            log.push(entry(format!("/1/{n}.json")));
+        }
+        let entries = log.entries();
+        assert_eq!(entries.len(), REQUEST_LOG_CAPACITY);
+        assert_eq!(entries[0].path, "/1/5.json");
+        assert_eq!(
+            entries.last().map(|e| e.path.clone()),
+            Some(format!("/1/{}.json", REQUEST_LOG_CAPACITY + 4))
+        );
     }
 }

@@ -271,12 +271,15 @@ impl Simulator {
         self.app.store.clock()
     }
 
-    /// Every request so far, oldest first.
+    /// The requests so far, oldest first: the latest [`REQUEST_LOG_CAPACITY`] of them, so a
+    /// long-running simulator keeps a bounded log (counts below read the same window).
+    ///
+    /// [`REQUEST_LOG_CAPACITY`]: crate::REQUEST_LOG_CAPACITY
     pub fn requests(&self) -> Vec<RequestEntry> {
         self.app.log.entries()
     }
 
-    /// How many requests went to `api`.
+    /// How many of the logged requests went to `api`.
     pub fn request_count(&self, api: Api) -> usize {
         self.app
             .log
@@ -286,7 +289,7 @@ impl Simulator {
             .count()
     }
 
-    /// How many requests named `route`: a REST path (`/1/profiles.json`) or a GraphQL
+    /// How many of the logged requests named `route`: a REST path (`/1/profiles.json`) or a GraphQL
     /// operation name or root field (`createPost`).
     pub fn requests_to(&self, route: &str) -> usize {
         self.app
