@@ -16,12 +16,15 @@
 #![deny(missing_docs)]
 
 mod clock;
+#[cfg(test)]
+mod cost;
 mod demo;
 mod faults;
 mod graphql;
 mod limits;
 mod log;
 mod model;
+mod paging;
 mod reply;
 mod rest;
 mod rng;

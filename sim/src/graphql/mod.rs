@@ -3,6 +3,7 @@
 //! Buffer's HTTP statuses: 401 without a key, 429 over a rate window, 400 for a document that
 //! does not validate, 200 otherwise.
 
+mod filter;
 mod node;
 mod render;
 mod root;

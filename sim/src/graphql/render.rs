@@ -219,6 +219,8 @@ fn post_metadata(post: &Post, service: Service) -> Value {
 }
 
 pub(crate) fn post(post: &Post, channel: Option<&Channel>, author: Option<&Account>) -> Value {
+    #[cfg(test)]
+    crate::cost::post_rendered();
     let service = channel.map_or(Service::Twitter, |c| c.service);
     let external = match (&post.service_update_id, channel) {
         (Some(id), Some(c)) if post.status == PostStatus::Sent => {

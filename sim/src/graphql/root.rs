@@ -2,6 +2,7 @@
 //! trees to [`JsonNode`] for the nested selections.
 
 use std::cell::RefCell;
+use std::collections::HashSet;
 
 use apollo_compiler::Schema;
 use apollo_compiler::resolvers::{FieldError, ObjectValue, ResolveInfo, ResolvedValue};
@@ -11,9 +12,11 @@ use base64::Engine as _;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use serde_json::{Value, json};
 
+use super::filter::{PostFilter, PostOrder};
 use super::node::{default_of, is_member, resolve};
 use super::render;
 use crate::model::{Asset, AssetKind, Idea, Post, PostStatus, Service, ShareMode};
+use crate::paging::{After, cursor_page};
 use crate::schedule::timezone;
 use crate::store::{NewPost, PostEdit, SimError, State, Store, When};
 
@@ -151,11 +154,11 @@ fn error_member(schema: &Valid<Schema>, union: &str) -> Option<String> {
     }
 }
 
-fn str_field<'v>(value: &'v Value, key: &str) -> Option<&'v str> {
+pub(super) fn str_field<'v>(value: &'v Value, key: &str) -> Option<&'v str> {
     value.get(key).and_then(Value::as_str)
 }
 
-fn parse_time(text: &str) -> Result<DateTime<Utc>, SimError> {
+pub(super) fn parse_time(text: &str) -> Result<DateTime<Utc>, SimError> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| SimError::Invalid(format!("Invalid DateTime: {text}")))
@@ -392,27 +395,39 @@ impl Root<'_> {
         Ok(first as usize)
     }
 
-    /// One page of `items` (already filtered and sorted) after the `after` cursor.
-    fn page(&self, args: &Value, ids: Vec<(String, Value)>) -> Result<Value, FieldError> {
+    /// Where the `after` cursor says the page begins, if one is given.
+    fn after(&self, args: &Value) -> Result<Option<(usize, String)>, FieldError> {
+        str_field(args, "after")
+            .map(|cursor| {
+                decode_cursor(cursor)
+                    .ok_or_else(|| self.ctx.fail("Invalid cursor", "BAD_USER_INPUT"))
+            })
+            .transpose()
+    }
+
+    /// One connection page of `items` in `order`: only the page's items are rendered.
+    fn page<'s, T: Copy + 's>(
+        &self,
+        args: &Value,
+        items: impl Iterator<Item = T> + Clone,
+        id_of: impl Fn(T) -> &'s str,
+        order: impl Fn(&T, &T) -> std::cmp::Ordering,
+        render: impl Fn(T) -> Value,
+    ) -> Result<Value, FieldError> {
         let first = self.page_size(args)?;
-        let start = match str_field(args, "after") {
-            None => 0,
-            Some(cursor) => {
-                let (offset, id) = decode_cursor(cursor)
-                    .ok_or_else(|| self.ctx.fail("Invalid cursor", "BAD_USER_INPUT"))?;
-                ids.iter()
-                    .position(|(i, _)| *i == id)
-                    .map_or(offset + 1, |p| p + 1)
-            }
-        };
-        let edges: Vec<Value> = ids
+        let after = self.after(args)?;
+        let after = after.as_ref().map(|(offset, id)| After {
+            offset: *offset,
+            id,
+        });
+        let page = cursor_page(items, &id_of, order, after, first);
+        let edges: Vec<Value> = page
+            .items
             .iter()
             .enumerate()
-            .skip(start)
-            .take(first)
-            .map(
-                |(offset, (id, node))| json!({ "cursor": encode_cursor(offset, id), "node": node }),
-            )
+            .map(|(i, item)| {
+                json!({ "cursor": encode_cursor(page.start + i, id_of(*item)), "node": render(*item) })
+            })
             .collect();
         let cursor_of = |edge: Option<&Value>| {
             edge.and_then(|e| e.get("cursor"))
@@ -422,40 +437,36 @@ impl Root<'_> {
         let page_info = json!({
             "startCursor": cursor_of(edges.first()),
             "endCursor": cursor_of(edges.last()),
-            "hasNextPage": start + edges.len() < ids.len(),
+            "hasNextPage": page.has_next,
             "hasPreviousPage": false,
         });
         Ok(json!({ "edges": edges, "pageInfo": page_info }))
     }
 
     fn posts(&self, input: &Value, args: &Value) -> Result<Value, FieldError> {
-        let ids = self.with(|state, _, _, account| {
+        self.with(|state, _, _, account| {
             let org = self.organization_check(state, account, input)?;
-            let filter = input.get("filter").cloned().unwrap_or(Value::Null);
-            let mut posts: Vec<&Post> = state
+            let org_channels: HashSet<&str> = state
+                .channels
+                .iter()
+                .filter(|c| c.organization_id == org)
+                .map(|c| c.id.as_str())
+                .collect();
+            let filter = input.get("filter").unwrap_or(&Value::Null);
+            let filter = PostFilter::read(filter);
+            let order = PostOrder::read(input.get("sort"));
+            let matching = state
                 .posts
                 .iter()
-                .filter(|p| {
-                    state
-                        .channels
-                        .iter()
-                        .any(|c| c.id == p.channel_id && c.organization_id == org)
-                })
-                .collect();
-            posts.retain(|p| matches_filter(p, &filter));
-            let sort = match input.get("sort") {
-                Some(Value::Array(keys)) if !keys.is_empty() => keys.clone(),
-                _ => vec![json!({ "field": "dueAt", "direction": "asc" })],
-            };
-            posts.sort_by(|a, b| compare(a, b, &sort));
-            Ok::<_, FieldError>(
-                posts
-                    .into_iter()
-                    .map(|p| (p.id.clone(), Self::post_json(state, p)))
-                    .collect(),
+                .filter(|p| org_channels.contains(p.channel_id.as_str()) && filter.matches(p));
+            self.page(
+                args,
+                matching,
+                |p| p.id.as_str(),
+                |a, b| order.compare(a, b),
+                |p| Self::post_json(state, p),
             )
-        })?;
-        self.page(args, ids)
+        })
     }
 
     fn daily_limits(&self, input: &Value) -> Result<Value, FieldError> {
@@ -503,7 +514,7 @@ impl Root<'_> {
     }
 
     fn ideas(&self, input: &Value, args: &Value) -> Result<Value, FieldError> {
-        let ids = self.with(|state, _, _, account| {
+        self.with(|state, _, _, account| {
             let org = self.organization_check(state, account, input)?;
             let group = input.get("groupFilter").cloned().unwrap_or(Value::Null);
             let groups: Option<Vec<&str>> = group
@@ -511,26 +522,30 @@ impl Root<'_> {
                 .and_then(Value::as_array)
                 .map(|g| g.iter().filter_map(Value::as_str).collect());
             let membership = str_field(&group, "membership");
-            Ok::<_, FieldError>(
-                state
-                    .ideas
-                    .iter()
-                    .filter(|i| i.organization_id == org)
-                    .filter(|i| {
-                        groups
-                            .as_ref()
-                            .is_none_or(|g| i.group_id.as_deref().is_some_and(|id| g.contains(&id)))
-                    })
-                    .filter(|i| match membership {
-                        Some("grouped") => i.group_id.is_some(),
-                        Some("ungrouped") => i.group_id.is_none(),
-                        _ => true,
-                    })
-                    .map(|i| (i.id.clone(), render::idea(i)))
-                    .collect(),
+            // Creation order: the position in the store.
+            let matching = state
+                .ideas
+                .iter()
+                .enumerate()
+                .filter(|(_, i)| i.organization_id == org)
+                .filter(|(_, i)| {
+                    groups
+                        .as_ref()
+                        .is_none_or(|g| i.group_id.as_deref().is_some_and(|id| g.contains(&id)))
+                })
+                .filter(|(_, i)| match membership {
+                    Some("grouped") => i.group_id.is_some(),
+                    Some("ungrouped") => i.group_id.is_none(),
+                    _ => true,
+                });
+            self.page(
+                args,
+                matching,
+                |(_, i)| i.id.as_str(),
+                |(a, _), (b, _)| a.cmp(b),
+                |(_, i)| render::idea(i),
             )
-        })?;
-        self.page(args, ids)
+        })
     }
 
     fn create_post(&self, input: &Value) -> Result<Value, SimError> {
@@ -696,95 +711,4 @@ fn decode_cursor(cursor: &str) -> Option<(usize, String)> {
     let rest = text.strip_prefix("v1:")?;
     let (offset, id) = rest.split_once(':')?;
     Some((offset.parse().ok()?, id.to_owned()))
-}
-
-fn in_range(at: Option<DateTime<Utc>>, range: &Value) -> bool {
-    let bound = |key: &str| str_field(range, key).and_then(|t| parse_time(t).ok());
-    let Some(at) = at else {
-        return false;
-    };
-    bound("start").is_none_or(|s| at >= s) && bound("end").is_none_or(|e| at <= e)
-}
-
-/// `PostsFiltersInput`: every given field must hold.
-fn matches_filter(post: &Post, filter: &Value) -> bool {
-    let list = |key: &str| -> Option<Vec<&str>> {
-        filter
-            .get(key)
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-    };
-    if list("channelIds").is_some_and(|ids| !ids.contains(&post.channel_id.as_str())) {
-        return false;
-    }
-    if list("status").is_some_and(|s| !s.contains(&post.status.graphql())) {
-        return false;
-    }
-    if let Some(range) = filter.get("dueAt").filter(|v| v.is_object())
-        && !in_range(post.due_at, range)
-    {
-        return false;
-    }
-    if let Some(range) = filter.get("createdAt").filter(|v| v.is_object())
-        && !in_range(Some(post.created_at), range)
-    {
-        return false;
-    }
-    match str_field(filter, "dueAtPresence") {
-        Some("present") if post.due_at.is_none() => return false,
-        Some("absent") if post.due_at.is_some() => return false,
-        _ => {}
-    }
-    let start = str_field(filter, "startDate").and_then(|t| parse_time(t).ok());
-    let end = str_field(filter, "endDate").and_then(|t| parse_time(t).ok());
-    if start.is_some() || end.is_some() {
-        let fits = |t: Option<DateTime<Utc>>| {
-            t.is_some_and(|t| start.is_none_or(|s| t >= s) && end.is_none_or(|e| t <= e))
-        };
-        if !fits(Some(post.created_at)) && !fits(post.due_at) {
-            return false;
-        }
-    }
-    if let Some(tags) = filter.get("tags").filter(|v| v.is_object()) {
-        let wanted: Vec<&str> = tags
-            .get("in")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        let empty_ok = tags
-            .get("isEmpty")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        let hit = post.tag_ids.iter().any(|t| wanted.contains(&t.as_str()))
-            || (empty_ok && post.tag_ids.is_empty());
-        if !hit {
-            return false;
-        }
-    }
-    true
-}
-
-/// `[PostSortInput!]` comparison; a post without the time sorts last either way; ids break ties.
-fn compare(a: &Post, b: &Post, sort: &[Value]) -> std::cmp::Ordering {
-    use std::cmp::Ordering;
-    for key in sort {
-        let field = |p: &Post| match str_field(key, "field") {
-            Some("createdAt") => Some(p.created_at),
-            _ => p.due_at,
-        };
-        let desc = str_field(key, "direction") == Some("desc");
-        let order = match (field(a), field(b)) {
-            (Some(x), Some(y)) if desc => y.cmp(&x),
-            (Some(x), Some(y)) => x.cmp(&y),
-            (Some(_), None) => Ordering::Less,
-            (None, Some(_)) => Ordering::Greater,
-            (None, None) => Ordering::Equal,
-        };
-        if order != Ordering::Equal {
-            return order;
-        }
-    }
-    a.created_at
-        .cmp(&b.created_at)
-        .then_with(|| a.id.cmp(&b.id))
 }

@@ -4,12 +4,15 @@
 mod form;
 mod render;
 
+use std::cmp::Ordering;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::{Value, json};
 
 use crate::limits::Limiter;
 use crate::log::Api;
-use crate::model::{Asset, AssetKind, Day, DaySchedule, PostStatus, Service};
+use crate::model::{Asset, AssetKind, Day, DaySchedule, Post, PostStatus, Service};
+use crate::paging::offset_page;
 use crate::reply::Reply;
 use crate::store::{NewPost, PostEdit, SimError, State, Store, StoreConfig, When};
 use form::Params;
@@ -382,46 +385,50 @@ fn since(params: &Params) -> Result<Option<i64>, Failure> {
         .transpose()
 }
 
-fn paged(ctx: &Ctx<'_>, posts: Vec<crate::model::Post>) -> Outcome {
+/// One classic page of `posts` sorted stably by `order` (ties keep the iteration order): only
+/// that page is cloned and rendered.
+fn paged<'p>(
+    ctx: &Ctx<'_>,
+    posts: impl Iterator<Item = &'p Post> + Clone,
+    order: impl Fn(&Post, &Post) -> Ordering,
+) -> Outcome {
     let (page, count) = page_window(ctx.params)?;
-    let total = posts.len();
-    let slice: Vec<_> = posts
-        .into_iter()
-        .skip((page - 1) * count)
-        .take(count)
-        .collect();
+    let total = posts.clone().count();
+    let skip = (page - 1).saturating_mul(count);
+    let slice: Vec<Post> = offset_page(posts.enumerate(), skip, count, |(i, a), (j, b)| {
+        order(a, b).then(i.cmp(j))
+    })
+    .into_iter()
+    .map(|(_, post)| post.clone())
+    .collect();
     Ok(json!({ "total": total, "updates": ctx.updates(&slice) }))
 }
 
 fn pending(ctx: Ctx<'_>) -> Outcome {
     ctx.state.channel_for(ctx.account, ctx.id())?;
     let since = since(ctx.params)?;
-    let posts: Vec<_> = ctx
-        .state
-        .pending(ctx.id())
-        .into_iter()
-        .filter(|p| since.is_none_or(|s| p.created_at.timestamp() > s))
-        .collect();
-    paged(&ctx, posts)
+    // At most the queue limit, already in publishing order.
+    let queue = ctx.state.pending(ctx.id());
+    let posts = queue
+        .iter()
+        .filter(|p| since.is_none_or(|s| p.created_at.timestamp() > s));
+    paged(&ctx, posts, |_, _| Ordering::Equal)
 }
 
 fn sent(ctx: Ctx<'_>) -> Outcome {
     ctx.state.channel_for(ctx.account, ctx.id())?;
     let since = since(ctx.params)?;
-    let mut posts: Vec<_> = ctx
+    let posts = ctx
         .state
         .posts
         .iter()
         .filter(|p| p.channel_id == ctx.id() && p.status == PostStatus::Sent)
-        .filter(|p| since.is_none_or(|s| p.sent_at.is_some_and(|t| t.timestamp() > s)))
-        .cloned()
-        .collect();
-    posts.sort_by(|a, b| {
+        .filter(|p| since.is_none_or(|s| p.sent_at.is_some_and(|t| t.timestamp() > s)));
+    paged(&ctx, posts, |a, b| {
         b.sent_at
             .cmp(&a.sent_at)
             .then_with(|| b.created_at.cmp(&a.created_at))
-    });
-    paged(&ctx, posts)
+    })
 }
 
 fn reorder(ctx: Ctx<'_>) -> Outcome {

@@ -15,6 +15,8 @@ pub(crate) fn update(
     now: DateTime<Utc>,
     utc: bool,
 ) -> Value {
+    #[cfg(test)]
+    crate::cost::post_rendered();
     let tz = if utc {
         Tz::UTC
     } else {
