@@ -1,6 +1,7 @@
 //! The access token must never show: not in `Debug` of the client or its builder, not in any
 //! error's `Display`, `Debug` or JSON, not in log output, even when Buffer echoes it back.
 
+use buffer_bridge::graphql::GraphQl;
 use buffer_bridge::model::PostId;
 use buffer_bridge::rest::ClassicRest;
 use buffer_bridge::{BackendExt, Error};
@@ -140,4 +141,56 @@ async fn the_token_never_shows() {
     let logs = logs.text();
     assert!(logs.contains("classic_rest"), "requests are logged: {logs}");
     assert!(logs.contains("status=500"), "statuses are logged: {logs}");
+}
+
+#[tokio::test]
+async fn the_api_key_never_shows_even_when_graphql_echoes_it() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let refused = MockServer::start().await;
+    Mock::given(path("/"))
+        .respond_with(answer(
+            200,
+            &format!(
+                r#"{{"errors":[{{"message":"Invalid API key {TOKEN}","extensions":{{"code":"UNAUTHENTICATED"}}}}]}}"#
+            ),
+        ))
+        .mount(&refused)
+        .await;
+    let warned = MockServer::start().await;
+    Mock::given(path("/"))
+        .respond_with(answer(
+            200,
+            &format!(
+                r#"{{"data":{{"account":{{"id":"a","email":"me@example.com","name":"Me","timezone":"Europe/Paris","createdAt":"2020-01-01T00:00:00Z","organizations":[]}}}},
+                    "extensions":{{"warnings":[{{"code":"KEY","message":"key {TOKEN} is old"}}]}}}}"#
+            ),
+        ))
+        .mount(&warned)
+        .await;
+    let backend = |server: &MockServer| {
+        GraphQl::builder()
+            .api_key(TOKEN)
+            .base_url(server.uri())
+            .build()
+            .unwrap()
+    };
+
+    let error = backend(&refused).account().await.unwrap_err();
+    assert_eq!(error.kind(), buffer_bridge::ErrorKind::Unauthorized);
+    let warned = backend(&warned);
+    warned.account().await.unwrap();
+    let warnings = format!("{:?}", warned.last_warnings());
+    assert!(warnings.contains("[redacted]"), "{warnings}");
+
+    for text in [printed(&error), warnings, logs.text()] {
+        assert!(!text.contains(TOKEN), "the key leaked: {text}");
+    }
 }

@@ -220,7 +220,7 @@ impl Wire {
             .errors
             .unwrap_or_default()
             .iter()
-            .map(|entry| field_error(entry, limits))
+            .map(|entry| field_error(entry, limits, &self.credential))
             .collect();
         let data = envelope.data;
         if data.is_none() && (500..=599).contains(&status) {
@@ -277,12 +277,13 @@ impl Wire {
         };
         let mut kept = lock(&self.warnings);
         for value in list {
-            let warning =
+            let mut warning =
                 serde_json::from_value::<Warning>(value.clone()).unwrap_or_else(|_| Warning {
                     code: None,
                     message: value.to_string(),
                     paths: Vec::new(),
                 });
+            warning.message = self.credential.redact(&warning.message);
             tracing::warn!(
                 code = warning.code.as_deref().unwrap_or(""),
                 paths = ?warning.paths,
@@ -306,12 +307,14 @@ pub(super) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// Maps one `errors[]` entry by its `extensions.code`.
-fn field_error(entry: &Value, limits: &RateLimits) -> FieldError {
-    let message = entry
-        .get("message")
-        .and_then(Value::as_str)
-        .unwrap_or("no message")
-        .to_owned();
+fn field_error(entry: &Value, limits: &RateLimits, credential: &Credential) -> FieldError {
+    // Buffer's message ends up in errors and logs: a key it echoes back must not.
+    let message = credential.redact(
+        entry
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("no message"),
+    );
     let extensions = entry.get("extensions");
     let text = |key: &str| extensions.and_then(|e| e.get(key)).and_then(Value::as_str);
     let error = match text("code").unwrap_or("") {
