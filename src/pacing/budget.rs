@@ -6,7 +6,9 @@
 //! then, whether the server's windows are fixed (all reset at once) or rolling (each request
 //! expires on its own). The budget is spent as fast as it lasts and then waits for the oldest
 //! request to stop counting, which is the least total time without a 429. What the server
-//! reports (`RateLimit` headers, 429s) only ever makes the count stricter.
+//! reports corrects the ledger: its quota replaces the configured one (larger on a higher
+//! plan), requests it counted that this client did not send are added, and a 429 stops
+//! everything for its wait.
 
 use crate::Error;
 use crate::http::rate_limit::RateLimits;

@@ -4,8 +4,9 @@
 //! The classic API allows 60 requests a minute; GraphQL 100 per 15 minutes, plus a daily and
 //! a 30-day window that depend on the plan. [`Pacing`] starts from those numbers; once a
 //! backend reports the server's own count ([`Backend::rate_limits`], read from `RateLimit`
-//! headers by the GraphQL backend) the stricter of the two is followed, and a 429 stops
-//! every request for the wait it announced.
+//! headers by the GraphQL backend) the server's quota replaces the configured one and the
+//! higher of the two counts is followed, and a 429 stops every request for the wait it
+//! announced.
 //!
 //! Requests go out as fast as the budget allows and then wait for the oldest to stop
 //! counting, rather than being spread evenly: with windows that reset, that finishes a batch
