@@ -300,8 +300,8 @@ fn peak_rss_mb() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
-/// Peak memory of this process while streaming 100,000 posts (classic pages of 100) from a
-/// simulator in a child process, against collecting them all.
+/// Peak memory of this process while streaming 100,000 posts (pages of 100, over each API)
+/// from a simulator in a child process, against collecting them all.
 async fn memory() -> Result<Vec<Figure>> {
     let exe = std::env::current_exe().expect("the example knows its path");
     let mut child = std::process::Command::new(exe)
@@ -316,53 +316,92 @@ async fn memory() -> Result<Vec<Figure>> {
             .read_line(&mut line)
             .expect("the child prints its address");
     }
-    let measured = stream_and_collect(&line).await;
-    // Closing its stdin stops the child.
+    let measured = measure_both(&line).await;
+    // Closing its stdin stops the child (which reports its own peak memory on stderr).
     drop(child.stdin.take());
     let _ = child.wait();
-    let (ours, baseline) = measured?;
-    Ok(vec![Figure::new(
-        "peak client memory streaming 100,000 posts (vs collecting them)",
-        ours,
-        baseline,
-        "MB",
-    )])
+    let ((rest, rest_baseline), (graphql, graphql_baseline)) = measured?;
+    Ok(vec![
+        Figure::new(
+            "peak client memory streaming 100,000 posts (vs collecting them)",
+            rest,
+            rest_baseline,
+            "MB",
+        ),
+        Figure::new(
+            "graphql: peak client memory streaming 100,000 posts (vs collecting them)",
+            graphql,
+            graphql_baseline,
+            "MB",
+        ),
+    ])
 }
 
-/// Streams every sent post of the child's simulator (`<rest url> <token> <channel>` on
-/// `line`), then collects them all; the peak memory after each, in MB.
-async fn stream_and_collect(line: &str) -> Result<(f64, f64)> {
-    let mut parts = line.split_whitespace();
-    let (url, token, channel) = match (parts.next(), parts.next(), parts.next()) {
-        (Some(u), Some(t), Some(c)) => (u, t, c),
-        _ => panic!("the child printed {line:?}"),
+/// Both APIs of the child's simulator (`<rest url> <token> <channel> <graphql url> <api key>
+/// <organization>` on `line`): both streams first, since the allocator keeps what a collection
+/// freed and that would count as a later stream's peak.
+async fn measure_both(line: &str) -> Result<((f64, f64), (f64, f64))> {
+    let parts: Vec<&str> = line.split_whitespace().collect();
+    let [url, token, channel, graphql_url, api_key, organization] = parts[..] else {
+        panic!("the child printed {line:?}")
     };
-    let backend = buffer_bridge::rest::ClassicRest::builder()
+    let rest = buffer_bridge::rest::ClassicRest::builder()
         .access_token(token)
         .base_url(url)
         .build()?;
+    let graphql = GraphQl::builder()
+        .api_key(api_key)
+        .base_url(graphql_url)
+        .organization_id(organization)
+        .build()?;
     let query = PostQuery::new(channel, PostList::Sent).page(PageRequest::first(100));
-    let before = peak_rss_mb();
+    let rest_streamed = stream(&rest, &query).await?;
+    let graphql_streamed = stream(&graphql, &query).await?;
+    let rest_collected = collect(&rest, &query).await?;
+    let graphql_collected = collect(&graphql, &query).await?;
+    Ok((
+        (rest_streamed, rest_collected),
+        (graphql_streamed, graphql_collected),
+    ))
+}
+
+/// Streams every post `query` lists; the peak memory meanwhile, in MB.
+async fn stream(
+    backend: &(impl buffer_bridge::Backend + ?Sized),
+    query: &PostQuery,
+) -> Result<f64> {
+    reset_peak_rss();
+    eprintln!("(memory before streaming: {:.1} MB)", peak_rss_mb());
     let mut stream = backend.all_posts(query.clone());
     let mut streamed = 0usize;
     while let Some(post) = stream.next().await {
         post?;
         streamed += 1;
     }
-    drop(stream);
-    let ours = peak_rss_mb();
+    // The demo channel had a few sent posts of its own.
+    assert!(streamed >= STREAMED_POSTS, "{streamed}");
+    Ok(peak_rss_mb())
+}
+
+/// Collects every post `query` lists into one vector; the peak memory meanwhile, in MB.
+async fn collect(
+    backend: &(impl buffer_bridge::Backend + ?Sized),
+    query: &PostQuery,
+) -> Result<f64> {
+    reset_peak_rss();
     let collected: Vec<_> = backend
-        .all_posts(query)
+        .all_posts(query.clone())
         .collect::<Vec<_>>()
         .await
         .into_iter()
         .collect::<Result<Vec<_>>>()?;
-    let baseline = peak_rss_mb();
-    // The demo channel had a few sent posts of its own.
-    assert!(streamed >= STREAMED_POSTS, "{streamed}");
-    assert_eq!(collected.len(), streamed);
-    eprintln!("(memory before streaming: {before:.1} MB)");
-    Ok((ours, baseline))
+    assert!(collected.len() >= STREAMED_POSTS, "{}", collected.len());
+    Ok(peak_rss_mb())
+}
+
+/// Restarts the peak (Linux: `clear_refs` 5), so a later figure is not the earlier one's peak.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 /// The child of [`memory`]: a simulator with 100,000 sent posts on one channel, serving until
@@ -379,7 +418,14 @@ fn serve_sim() {
                 .add_sent_post(&channel, &format!("sent post {i}"), sent)
                 .expect("the simulator accepts the post");
         }
-        println!("{} {} {channel}", sim.rest_url(), sim.access_token());
+        println!(
+            "{} {} {channel} {} {} {}",
+            sim.rest_url(),
+            sim.access_token(),
+            sim.graphql_url(),
+            sim.api_key(),
+            sim.organization_id()
+        );
         std::io::stdout().flush().expect("stdout");
         tokio::task::spawn_blocking(|| {
             let mut sink = String::new();
@@ -387,6 +433,7 @@ fn serve_sim() {
         })
         .await
         .expect("stdin");
+        eprintln!("(simulator peak memory: {:.1} MB)", peak_rss_mb());
     });
 }
 
