@@ -190,7 +190,9 @@ async fn the_api_key_never_shows_even_when_graphql_echoes_it() {
     let warnings = format!("{:?}", warned.last_warnings());
     assert!(warnings.contains("[redacted]"), "{warnings}");
 
-    for text in [printed(&error), warnings, logs.text()] {
+    let debug = format!("{warned:?}");
+    assert!(debug.contains("Credential([redacted])"), "{debug}");
+    for text in [printed(&error), warnings, debug, logs.text()] {
         assert!(!text.contains(TOKEN), "the key leaked: {text}");
     }
 }
