@@ -316,3 +316,35 @@ async fn editing_a_queued_post_keeps_its_place_unless_asked() {
         "the next post moved up into the freed slot"
     );
 }
+
+/// The store remembers when the next scheduled post falls due, to spare each request a scan;
+/// a post scheduled earlier after that must still go out at its own time.
+#[tokio::test]
+async fn a_post_scheduled_before_the_next_due_one_still_publishes_on_time() {
+    let sim = frozen().await;
+    let store = sim.store();
+    let channel = channel_id(&sim, Service::Twitter);
+    let now = sim.clock().now();
+    let late = store
+        .add_post(NewPost::new(
+            &channel,
+            "two hours from now",
+            When::At(now + chrono::TimeDelta::hours(2)),
+        ))
+        .expect("scheduled");
+    // A read in between lets the store note the earliest due time it knows.
+    assert!(store.post(&late.id).is_some());
+    let early = store
+        .add_post(NewPost::new(
+            &channel,
+            "one hour from now",
+            When::At(now + chrono::TimeDelta::hours(1)),
+        ))
+        .expect("scheduled");
+    sim.clock().advance(Duration::from_secs(90 * 60));
+    let status = |id: &str| store.post(id).map(|p| p.status);
+    assert_eq!(status(&early.id), Some(PostStatus::Sent));
+    assert_eq!(status(&late.id), Some(PostStatus::Scheduled));
+    sim.clock().advance(Duration::from_secs(60 * 60));
+    assert_eq!(status(&late.id), Some(PostStatus::Sent));
+}

@@ -20,6 +20,9 @@ pub(crate) struct State {
     pub(crate) channels: Vec<Channel>,
     pub(crate) posts: Vec<Post>,
     pub(crate) ideas: Vec<Idea>,
+    /// No scheduled post falls due before this time; `None` when a post was scheduled or moved
+    /// since the last look. Spares every request a scan of the whole store for due posts.
+    quiet_until: Option<DateTime<Utc>>,
     rng: SplitMix64,
     counter: u32,
 }
@@ -32,6 +35,7 @@ impl State {
             channels: Vec::new(),
             posts: Vec::new(),
             ideas: Vec::new(),
+            quiet_until: None,
             rng: SplitMix64::new(seed ^ 0x5EED_0F1D),
             counter: 0,
         }
@@ -152,6 +156,9 @@ impl State {
 
     /// Publishes every scheduled post whose time has come, in time order.
     pub(super) fn publish_due(&mut self, now: DateTime<Utc>) {
+        if self.quiet_until.is_some_and(|until| now < until) {
+            return;
+        }
         let mut due: Vec<(DateTime<Utc>, usize)> = self
             .posts
             .iter()
@@ -172,10 +179,19 @@ impl State {
                 channel.queue.retain(|id| *id != post_id);
             }
         }
+        self.quiet_until = Some(
+            self.posts
+                .iter()
+                .filter(|p| p.status == PostStatus::Scheduled)
+                .filter_map(|p| p.due_at)
+                .min()
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+        );
     }
 
     /// Gives each queued post of the channel the next slot, in queue order.
     pub(crate) fn reflow(&mut self, channel_id: &str, now: DateTime<Utc>) {
+        self.quiet_until = None;
         let Some(channel) = self.channels.iter().find(|c| c.id == channel_id) else {
             return;
         };
@@ -326,6 +342,7 @@ impl State {
 
     /// Puts an existing post where `when` says, updating its channel's queue.
     fn schedule_post(&mut self, post_id: &str, when: When, now: DateTime<Utc>) {
+        self.quiet_until = None;
         let Some(index) = self.posts.iter().position(|p| p.id == post_id) else {
             return;
         };
