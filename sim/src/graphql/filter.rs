@@ -83,14 +83,15 @@ impl<'v> PostFilter<'v> {
         }
     }
 
-    pub(super) fn matches(&self, post: &Post) -> bool {
-        if self
-            .channel_ids
+    /// Whether `channelIds` (if given) names the channel.
+    pub(super) fn allows_channel(&self, channel_id: &str) -> bool {
+        self.channel_ids
             .as_ref()
-            .is_some_and(|ids| !ids.contains(&post.channel_id.as_str()))
-        {
-            return false;
-        }
+            .is_none_or(|ids| ids.contains(&channel_id))
+    }
+
+    /// Whether the post passes every field; its channel is checked by [`Self::allows_channel`].
+    pub(super) fn matches(&self, post: &Post) -> bool {
         if self
             .statuses
             .as_ref()

@@ -2,7 +2,6 @@
 //! trees to [`JsonNode`] for the nested selections.
 
 use std::cell::RefCell;
-use std::collections::HashSet;
 
 use apollo_compiler::Schema;
 use apollo_compiler::resolvers::{FieldError, ObjectValue, ResolveInfo, ResolvedValue};
@@ -446,19 +445,20 @@ impl Root<'_> {
     fn posts(&self, input: &Value, args: &Value) -> Result<Value, FieldError> {
         self.with(|state, _, _, account| {
             let org = self.organization_check(state, account, input)?;
-            let org_channels: HashSet<&str> = state
-                .channels
-                .iter()
-                .filter(|c| c.organization_id == org)
-                .map(|c| c.id.as_str())
-                .collect();
             let filter = input.get("filter").unwrap_or(&Value::Null);
             let filter = PostFilter::read(filter);
             let order = PostOrder::read(input.get("sort"));
+            // The organization's channels the filter allows: usually one or a few.
+            let channels: Vec<&str> = state
+                .channels
+                .iter()
+                .filter(|c| c.organization_id == org && filter.allows_channel(&c.id))
+                .map(|c| c.id.as_str())
+                .collect();
             let matching = state
                 .posts
                 .iter()
-                .filter(|p| org_channels.contains(p.channel_id.as_str()) && filter.matches(p));
+                .filter(|p| channels.contains(&p.channel_id.as_str()) && filter.matches(p));
             self.page(
                 args,
                 matching,
