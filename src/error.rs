@@ -353,6 +353,74 @@ impl Error {
         }
     }
 
+    /// The same error with every text that came from a server passed through `scrub`: how a
+    /// backend removes a secret that Buffer echoed back before the error leaves it.
+    pub(crate) fn scrub(self, scrub: impl Fn(&str) -> String) -> Self {
+        match self {
+            Self::InvalidInput {
+                message,
+                legacy_code,
+            } => Self::InvalidInput {
+                message: scrub(&message),
+                legacy_code,
+            },
+            Self::LimitReached {
+                message,
+                legacy_code,
+            } => Self::LimitReached {
+                message: scrub(&message),
+                legacy_code,
+            },
+            Self::NotFound {
+                message,
+                legacy_code,
+            } => Self::NotFound {
+                message: scrub(&message),
+                legacy_code,
+            },
+            Self::Unauthorized {
+                message,
+                legacy_code,
+            } => Self::Unauthorized {
+                message: scrub(&message),
+                legacy_code,
+            },
+            Self::Unexpected {
+                message,
+                legacy_code,
+            } => Self::Unexpected {
+                message: scrub(&message),
+                legacy_code,
+            },
+            Self::Server { status, message } => Self::Server {
+                status,
+                message: scrub(&message),
+            },
+            Self::RateLimited {
+                retry_after,
+                message,
+            } => Self::RateLimited {
+                retry_after,
+                message: scrub(&message),
+            },
+            Self::Transport { message, source } => Self::Transport {
+                message: scrub(&message),
+                source,
+            },
+            Self::Protocol {
+                status,
+                message,
+                snippet,
+            } => Self::Protocol {
+                status,
+                message: scrub(&message),
+                snippet: scrub(&snippet),
+            },
+            // Written by buffer-bridge, never by a server.
+            Self::Unsupported { .. } | Self::Timeout { .. } => self,
+        }
+    }
+
     /// The kind of error, without its data.
     pub fn kind(&self) -> ErrorKind {
         match self {

@@ -2,7 +2,7 @@
 //! error's `Display`, `Debug` or JSON, not in log output, even when Buffer echoes it back.
 
 use buffer_bridge::graphql::GraphQl;
-use buffer_bridge::model::PostId;
+use buffer_bridge::model::{NewPost, PostEdit, PostId};
 use buffer_bridge::rest::ClassicRest;
 use buffer_bridge::{BackendExt, Error};
 use std::io::Write;
@@ -193,6 +193,51 @@ async fn the_api_key_never_shows_even_when_graphql_echoes_it() {
     let debug = format!("{warned:?}");
     assert!(debug.contains("Credential([redacted])"), "{debug}");
     for text in [printed(&error), warnings, debug, logs.text()] {
+        assert!(!text.contains(TOKEN), "the key leaked: {text}");
+    }
+}
+
+#[tokio::test]
+async fn mutation_errors_that_echo_the_api_key_are_scrubbed_per_channel_too() {
+    let server = MockServer::start().await;
+    let refusal =
+        format!(r#"{{"__typename":"InvalidInputError","message":"key {TOKEN} may not post"}}"#);
+    Mock::given(path("/"))
+        .respond_with(answer(
+            200,
+            // One channel goes out as the plain `createPost` document, several as aliases `p0`…
+            &format!(
+                r#"{{"data":{{"createPost":{refusal},"p0":{refusal},"editPost":{refusal}}}}}"#
+            ),
+        ))
+        .mount(&server)
+        .await;
+    let backend = GraphQl::builder()
+        .api_key(TOKEN)
+        .base_url(server.uri())
+        .build()
+        .unwrap();
+
+    let outcome = backend
+        .create_post(&NewPost::new("hello").channel("5160746d13d04a5e3a00000f"))
+        .await
+        .unwrap();
+    let (_, created) = outcome.failures().next().expect("the channel was refused");
+    let edited = backend
+        .edit_post(
+            &"519464f2872cad3734000028".into(),
+            &PostEdit::default().text("hi"),
+        )
+        .await
+        .unwrap_err();
+    for error in [created, &edited] {
+        assert_eq!(
+            error.kind(),
+            buffer_bridge::ErrorKind::InvalidInput,
+            "{error}"
+        );
+        let text = printed(error);
+        assert!(text.contains("[redacted]"), "{text}");
         assert!(!text.contains(TOKEN), "the key leaked: {text}");
     }
 }

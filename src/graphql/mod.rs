@@ -231,6 +231,14 @@ impl Backend for GraphQl {
     }
 
     async fn execute(&self, request: Request) -> Result<Response> {
+        let outcome = self.dispatch(request).await;
+        self.inner.wire.credential().scrub(outcome)
+    }
+}
+
+impl GraphQl {
+    /// Hands each request to the function for its operation.
+    async fn dispatch(&self, request: Request) -> Result<Response> {
         let operation = request.operation();
         Ok(match request {
             Request::Account => Response::Account(self.account().await?),

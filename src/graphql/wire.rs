@@ -149,6 +149,11 @@ struct Envelope {
 }
 
 impl Wire {
+    /// The key, to scrub what leaves the backend.
+    pub fn credential(&self) -> &Credential {
+        &self.credential
+    }
+
     pub fn new(
         client: reqwest::Client,
         endpoint: Url,

@@ -4,6 +4,8 @@
 
 pub mod rate_limit;
 
+use crate::backend::Response;
+use crate::model::CreateOutcome;
 use crate::{Error, Result};
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
@@ -40,6 +42,32 @@ impl Credential {
             })?;
         value.set_sensitive(true);
         Ok(value)
+    }
+
+    /// The outcome of a call with the token removed from every error in it, per-channel
+    /// outcomes included: the last step of a backend's `execute`, so no path through a
+    /// decoder can let an echoed secret out.
+    pub(crate) fn scrub(&self, outcome: Result<Response>) -> Result<Response> {
+        let scrub_error = |error: Error| error.scrub(|text| self.redact(text));
+        let scrub_outcome = |outcome: &mut CreateOutcome| {
+            for channel in &mut outcome.channels {
+                if let Err(error) = &mut channel.result {
+                    *error = scrub_error(error.clone());
+                }
+            }
+        };
+        match outcome {
+            Ok(Response::Created(mut outcome)) => {
+                scrub_outcome(&mut outcome);
+                Ok(Response::Created(outcome))
+            }
+            Ok(Response::CreatedMany(mut outcomes)) => {
+                outcomes.iter_mut().for_each(scrub_outcome);
+                Ok(Response::CreatedMany(outcomes))
+            }
+            Ok(response) => Ok(response),
+            Err(error) => Err(scrub_error(error)),
+        }
     }
 
     /// Replaces every occurrence of the token in `text` with `[redacted]`.

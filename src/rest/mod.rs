@@ -272,6 +272,14 @@ impl Backend for ClassicRest {
     }
 
     async fn execute(&self, request: Request) -> Result<Response> {
+        let outcome = self.dispatch(request).await;
+        self.credential.scrub(outcome)
+    }
+}
+
+impl ClassicRest {
+    /// Hands each request to the function for its operation.
+    async fn dispatch(&self, request: Request) -> Result<Response> {
         let operation = request.operation();
         self.capabilities().check(operation)?;
         match request {
