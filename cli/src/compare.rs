@@ -66,7 +66,7 @@ struct SideStat {
 #[derive(Serialize)]
 struct Row {
     operation: Operation,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `null` for account-wide operations: every row has the key, so consumers need no guess.
     channel: Option<ChannelId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     target: Option<String>,

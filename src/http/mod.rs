@@ -104,7 +104,10 @@ impl From<String> for Credential {
 }
 
 /// Connection settings shared by both backends' builders.
+///
+/// Start from [`HttpSettings::default`] and set fields: more settings may come.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct HttpSettings {
     /// The longest a whole request may take.
     pub timeout: Duration,
