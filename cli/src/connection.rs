@@ -50,14 +50,17 @@ impl Connection {
     }
 
     /// The backend a quick-look command asks: the one named, else the configured one, else
-    /// GraphQL.
+    /// GraphQL when its key is set, else the classic API when its token is.
     pub fn chosen(&self, api: Option<Api>) -> Result<Arc<dyn Backend>, String> {
         match api {
             Some(api) => self.backend(api.into()),
             None if self.config.backend.is_some() => {
                 self.config.build().map_err(|error| error.message())
             }
-            None => self.backend(BackendKind::GraphQl),
+            None => self.backend(BackendKind::GraphQl).or_else(|missing_key| {
+                self.backend(BackendKind::ClassicRest)
+                    .map_err(|_| missing_key)
+            }),
         }
     }
 
