@@ -241,3 +241,36 @@ async fn mutation_errors_that_echo_the_api_key_are_scrubbed_per_channel_too() {
         assert!(!text.contains(TOKEN), "the key leaked: {text}");
     }
 }
+
+#[tokio::test]
+async fn confirmations_that_echo_the_token_are_logged_without_it() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = MockServer::start().await;
+    Mock::given(path("/1/updates/519464f2872cad3734000028/destroy.json"))
+        .respond_with(answer(
+            200,
+            &format!(r#"{{"success":true,"message":"Update deleted for {TOKEN}"}}"#),
+        ))
+        .mount(&server)
+        .await;
+    let rest = ClassicRest::builder()
+        .access_token(TOKEN)
+        .base_url(format!("{}/1/", server.uri()))
+        .build()
+        .unwrap();
+
+    rest.delete_post(&PostId::new("519464f2872cad3734000028"))
+        .await
+        .unwrap();
+    let logs = logs.text();
+    assert!(logs.contains("Update deleted for [redacted]"), "{logs}");
+    assert!(!logs.contains(TOKEN), "the token leaked: {logs}");
+}

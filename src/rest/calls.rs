@@ -27,7 +27,7 @@ pub(super) async fn deauthorize(rest: &ClassicRest) -> Result<()> {
     let done: Done = rest
         .post(&["user", "deauthorize"], &Form::new(), "a deauthorization")
         .await?;
-    tracing::debug!(message = ?done.message, "classic token revoked");
+    confirmed(rest, done, "classic token revoked");
     Ok(())
 }
 
@@ -72,7 +72,7 @@ pub(super) async fn update_schedules(
             "a schedules update",
         )
         .await?;
-    tracing::debug!(message = ?done.message, "classic schedules updated");
+    confirmed(rest, done, "classic schedules updated");
     Ok(())
 }
 
@@ -394,7 +394,7 @@ pub(super) async fn share_post(rest: &ClassicRest, id: &PostId) -> Result<()> {
             "a share confirmation",
         )
         .await?;
-    tracing::debug!(message = ?done.message, "classic update shared");
+    confirmed(rest, done, "classic update shared");
     Ok(())
 }
 
@@ -406,7 +406,7 @@ pub(super) async fn delete_post(rest: &ClassicRest, id: &PostId) -> Result<()> {
             "a delete confirmation",
         )
         .await?;
-    tracing::debug!(message = ?done.message, "classic update deleted");
+    confirmed(rest, done, "classic update deleted");
     Ok(())
 }
 
@@ -548,6 +548,13 @@ fn media(form: &mut Form, assets: &[Asset], link: Option<&Link>, image_key: &str
     form.field(key, &asset.url)
         .optional("media[thumbnail]", asset.thumbnail.as_deref());
     Ok(())
+}
+
+/// Logs Buffer's confirmation text, without a token it may have echoed: a log line is as public
+/// as an error message.
+fn confirmed(rest: &ClassicRest, done: Done, event: &str) {
+    let message = done.message.map(|text| rest.credential.redact(&text));
+    tracing::debug!(message = ?message, "{event}");
 }
 
 #[cfg(test)]
