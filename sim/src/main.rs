@@ -78,6 +78,10 @@ struct Args {
     /// Limit the faults to one API: `rest` or `graphql`.
     #[arg(long, value_parser = ["rest", "graphql"])]
     faults_api: Option<String>,
+    /// Limit the faults to one route: a classic path prefix (`/1/updates/create.json`) or a
+    /// GraphQL operation name or root field (`createPost`).
+    #[arg(long, conflicts_with = "faults_api")]
+    faults_route: Option<String>,
 }
 
 impl Args {
@@ -106,9 +110,10 @@ impl Args {
             Faults::seeded(self.seed),
             |faults, (fault, share)| {
                 let rule = FaultRule::new(fault).share(share);
-                faults.rule(match api {
-                    Some(api) => rule.api(api),
-                    None => rule,
+                faults.rule(match (&self.faults_route, api) {
+                    (Some(route), _) => rule.route(route),
+                    (None, Some(api)) => rule.api(api),
+                    (None, None) => rule,
                 })
             },
         )

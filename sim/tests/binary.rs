@@ -29,6 +29,7 @@ fn help_lists_faults_and_limits() {
         "--truncated-bodies",
         "--html-bodies",
         "--faults-api",
+        "--faults-route",
         "--clock-scale",
         "--seed",
     ] {
