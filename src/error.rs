@@ -7,6 +7,7 @@
 //! (not movable) keeps matching after the move to GraphQL.
 
 use crate::backend::{BackendKind, Operation};
+use crate::journal::Conflict;
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 use std::sync::Arc;
 use std::time::Duration;
@@ -119,10 +120,25 @@ pub enum Error {
         /// The start of the body, shortened and with secrets removed.
         snippet: String,
     },
+    /// The outcome journal refused a record or could not be read or written. Nothing was sent
+    /// to Buffer on account of this error. A refusal (the key is held by another writer, a
+    /// lease has lapsed, a post is claimed) carries a [`Conflict`] as its source: see
+    /// [`Error::journal_conflict`].
+    #[error("the outcome journal could not be read or written: {message}")]
+    Journal {
+        /// What failed.
+        message: String,
+        /// The underlying error: a [`Conflict`], or the storage's own error.
+        #[source]
+        source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    },
 }
 
 /// The kind of an [`Error`], without its data: for routing, retry and reporting decisions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+///
+/// It reads back from the names it writes, so outcomes can be journaled; a name this version
+/// does not know reads as [`ErrorKind::Unexpected`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -134,8 +150,6 @@ pub enum ErrorKind {
     NotFound,
     /// [`Error::Unauthorized`].
     Unauthorized,
-    /// [`Error::Unexpected`] and [`Error::Server`].
-    Unexpected,
     /// [`Error::RateLimited`].
     RateLimited,
     /// [`Error::Unsupported`].
@@ -146,6 +160,12 @@ pub enum ErrorKind {
     Timeout,
     /// [`Error::Protocol`].
     Protocol,
+    /// [`Error::Journal`].
+    Journal,
+    /// [`Error::Unexpected`] and [`Error::Server`]; also what a kind this version does not
+    /// know reads as (so it stays last).
+    #[serde(other)]
+    Unexpected,
 }
 
 fn code_note(code: Option<u16>) -> String {
@@ -333,10 +353,48 @@ impl Error {
                 message,
                 snippet: String::new(),
             },
+            ErrorKind::Journal => Self::Journal {
+                message,
+                source: None,
+            },
             ErrorKind::Unexpected | ErrorKind::Unsupported => Self::Unexpected {
                 message,
                 legacy_code,
             },
+        }
+    }
+
+    /// An [`Error::Journal`]: the outcome journal failed, with the storage's error when there
+    /// is one. For [`Journal`](crate::journal::Journal) implementations.
+    pub fn journal(
+        message: impl Into<String>,
+        source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self::Journal {
+            message: message.into(),
+            source,
+        }
+    }
+
+    /// Why the journal refused, when it did: the key is held by another writer (wait until
+    /// [`Conflict::Held::until`](Conflict::Held)), the lease lapsed, or the post is claimed.
+    ///
+    /// ```
+    /// use buffer_bridge::journal::{Conflict, IdempotencyKey};
+    /// use buffer_bridge::Error;
+    ///
+    /// let key = IdempotencyKey::new("order-1234")?;
+    /// let error = Error::from(Conflict::LeaseLost { key });
+    /// assert!(matches!(error.journal_conflict(), Some(Conflict::LeaseLost { .. })));
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn journal_conflict(&self) -> Option<&Conflict> {
+        match self {
+            Self::Journal {
+                source: Some(source),
+                ..
+            } => source.downcast_ref::<Conflict>(),
+            _ => None,
         }
     }
 
@@ -417,7 +475,7 @@ impl Error {
                 snippet: scrub(&snippet),
             },
             // Written by buffer-bridge, never by a server.
-            Self::Unsupported { .. } | Self::Timeout { .. } => self,
+            Self::Unsupported { .. } | Self::Timeout { .. } | Self::Journal { .. } => self,
         }
     }
 
@@ -434,6 +492,7 @@ impl Error {
             Self::Transport { .. } => ErrorKind::Transport,
             Self::Timeout { .. } => ErrorKind::Timeout,
             Self::Protocol { .. } => ErrorKind::Protocol,
+            Self::Journal { .. } => ErrorKind::Journal,
         }
     }
 
@@ -488,6 +547,8 @@ impl Error {
             // A body that could not be read came on a success or a server failure; a 4xx
             // with an unreadable body is a refusal and stays one.
             Self::Protocol { status, .. } => !matches!(status, Some(400..=499)),
+            // A journal that cannot record would let a retry send without a record of it.
+            Self::Journal { .. } => false,
             _ => false,
         }
     }
@@ -503,7 +564,8 @@ impl Error {
             | Self::Server { message, .. }
             | Self::RateLimited { message, .. }
             | Self::Transport { message, .. }
-            | Self::Protocol { message, .. } => message.clone(),
+            | Self::Protocol { message, .. }
+            | Self::Journal { message, .. } => message.clone(),
             Self::Unsupported { hint, .. } => hint.clone(),
             Self::Timeout { .. } => self.to_string(),
         }
@@ -594,5 +656,36 @@ mod tests {
         let error = Error::from_legacy_code(1099, Some("new".into()));
         assert_eq!(error.kind(), ErrorKind::Unexpected);
         assert_eq!(error.legacy_code(), Some(1099));
+    }
+
+    #[test]
+    fn journal_failures_say_so_and_are_never_transient() {
+        let error = Error::journal("disk full", None);
+        assert_eq!(error.kind(), ErrorKind::Journal);
+        assert_eq!(error.message(), "disk full");
+        assert_eq!(
+            error.to_string(),
+            "the outcome journal could not be read or written: disk full"
+        );
+        assert!(!error.is_transient());
+        assert!(error.journal_conflict().is_none());
+        let again = Error::of_kind(ErrorKind::Journal, "disk full".into(), None);
+        assert_eq!(again.kind(), ErrorKind::Journal);
+    }
+
+    #[test]
+    fn kinds_read_back_and_unknown_ones_read_as_unexpected() {
+        for kind in [
+            ErrorKind::Journal,
+            ErrorKind::LimitReached,
+            ErrorKind::Unexpected,
+        ] {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(serde_json::from_str::<ErrorKind>(&json).unwrap(), kind);
+        }
+        assert_eq!(
+            serde_json::from_str::<ErrorKind>("\"quota_exceeded\"").unwrap(),
+            ErrorKind::Unexpected
+        );
     }
 }

@@ -12,6 +12,7 @@
 //! - [`error`]: one [`Error`] for both APIs, keeping classic error codes.
 //! - [`shadow`]: side-by-side runs that answer from one backend and compare another.
 //! - [`router`]: one backend per operation, to migrate one call at a time.
+//! - [`journal`]: idempotency keys and the outcome journal that makes writes happen once.
 //! - [`retry`]: [`Retrying`](retry::Retrying), retries that never post twice.
 //! - [`pacing`]: [`Paced`](pacing::Paced), requests kept inside Buffer's rate limits.
 //! - [`config`]: build any of these from a TOML file or `BUFFER_*` variables.
@@ -41,6 +42,7 @@ pub mod config;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod journal;
 pub mod model;
 pub mod pacing;
 pub mod rest;
