@@ -7,6 +7,8 @@
 //! [`channels`](BackendExt::channels) and [`create_post`](BackendExt::create_post).
 
 use crate::http::rate_limit::RateLimits;
+use crate::journal::IdempotencyKey;
+use chrono::{DateTime, Utc};
 use crate::model::*;
 use crate::{Error, Result};
 use async_trait::async_trait;
@@ -160,6 +162,12 @@ operations! {
     /// How many posts channels may still publish today (GraphQL `dailyPostingLimits`).
     DailyPostingLimits => "daily_posting_limits", writes: false,
         rest: Some("the classic API has no daily posting limits; count queued posts per day yourself or route this operation to the GraphQL backend"), graphql: None;
+    /// Every post created on some channels since a time, any status (GraphQL one `posts`
+    /// query for all the channels; classic `updates/pending` and `updates/sent` per channel).
+    RecentPosts => "recent_posts", writes: false, rest: None, graphql: None;
+    /// What became of an earlier write, by its idempotency key: answered by the
+    /// [`Retrying`](crate::retry::Retrying) layer from its journal and the channels' posts.
+    Reconcile => "reconcile", writes: false, rest: None, graphql: None;
 }
 
 impl fmt::Display for Operation {
@@ -302,6 +310,10 @@ requests! {
     CreateIdea { idea: NewIdea } => CreateIdea;
     /// See [`BackendExt::daily_posting_limits`].
     DailyPostingLimits { channel_ids: Vec<ChannelId> } => DailyPostingLimits;
+    /// See [`BackendExt::recent_posts`].
+    RecentPosts { channel_ids: Vec<ChannelId>, since: DateTime<Utc> } => RecentPosts;
+    /// See [`BackendExt::reconcile`].
+    Reconcile { key: IdempotencyKey } => Reconcile;
 }
 
 impl Request {
@@ -324,7 +336,9 @@ impl Request {
             Self::Posts { query } => vec![&query.channel_id],
             Self::CreatePost { post } => post.channel_ids.iter().collect(),
             Self::CreatePosts { posts } => posts.iter().flat_map(|p| &p.channel_ids).collect(),
-            Self::DailyPostingLimits { channel_ids } => channel_ids.iter().collect(),
+            Self::DailyPostingLimits { channel_ids } | Self::RecentPosts { channel_ids, .. } => {
+                channel_ids.iter().collect()
+            }
             _ => Vec::new(),
         }
     }
@@ -373,6 +387,10 @@ pub enum Response {
     Idea(Idea),
     /// For [`Request::DailyPostingLimits`].
     DailyPostingLimits(Vec<DailyPostingLimit>),
+    /// For [`Request::RecentPosts`].
+    RecentPosts(RecentPosts),
+    /// For [`Request::Reconcile`]: one outcome per post of the write, in order.
+    Reconciled(Vec<CreateOutcome>),
 }
 
 impl Response {
@@ -397,6 +415,8 @@ impl Response {
             Self::Ideas(_) => "ideas",
             Self::Idea(_) => "idea",
             Self::DailyPostingLimits(_) => "daily_posting_limits",
+            Self::RecentPosts(_) => "recent_posts",
+            Self::Reconciled(_) => "reconciled",
         }
     }
 }
@@ -426,6 +446,13 @@ pub trait Backend: Send + Sync {
     fn rate_limits(&self) -> Option<RateLimits> {
         None
     }
+
+    /// The server's time as its latest answer's `Date` header gave it: a lower bound of the
+    /// server's clock now, which fences the reconciliation of writes (a post created before a
+    /// write was sent cannot be that write's post). `None` before any answer.
+    fn server_time(&self) -> Option<DateTime<Utc>> {
+        None
+    }
 }
 
 #[async_trait]
@@ -442,6 +469,9 @@ impl<B: Backend + ?Sized> Backend for Arc<B> {
     fn rate_limits(&self) -> Option<RateLimits> {
         (**self).rate_limits()
     }
+    fn server_time(&self) -> Option<DateTime<Utc>> {
+        (**self).server_time()
+    }
 }
 
 #[async_trait]
@@ -457,6 +487,9 @@ impl<B: Backend + ?Sized> Backend for Box<B> {
     }
     fn rate_limits(&self) -> Option<RateLimits> {
         (**self).rate_limits()
+    }
+    fn server_time(&self) -> Option<DateTime<Utc>> {
+        (**self).server_time()
     }
 }
 
@@ -552,7 +585,16 @@ pub trait BackendExt: Backend {
         expect!(self.execute(request).await, Response::Interactions(i) => i, "interactions")
     }
 
-    /// Creates a post on each of its channels; the outcome has one result per channel.
+    /// Creates a post on each of its channels; the outcome has one result per channel:
+    /// created, certainly not created, or unknown (the request may have reached Buffer and its
+    /// answer was lost).
+    ///
+    /// **Cancellation and retries.** Dropping the future, or an error, may leave posts created
+    /// at Buffer that this call never reported. Through [`Retrying`](crate::retry::Retrying)
+    /// a create is journaled under its idempotency key ([`NewPost::key`]) before it is sent:
+    /// calling again with the same post (or key) returns what is known and reconciles the
+    /// rest instead of posting twice, and [`reconcile`](Self::reconcile) tells what became of
+    /// it without sending anything. A bare backend sends whatever it is given.
     async fn create_post(&self, post: &NewPost) -> Result<CreateOutcome> {
         expect!(self.execute(Request::CreatePost { post: post.clone() }).await, Response::Created(c) => c, "create_post")
     }
@@ -562,6 +604,9 @@ pub trait BackendExt: Backend {
     /// On GraphQL the `createPost` of every channel of every post share aliased requests, 30
     /// to a request, so 500 single-channel posts cost 17 requests instead of 500. The classic
     /// API sends one create per post.
+    ///
+    /// Cancellation and retries: as [`create_post`](Self::create_post), each post under its
+    /// own key.
     async fn create_posts(&self, posts: &[NewPost]) -> Result<Vec<CreateOutcome>> {
         let request = Request::CreatePosts {
             posts: posts.to_vec(),
@@ -656,6 +701,39 @@ pub trait BackendExt: Backend {
             channel_ids: channel_ids.to_vec(),
         };
         expect!(self.execute(request).await, Response::DailyPostingLimits(l) => l, "daily_posting_limits")
+    }
+
+    /// Every post created on these channels since `since`, whatever its status (queued, sent,
+    /// failed, draft): how to find out whether a write went through.
+    ///
+    /// GraphQL reads all the channels with one `posts` query (per organization); the classic
+    /// API reads each channel's queue and sent list. [`RecentPosts::complete`] is false when
+    /// the listing was longer than the reading limit.
+    async fn recent_posts(
+        &self,
+        channel_ids: &[ChannelId],
+        since: DateTime<Utc>,
+    ) -> Result<RecentPosts> {
+        let request = Request::RecentPosts {
+            channel_ids: channel_ids.to_vec(),
+            since,
+        };
+        expect!(self.execute(request).await, Response::RecentPosts(r) => r, "recent_posts")
+    }
+
+    /// What became of an earlier write with this idempotency key: one outcome per post, each
+    /// channel [`Created`](ChannelResult::Created), [`Failed`](ChannelResult::Failed) (certainly
+    /// not created) or still [`Unknown`](ChannelResult::Unknown).
+    ///
+    /// For an application whose create future was dropped, or whose process died: ask with the
+    /// key of the write ([`NewPost::key`]). Answered by a [`Retrying`](crate::retry::Retrying)
+    /// layer from its journal (use a durable one, such as
+    /// [`SqliteJournal`](crate::journal::SqliteJournal), to ask after a restart); unknown
+    /// channels are looked up among the channels' recent posts, and nothing is ever sent.
+    /// A backend without that layer answers [`Error::Unsupported`].
+    async fn reconcile(&self, key: &IdempotencyKey) -> Result<Vec<CreateOutcome>> {
+        let request = Request::Reconcile { key: key.clone() };
+        expect!(self.execute(request).await, Response::Reconciled(r) => r, "reconcile")
     }
 
     /// Every post of a query, page after page, from the query's page on.

@@ -553,6 +553,15 @@ impl Error {
         }
     }
 
+    /// Whether a write that failed with this error may still have been done by Buffer: the
+    /// request may have reached it and only the answer was lost or unreadable (timeouts,
+    /// dropped connections, server failures, unreadable success bodies). Such a write is
+    /// [`Unknown`](crate::model::ChannelResult::Unknown), never a failure: resending it blindly
+    /// could post twice. A rate limit, a refusal or a local check proves nothing was done.
+    pub fn may_have_run(&self) -> bool {
+        !matches!(self, Self::RateLimited { .. }) && self.is_transient()
+    }
+
     /// The message without the kind's prefix.
     pub fn message(&self) -> String {
         match self {

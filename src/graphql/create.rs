@@ -9,9 +9,9 @@
 //! failed alias or a failed request is reported for exactly the channels it concerns.
 
 use super::operations::create_post::{self, AssetInput, CreatePostInput};
-use super::wire::Reply;
+use super::wire::{MutationField, Reply};
 use super::{GraphQl, inputs, payload};
-use crate::model::{ChannelId, ChannelOutcome, CreateOutcome, NewPost, Post};
+use crate::model::{ChannelId, ChannelOutcome, ChannelResult, CreateOutcome, NewPost};
 use crate::{Error, ErrorKind, Result};
 use serde_json::{Map, Value};
 use std::fmt::Write;
@@ -120,7 +120,7 @@ impl GraphQl {
             true => Default::default(),
             false => self.routes(&linked).await?,
         };
-        let mut results: Vec<Vec<Option<Result<Post>>>> = posts
+        let mut results: Vec<Vec<Option<ChannelResult>>> = posts
             .iter()
             .map(|post| vec![None; post.channel_ids.len()])
             .collect();
@@ -130,7 +130,7 @@ impl GraphQl {
                 let service = routes.get(channel_id).map(|route| &route.service);
                 match inputs::create(post, channel_id, service, assets) {
                     Ok(input) => ready.push(((p, c), input)),
-                    Err(error) => results[p][c] = Some(Err(error)),
+                    Err(error) => results[p][c] = Some(ChannelResult::Failed(error)),
                 }
             }
         }
@@ -154,8 +154,10 @@ impl GraphQl {
                     ) {
                         stop = Some(error.clone());
                     }
+                    // A request that may have reached Buffer leaves every channel unknown.
+                    let result = ChannelResult::of_attempt(Err(error));
                     for ((p, c), _) in batch {
-                        results[*p][*c] = Some(Err(error.clone()));
+                        results[*p][*c] = Some(result.clone());
                     }
                 }
             }
@@ -171,7 +173,7 @@ impl GraphQl {
                         .map(|(channel_id, result)| {
                             ChannelOutcome::new(
                                 channel_id.clone(),
-                                result.unwrap_or_else(|| Err(lost(channel_id))),
+                                result.unwrap_or_else(|| ChannelResult::Failed(lost(channel_id))),
                             )
                         })
                         .collect(),
@@ -180,8 +182,10 @@ impl GraphQl {
             .collect())
     }
 
-    /// Sends one batch; each channel's result, in order.
-    async fn send_batch<K>(&self, batch: &[(K, CreatePostInput)]) -> Result<Vec<Result<Post>>> {
+    /// Sends one batch; each channel's result, in order. Each alias stands alone: an alias
+    /// whose answer is lost (an error in its path, or `data` nulled by another alias) is
+    /// unknown, and the others keep their own results.
+    async fn send_batch<K>(&self, batch: &[(K, CreatePostInput)]) -> Result<Vec<ChannelResult>> {
         let inputs: Vec<&CreatePostInput> = batch.iter().map(|(_, input)| input).collect();
         let request = Batch::new(&inputs)?;
         let reply: Reply = self
@@ -196,10 +200,12 @@ impl GraphQl {
         Ok(request
             .fields
             .iter()
-            .map(|field| {
-                reply
-                    .field(field)
-                    .and_then(|raw| payload::post_action(&reply, raw))
+            .map(|field| match reply.mutation(field) {
+                MutationField::Value(raw) => {
+                    ChannelResult::of_attempt(payload::post_action(&reply, raw))
+                }
+                MutationField::Refused(error) => ChannelResult::Failed(error),
+                MutationField::Lost(error) => ChannelResult::Unknown(error),
             })
             .collect())
     }

@@ -35,6 +35,7 @@ mod paging;
 mod payload;
 mod probe;
 mod reads;
+mod recent;
 mod wire;
 mod writes;
 
@@ -271,6 +272,10 @@ impl GraphQl {
             Request::DailyPostingLimits { channel_ids } => {
                 Response::DailyPostingLimits(self.daily_posting_limits(&channel_ids).await?)
             }
+            Request::RecentPosts { channel_ids, since } => {
+                Response::RecentPosts(self.recent_posts(&channel_ids, since).await?)
+            }
+            Request::Reconcile { .. } => return Err(crate::retry::no_journal(self.kind())),
             Request::Deauthorize
             | Request::UpdateSchedules { .. }
             | Request::Interactions { .. }

@@ -42,6 +42,23 @@ struct FieldError {
     /// The first element of the error's `path`: the (aliased) root field, when given.
     field: Option<String>,
     error: Error,
+    /// Whether the error proves its field did nothing: it sits at the root field itself and
+    /// its code is a refusal (authentication, permission, input, rate limit, not found). An
+    /// error deeper in the path means the mutation ran and only its answer failed.
+    refusal: bool,
+}
+
+/// What a reply holds for one mutation's root field.
+#[derive(Debug)]
+pub(super) enum MutationField<'a> {
+    /// The payload, to decode.
+    Value(&'a Value),
+    /// Buffer refused the field before doing anything.
+    Refused(Error),
+    /// The mutation may have run and its answer is lost: an error below the field (a
+    /// non-null field failing after the mutation was done), an error that proves nothing,
+    /// or `data` nulled as a whole by such a failure in another alias.
+    Lost(Error),
 }
 
 /// A response that is a GraphQL response: `data` (not null) and any errors beside it.
@@ -92,6 +109,41 @@ impl Reply {
                         snippet(self.data.get().as_bytes(), &self.credential),
                     )
                 })),
+        }
+    }
+
+    /// One mutation's root field, told apart as a payload, a refusal, or a lost answer.
+    ///
+    /// A field present in `data` (even as `null`) was executed, so without a payload it is
+    /// lost unless an error at the field itself is a refusal. A field absent from a `data`
+    /// object was never executed: the request-wide error refused it.
+    pub fn mutation(&self, name: &str) -> MutationField<'_> {
+        let data = self.data();
+        match data.get(name) {
+            Some(value) if !value.is_null() => return MutationField::Value(value),
+            None if data.is_object() => {
+                return match self.field(name) {
+                    Ok(value) => MutationField::Value(value),
+                    Err(error) => MutationField::Refused(error),
+                };
+            }
+            // Present as null, or `data` itself null: executed, or discarded with the rest.
+            _ => {}
+        }
+        let own = self
+            .errors
+            .iter()
+            .find(|e| e.field.as_deref() == Some(name));
+        match own {
+            Some(e) if e.refusal => MutationField::Refused(e.error.clone()),
+            Some(e) => MutationField::Lost(e.error.clone()),
+            None => MutationField::Lost(Error::Unexpected {
+                message: format!(
+                    "Buffer's answer lost the result of `{name}` (another field's failure nulled \
+                     the response); the mutation may have run"
+                ),
+                legacy_code: None,
+            }),
         }
     }
 
@@ -233,6 +285,12 @@ impl Wire {
             let message = errors.first().map(|e| e.error.message());
             return Err(Error::from_status(status, message));
         }
+        // `data: null` beside errors with paths: execution reached those fields, so a
+        // mutation may have run; the reply is kept for `mutation` to tell fields apart.
+        let data = match data {
+            None if errors.iter().any(|e| e.field.is_some()) => RawValue::from_string("null".to_owned()).ok(),
+            data => data,
+        };
         let Some(data) = data else {
             return Err(errors
                 .into_iter()
@@ -353,11 +411,26 @@ fn field_error(entry: &Value, limits: &RateLimits, credential: &Credential) -> F
             legacy_code: None,
         },
     };
-    let field = entry
-        .get("path")
-        .and_then(Value::as_array)
+    let path = entry.get("path").and_then(Value::as_array);
+    let field = path
         .and_then(|path| path.first())
         .and_then(Value::as_str)
         .map(str::to_owned);
-    FieldError { field, error }
+    let at_root = path.is_some_and(|path| path.len() == 1);
+    let refusal = at_root
+        && matches!(
+            text("code").unwrap_or(""),
+            "UNAUTHENTICATED"
+                | "UNAUTHORIZED"
+                | "FORBIDDEN"
+                | "NOT_FOUND"
+                | "RATE_LIMIT_EXCEEDED"
+                | "GRAPHQL_VALIDATION_FAILED"
+                | "BAD_USER_INPUT"
+        );
+    FieldError {
+        field,
+        error,
+        refusal,
+    }
 }

@@ -284,6 +284,10 @@ pub struct Intent {
     /// A lower bound of the server's time at the first send: posts created before it (minus
     /// clock skew) cannot be this write's.
     pub sent_at: DateTime<Utc>,
+    /// The post itself, when the write creates one: what reconciliation matches candidates
+    /// against, after a restart too.
+    #[serde(default)]
+    pub post: Option<NewPost>,
 }
 
 impl Intent {
@@ -301,6 +305,24 @@ impl Intent {
             fingerprint: fingerprint.into(),
             slots,
             sent_at,
+            post: None,
+        }
+    }
+
+    /// The intent to create `post` under `key`: one slot per channel, the content's derived
+    /// key as fingerprint, and the post kept for reconciliation.
+    pub fn create(key: IdempotencyKey, post: &NewPost, sent_at: DateTime<Utc>) -> Self {
+        let slots = post
+            .channel_ids
+            .iter()
+            .map(|channel| SlotIntent::new(0, channel.clone()))
+            .collect();
+        let mut content = post.clone();
+        content.idempotency_key = None;
+        let fingerprint = IdempotencyKey::derive(&content).to_string();
+        Self {
+            post: Some(content),
+            ..Self::new(key, Operation::CreatePost, fingerprint, slots, sent_at)
         }
     }
 }
@@ -319,6 +341,19 @@ pub enum SlotState {
 }
 
 impl SlotState {
+    /// The state of a slot Buffer certainly did not create, for this error.
+    pub fn failed(error: &Error) -> Self {
+        Self::Failed(FailedSlot::from(error))
+    }
+
+    /// The error of a failed slot.
+    pub fn error(&self) -> Option<Error> {
+        match self {
+            Self::Failed(failed) => Some(failed.clone().into_error()),
+            _ => None,
+        }
+    }
+
     /// The post, when the slot was created.
     pub fn created(&self) -> Option<&Post> {
         match self {
@@ -393,6 +428,7 @@ impl Entry {
 
 /// What [`Journal::begin`] found.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // one per begin, returned once
 pub enum Begun {
     /// The key was new: its intent is journaled with every slot pending. Send.
     New,

@@ -2,6 +2,7 @@
 
 use super::{AssetKind, ChannelId, PageRequest, PostId, PostStatus, Service};
 use crate::Error;
+use crate::journal::IdempotencyKey;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -246,6 +247,11 @@ pub struct NewPost {
     /// Whether the classic API shortens links in the text (its default is yes). GraphQL has no
     /// such switch; the channel's link-shortening setting decides there.
     pub shorten: Option<bool>,
+    /// What identifies this write across retries, cancellation and restarts; derived from the
+    /// content when not given ([`IdempotencyKey::derive`]). Give one when the same content may
+    /// legitimately be posted twice, or to find the write later with
+    /// [`BackendExt::reconcile`](crate::BackendExt::reconcile).
+    pub idempotency_key: Option<IdempotencyKey>,
 }
 
 impl NewPost {
@@ -285,6 +291,19 @@ impl NewPost {
     pub fn when(mut self, when: When) -> Self {
         self.when = when;
         self
+    }
+
+    /// Sets the idempotency key that identifies this write.
+    pub fn idempotency_key(mut self, key: IdempotencyKey) -> Self {
+        self.idempotency_key = Some(key);
+        self
+    }
+
+    /// The key that identifies this write: the one given, or the one derived from its content.
+    pub fn key(&self) -> IdempotencyKey {
+        self.idempotency_key
+            .clone()
+            .unwrap_or_else(|| IdempotencyKey::derive(self))
     }
 }
 
@@ -425,40 +444,136 @@ impl PostQuery {
     }
 }
 
+/// Every post created on some channels since a time, whatever its status: what an
+/// application (or reconciliation) reads to learn whether a write went through.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RecentPosts {
+    /// The posts found, in no particular order.
+    pub posts: Vec<Post>,
+    /// Whether every such post was read: false when the listing was longer than the reading
+    /// limit, so a post missing from [`posts`](Self::posts) may still exist.
+    pub complete: bool,
+}
+
+impl RecentPosts {
+    /// A listing of these posts, complete or not.
+    pub fn new(posts: Vec<Post>, complete: bool) -> Self {
+        Self { posts, complete }
+    }
+}
+
+/// What became of one channel of a create: created, certainly not created, or not known.
+///
+/// Buffer has no idempotency keys, and a request can reach Buffer and lose its answer. Only
+/// [`Failed`](Self::Failed) means Buffer certainly did not create the post; when nothing proves
+/// either way the result is [`Unknown`](Self::Unknown), never a guess. Ask
+/// [`BackendExt::reconcile`](crate::BackendExt::reconcile) later to learn which it was.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(clippy::large_enum_variant)] // one per channel of a create, returned, not moved in bulk
+pub enum ChannelResult {
+    /// The post Buffer created.
+    Created(Post),
+    /// Buffer refused, or the request never reached it: nothing was created.
+    Failed(Error),
+    /// The request may have reached Buffer and its answer was lost or unreadable: the post
+    /// may or may not exist. The error says what went wrong.
+    Unknown(Error),
+}
+
+impl ChannelResult {
+    /// The result of an attempt: a post, or an error that is a certain failure only when it
+    /// proves nothing was done ([`Error::may_have_run`] is false).
+    pub fn of_attempt(result: Result<Post, Error>) -> Self {
+        match result {
+            Ok(post) => Self::Created(post),
+            Err(error) if error.may_have_run() => Self::Unknown(error),
+            Err(error) => Self::Failed(error),
+        }
+    }
+
+    /// The created post.
+    pub fn post(&self) -> Option<&Post> {
+        match self {
+            Self::Created(post) => Some(post),
+            _ => None,
+        }
+    }
+
+    /// Why it failed or is unknown.
+    pub fn error(&self) -> Option<&Error> {
+        match self {
+            Self::Created(_) => None,
+            Self::Failed(error) | Self::Unknown(error) => Some(error),
+        }
+    }
+
+    /// Whether the post was created.
+    pub fn is_created(&self) -> bool {
+        matches!(self, Self::Created(_))
+    }
+
+    /// Whether Buffer certainly did not create it.
+    pub fn is_failed(&self) -> bool {
+        matches!(self, Self::Failed(_))
+    }
+
+    /// Whether nobody knows yet.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown(_))
+    }
+
+    /// The post, or the error of a failed or unknown result.
+    pub fn into_result(self) -> Result<Post, Error> {
+        match self {
+            Self::Created(post) => Ok(post),
+            Self::Failed(error) | Self::Unknown(error) => Err(error),
+        }
+    }
+
+    /// The same result with `f` applied to its error.
+    pub(crate) fn map_error(self, f: impl FnOnce(Error) -> Error) -> Self {
+        match self {
+            Self::Created(post) => Self::Created(post),
+            Self::Failed(error) => Self::Failed(f(error)),
+            Self::Unknown(error) => Self::Unknown(f(error)),
+        }
+    }
+}
+
 /// What happened on one channel of a multi-channel create.
 #[derive(Clone, Debug, Serialize)]
 #[non_exhaustive]
 pub struct ChannelOutcome {
     /// The channel.
     pub channel_id: ChannelId,
-    /// The post created there, or why it was not.
-    #[serde(serialize_with = "serialize_result")]
-    pub result: Result<Post, Error>,
-}
-
-fn serialize_result<S: serde::Serializer>(
-    result: &Result<Post, Error>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    #[derive(Serialize)]
-    #[serde(rename_all = "snake_case")]
-    enum Shown<'a> {
-        Created(&'a Post),
-        Failed(&'a Error),
-    }
-    match result {
-        Ok(post) => Shown::Created(post).serialize(serializer),
-        Err(error) => Shown::Failed(error).serialize(serializer),
-    }
+    /// The post created there, why it was not, or that nobody knows yet.
+    pub result: ChannelResult,
 }
 
 impl ChannelOutcome {
     /// The outcome of one channel.
-    pub fn new(channel_id: impl Into<ChannelId>, result: Result<Post, Error>) -> Self {
+    pub fn new(channel_id: impl Into<ChannelId>, result: ChannelResult) -> Self {
         Self {
             channel_id: channel_id.into(),
             result,
         }
+    }
+
+    /// A channel where the post was created.
+    pub fn created(channel_id: impl Into<ChannelId>, post: Post) -> Self {
+        Self::new(channel_id, ChannelResult::Created(post))
+    }
+
+    /// A channel where Buffer certainly created nothing.
+    pub fn failed(channel_id: impl Into<ChannelId>, error: Error) -> Self {
+        Self::new(channel_id, ChannelResult::Failed(error))
+    }
+
+    /// A channel whose outcome is not known.
+    pub fn unknown(channel_id: impl Into<ChannelId>, error: Error) -> Self {
+        Self::new(channel_id, ChannelResult::Unknown(error))
     }
 }
 
@@ -478,23 +593,36 @@ impl CreateOutcome {
 
     /// The posts that were created.
     pub fn posts(&self) -> impl Iterator<Item = &Post> {
-        self.channels.iter().filter_map(|c| c.result.as_ref().ok())
+        self.channels.iter().filter_map(|c| c.result.post())
     }
 
-    /// The channels that failed, with why.
+    /// The channels where Buffer certainly created nothing, with why.
     pub fn failures(&self) -> impl Iterator<Item = (&ChannelId, &Error)> {
-        self.channels
-            .iter()
-            .filter_map(|c| c.result.as_ref().err().map(|e| (&c.channel_id, e)))
+        self.channels.iter().filter_map(|c| match &c.result {
+            ChannelResult::Failed(error) => Some((&c.channel_id, error)),
+            _ => None,
+        })
+    }
+
+    /// The channels whose outcome is not known, with what went wrong: resend them only through
+    /// [`reconcile`](crate::BackendExt::reconcile) or the same idempotency key, never blindly.
+    pub fn unknowns(&self) -> impl Iterator<Item = (&ChannelId, &Error)> {
+        self.channels.iter().filter_map(|c| match &c.result {
+            ChannelResult::Unknown(error) => Some((&c.channel_id, error)),
+            _ => None,
+        })
     }
 
     /// Whether every channel got its post.
     pub fn is_complete(&self) -> bool {
-        self.channels.iter().all(|c| c.result.is_ok())
+        self.channels.iter().all(|c| c.result.is_created())
     }
 
-    /// Every post if all channels succeeded, else the first channel's error.
+    /// Every post if all channels succeeded, else the first failed or unknown channel's error.
     pub fn into_result(self) -> Result<Vec<Post>, Error> {
-        self.channels.into_iter().map(|c| c.result).collect()
+        self.channels
+            .into_iter()
+            .map(|c| c.result.into_result())
+            .collect()
     }
 }

@@ -11,9 +11,9 @@ use super::wire::{
     User, WireConfiguration, per_day,
 };
 use crate::model::{
-    Account, Asset, AssetKind, Channel, ChannelId, ChannelOutcome, Configuration, CreateOutcome,
+    Account, Asset, AssetKind, Channel, ChannelId, ChannelOutcome, ChannelResult, Configuration, CreateOutcome,
     Interaction, Link, NewPost, Page, PageRequest, Patch, Post, PostEdit, PostId, PostList,
-    PostQuery, Schedule, When,
+    PostQuery, RecentPosts, Schedule, When,
 };
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
@@ -129,6 +129,44 @@ pub(super) async fn posts(rest: &ClassicRest, query: &PostQuery) -> Result<Page<
     Ok(window.page(&scope, items, page.total))
 }
 
+/// Pages of one list read per channel when looking for recent posts, 100 posts each.
+const RECENT_PAGES: u32 = 3;
+
+/// Posts created since a time: each channel's queue (created since) and sent list (sent since,
+/// so created before it is sent), up to [`RECENT_PAGES`] pages of 100 each.
+pub(super) async fn recent_posts(
+    rest: &ClassicRest,
+    channel_ids: &[ChannelId],
+    since: DateTime<Utc>,
+) -> Result<RecentPosts> {
+    let mut found = Vec::new();
+    let mut complete = true;
+    for channel_id in channel_ids {
+        for list in [PostList::Queue, PostList::Sent] {
+            let mut page = 1;
+            loop {
+                let query = PostQuery::new(channel_id.clone(), list)
+                    .since(since)
+                    .page(PageRequest::offset(page, 100));
+                let read = posts(rest, &query).await?;
+                let full = read.items.len() == 100;
+                found.extend(read.items.into_iter().filter(|post| {
+                    post.created_at.is_none_or(|created| created >= since)
+                }));
+                if !full {
+                    break;
+                }
+                if page == RECENT_PAGES {
+                    complete = false;
+                    break;
+                }
+                page += 1;
+            }
+        }
+    }
+    Ok(RecentPosts::new(found, complete))
+}
+
 pub(super) async fn post(rest: &ClassicRest, id: &PostId) -> Result<Post> {
     let update: Update = rest
         .get(&["updates", id.as_str()], &Form::new(), "an update")
@@ -177,8 +215,11 @@ pub(super) async fn interactions(
 /// - when Buffer refuses the whole request with a code about its content (a full queue 1023,
 ///   a duplicate 1025, a time in the past 1034, …: codes from 1003 on), every channel gets
 ///   that error, since the classic API does not say which channel caused it;
-/// - what is not about the post (a bad token, a rate limit, an unreadable answer, a transport
-///   failure, a server error) is returned as the call's `Err`, as it would be for any call.
+/// - when the request may have reached Buffer but its answer was lost or unreadable (a
+///   transport failure, a timeout, a server error, a broken body), every channel is
+///   [`Unknown`](ChannelResult::Unknown): the post may exist;
+/// - what proves nothing was done and is not about the post (a bad token, a rate limit) is
+///   returned as the call's `Err`, as it would be for any call.
 pub(super) async fn create_post(rest: &ClassicRest, new: &NewPost) -> Result<CreateOutcome> {
     if new.channel_ids.is_empty() {
         return Err(Error::invalid_input(
@@ -191,11 +232,12 @@ pub(super) async fn create_post(rest: &ClassicRest, new: &NewPost) -> Result<Cre
         .await;
     let updates = match answer {
         Ok(answer) => answer.updates,
-        Err(error) if is_about_the_post(&error) => {
+        Err(error) if is_about_the_post(&error) || error.may_have_run() => {
+            let result = ChannelResult::of_attempt(Err(error));
             let outcomes = new
                 .channel_ids
                 .iter()
-                .map(|channel| ChannelOutcome::new(channel.clone(), Err(error.clone())))
+                .map(|channel| ChannelOutcome::new(channel.clone(), result.clone()))
                 .collect();
             return Ok(CreateOutcome::new(outcomes));
         }
@@ -254,10 +296,11 @@ pub(super) async fn create_posts(
                 ) {
                     stop = Some(error.clone());
                 }
+                let result = ChannelResult::of_attempt(Err(error));
                 CreateOutcome::new(
                     post.channel_ids
                         .iter()
-                        .map(|channel| ChannelOutcome::new(channel.clone(), Err(error.clone())))
+                        .map(|channel| ChannelOutcome::new(channel.clone(), result.clone()))
                         .collect(),
                 )
             }
@@ -267,13 +310,22 @@ pub(super) async fn create_posts(
 }
 
 /// Pairs each requested channel, in request order, with the update the answer holds for it.
-/// Each update is used once, so a channel named twice needs two updates. An update without a
-/// `profile_id` cannot be attributed and is only logged.
+/// Each update is used once, so a channel named twice needs two updates. An update that
+/// cannot be read was still created, so its channel is unknown, not failed; and when some
+/// update cannot be attributed (no `profile_id`), a channel left without one may be the one
+/// it belongs to, so it is unknown too.
 fn match_channels(channel_ids: &[ChannelId], updates: Vec<Update>) -> CreateOutcome {
     let total = updates.len();
-    let mut unclaimed: Vec<(String, Result<Post>)> = updates
+    let mut unclaimed: Vec<(String, ChannelResult)> = updates
         .into_iter()
-        .filter_map(|update| Some((update.profile_id.clone()?, update.into_post())))
+        .filter_map(|update| {
+            let profile = update.profile_id.clone()?;
+            let result = match update.into_post() {
+                Ok(post) => ChannelResult::Created(post),
+                Err(error) => ChannelResult::Unknown(error),
+            };
+            Some((profile, result))
+        })
         .collect();
     let unattributable = total - unclaimed.len();
     let outcomes = channel_ids
@@ -284,7 +336,14 @@ fn match_channels(channel_ids: &[ChannelId], updates: Vec<Update>) -> CreateOutc
                 .position(|(profile, _)| profile == channel.as_str());
             let result = match claimed {
                 Some(index) => unclaimed.remove(index).1,
-                None => Err(Error::NotFound {
+                None if unattributable > 0 => ChannelResult::Unknown(Error::Unexpected {
+                    message: format!(
+                        "the classic API answered an update without a profile id; it may be \
+                         the post of channel {channel}"
+                    ),
+                    legacy_code: None,
+                }),
+                None => ChannelResult::Failed(Error::NotFound {
                     message: format!(
                         "Buffer created no post on channel {channel}: the classic API silently \
                          skips profile ids it does not know or this token cannot post to"
@@ -631,10 +690,17 @@ mod tests {
         let ids: Vec<Option<&str>> = outcome
             .channels
             .iter()
-            .map(|c| c.result.as_ref().ok().map(|p| p.id.as_str()))
+            .map(|c| c.result.post().map(|p| p.id.as_str()))
             .collect();
         assert_eq!(ids, [Some("u1"), None, Some("u2")]);
-        let (channel, error) = outcome.failures().next().unwrap();
+        let (channel, _) = outcome.unknowns().next().unwrap();
+        assert_eq!(
+            channel.as_str(),
+            "b",
+            "u4 has no profile id: it may be b's post, so b is unknown, not failed"
+        );
+        let without_stray = match_channels(&channels[..2], vec![update("u1", Some("a"))]);
+        let (channel, error) = without_stray.failures().next().unwrap();
         assert_eq!(
             (channel.as_str(), error.kind()),
             ("b", crate::ErrorKind::NotFound)

@@ -343,6 +343,12 @@ impl ClassicRest {
             Request::Configuration => calls::configuration(self)
                 .await
                 .map(Response::Configuration),
+            Request::RecentPosts { channel_ids, since } => {
+                calls::recent_posts(self, &channel_ids, since)
+                    .await
+                    .map(Response::RecentPosts)
+            }
+            Request::Reconcile { .. } => Err(crate::retry::no_journal(self.kind())),
             // Refused by the capability check above; answered the same way here so the match
             // stays total without a panic.
             Request::Ideas { .. }

@@ -1,145 +1,430 @@
-//! Creates that are retried channel by channel and reconciled before any resend.
+//! Creates that happen once: a journaled intent per post, an outcome per channel, and one
+//! fenced reconciliation for both backends.
 //!
-//! The unit is one channel of one new post (a *slot*). After each attempt every slot is
-//! created, refused for good, refused for now (rate limited: resend after the wait), or
-//! unknown (the request may have reached Buffer). Unknown slots are looked up in the
-//! channel's recent posts; only those not found are sent again, so no post is made twice and
-//! no outcome is lost.
+//! The unit is one channel of one new post (a *slot*). Before anything is sent, each post's
+//! intent is journaled under its idempotency key (with every slot pending); after each attempt
+//! every slot is created, refused (Buffer certainly created nothing), refused for now (rate
+//! limited: sent again after the wait), or unknown (the request may have reached Buffer).
+//!
+//! Unknown slots are reconciled, never resent blindly: the channels' posts created since the
+//! intent's send time are read in one request (see [`BackendExt::recent_posts`](crate::BackendExt::recent_posts)), and a post
+//! counts for a slot only if it was created at or after the send (by the server's clock, less
+//! [`Retrying::clock_skew`](super::Retrying::clock_skew)), matches the slot's text,
+//! assets, link and due time, and is not claimed by another slot or another key. Exactly as
+//! many candidates as slots of the same content on the channel → created; none after a complete
+//! look → not created (sent again while attempts remain); anything else stays unknown. A
+//! "duplicate" refusal after an uncertain attempt means an earlier attempt got through: it is
+//! looked up and never resent.
 
-use super::{Decision, Failure, Retrying, pause};
+use super::{Decision, Retrying, pause};
 use crate::backend::{Backend, Request, Response};
+use crate::journal::{Begun, Conflict, Entry, IdempotencyKey, Intent, Lease, SlotState};
 use crate::model::{
-    ChannelId, ChannelOutcome, CreateOutcome, NewPost, PageRequest, Post, PostList, PostQuery, When,
+    ChannelId, ChannelOutcome, ChannelResult, CreateOutcome, NewPost, Post, PostId, When,
 };
 use crate::{Error, Result};
+use chrono::{DateTime, TimeDelta, Utc};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
-/// The page size of reconciliation reads: the largest both APIs serve.
-const LOOKUP_PAGE: u32 = 100;
-
-/// How many pages of a channel's queue a lookup reads before calling the answer unknown.
-const LOOKUP_QUEUE_PAGES: usize = 2;
-
-/// One channel of one new post.
-struct Slot {
-    post: usize,
-    channel: ChannelId,
-    /// The latest result; `None` only before the first attempt.
-    result: Option<Result<Post>>,
-    /// Whether an attempt may have created it: a later "duplicate" then means it exists.
-    unsure: bool,
+/// Where a slot stands during a create.
+#[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // a few per call, never moved in bulk
+enum Stage {
+    /// To be sent in the next round.
+    Send,
+    /// The request may have reached Buffer: look before anything else. `may_resend` is
+    /// whether a complete look that finds nothing allows sending again.
+    Look { error: Error, may_resend: bool },
+    /// Settled.
+    Done(ChannelResult),
 }
 
-/// What a lookup found.
-enum Lookup {
-    Found(Box<Post>),
-    Missing,
-    /// The lists could not be read, or not far enough to be sure.
-    Unknown,
+/// One channel of one new post.
+#[derive(Debug)]
+struct Slot {
+    /// Which post of the call.
+    post: usize,
+    /// Which slot of that post's journal entry.
+    index: usize,
+    channel: ChannelId,
+    stage: Stage,
+    /// Whether an attempt may have created it: a later "duplicate" then means it exists.
+    unsure: bool,
+    /// The latest error, reported if the slot ends without a post.
+    last_error: Option<Error>,
+}
+
+/// One post of the call: its intent and the journal's hold on its key.
+struct Write {
+    key: IdempotencyKey,
+    /// Lower bound of the server's time at the first send, less the allowed skew.
+    fence: DateTime<Utc>,
+    lease: Option<Lease>,
+}
+
+/// Releases held keys when the create ends or its future is dropped, so a retry by the
+/// application does not wait for the leases to expire.
+struct Leases {
+    journal: Arc<dyn crate::journal::Journal>,
+    held: Vec<Lease>,
+}
+
+impl Drop for Leases {
+    fn drop(&mut self) {
+        if self.held.is_empty() {
+            return;
+        }
+        let held = std::mem::take(&mut self.held);
+        let journal = self.journal.clone();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                for lease in held {
+                    let _ = journal.release(lease).await;
+                }
+            });
+        }
+    }
 }
 
 impl<B: Backend> Retrying<B> {
     /// Creates every post on each of its channels; one outcome per post, in order.
     pub(super) async fn create(&self, posts: &[NewPost]) -> Result<Vec<CreateOutcome>> {
-        let mut slots: Vec<Slot> = posts
-            .iter()
-            .enumerate()
-            .flat_map(|(post, new)| {
-                new.channel_ids.iter().map(move |channel| Slot {
-                    post,
-                    channel: channel.clone(),
-                    result: None,
-                    unsure: false,
-                })
-            })
-            .collect();
-        let mut todo: Vec<usize> = (0..slots.len()).collect();
-        let mut attempt = 1;
-        while !todo.is_empty() {
-            let results = match self.send(posts, &slots, &todo).await {
-                Ok(results) => results,
-                // Nothing was created and nothing will be: answer as the backend did.
-                Err(error) if attempt == 1 && Failure::of(&error) == Failure::Permanent => {
-                    return Err(error);
-                }
-                Err(error) => vec![Err(error); todo.len()],
-            };
-            let mut resend = Vec::new();
-            let mut check = Vec::new();
-            let mut wait = Duration::ZERO;
-            for (&index, result) in todo.iter().zip(results) {
-                let slot = &mut slots[index];
-                let error = match result {
-                    Ok(post) => {
-                        slot.result = Some(Ok(post));
-                        continue;
-                    }
-                    Err(error) => error,
-                };
-                let decision = if slot.unsure && error.is_duplicate() {
-                    // Buffer refuses recent duplicates: an earlier attempt got through.
-                    Decision::Reconcile(Duration::ZERO)
-                } else {
-                    self.decide(&error, attempt, false)
-                };
-                match decision {
-                    Decision::Retry(after) => {
-                        wait = wait.max(after);
-                        resend.push(index);
-                    }
-                    Decision::Reconcile(after) => {
-                        wait = wait.max(after);
-                        slot.unsure = true;
-                        check.push((index, true));
-                    }
-                    // Out of attempts with the outcome unknown: still find out, so a created
-                    // post is reported as created, but send nothing more.
-                    Decision::GiveUp if Failure::of(&error) == Failure::Transient => {
-                        check.push((index, false));
-                    }
-                    Decision::GiveUp => {}
-                }
-                slot.result = Some(Err(error));
-            }
-            pause(wait).await;
-            for (index, may_resend) in check {
-                let slot = &mut slots[index];
-                match self.find(&posts[slot.post], &slot.channel).await {
-                    Lookup::Found(post) => {
-                        tracing::debug!(channel = %slot.channel, post = %post.id, "the post was created by an earlier attempt");
-                        slot.result = Some(Ok(*post));
-                    }
-                    Lookup::Missing if may_resend => resend.push(index),
-                    Lookup::Missing => {}
-                    Lookup::Unknown => tracing::warn!(
-                        channel = %slot.channel,
-                        "could not tell whether the post was created; not sending it again"
-                    ),
-                }
-            }
-            resend.sort_unstable();
-            todo = resend;
-            attempt += 1;
+        if let Some(i) = posts.iter().position(|p| p.channel_ids.is_empty()) {
+            return Err(Error::invalid_input(format!(
+                "a new post needs at least one channel; add one with NewPost::channel (post {i} has none)"
+            )));
         }
+        let keys: Vec<IdempotencyKey> = posts.iter().map(NewPost::key).collect();
+        if let Some(twice) = first_repeat(&keys) {
+            return Err(Error::invalid_input(format!(
+                "two posts of one call have the idempotency key {twice}; give each write its own key"
+            )));
+        }
+        let mut leases = Leases {
+            journal: self.journal.clone(),
+            held: Vec::new(),
+        };
+        let mut writes = Vec::with_capacity(posts.len());
+        let mut slots = Vec::new();
+        for (p, (post, key)) in posts.iter().zip(keys).enumerate() {
+            let (write, stages) = self.begin(post, key, &mut leases).await?;
+            for (index, (channel, stage)) in post.channel_ids.iter().zip(stages).enumerate() {
+                slots.push(Slot {
+                    post: p,
+                    index,
+                    channel: channel.clone(),
+                    unsure: matches!(stage, Stage::Look { .. }),
+                    stage,
+                    last_error: None,
+                });
+            }
+            writes.push(write);
+        }
+        self.settle(posts, &writes, &mut slots).await;
         let mut outcomes: Vec<Vec<ChannelOutcome>> = posts.iter().map(|_| Vec::new()).collect();
         for slot in slots {
-            let result = slot
-                .result
-                .unwrap_or_else(|| Err(never_sent(&slot.channel)));
+            let result = match slot.stage {
+                Stage::Done(result) => result,
+                Stage::Look { error, .. } => ChannelResult::Unknown(error),
+                Stage::Send => ChannelResult::Failed(
+                    slot.last_error
+                        .unwrap_or_else(|| never_sent(&slot.channel)),
+                ),
+            };
             outcomes[slot.post].push(ChannelOutcome::new(slot.channel, result));
+        }
+        for lease in std::mem::take(&mut leases.held) {
+            let _ = self.journal.release(lease).await;
         }
         Ok(outcomes.into_iter().map(CreateOutcome::new).collect())
     }
 
+    /// Journals a post's intent under its key, or finds the entry an earlier call left: its
+    /// created channels are done, its refused ones are sent again (nothing was created), and
+    /// its pending or unknown ones are looked up first.
+    async fn begin(
+        &self,
+        post: &NewPost,
+        key: IdempotencyKey,
+        leases: &mut Leases,
+    ) -> Result<(Write, Vec<Stage>)> {
+        let intent = Intent::create(key.clone(), post, self.send_time());
+        let (mut begun, mut lease) = self.acquire(&intent).await?;
+        if let Begun::Existing(entry) = &begun
+            && entry.is_stale(&intent, self.writes.derived_key_horizon)
+        {
+            // A derived key past its horizon: the same content is a new post now.
+            self.journal.release(lease).await?;
+            let horizon = TimeDelta::from_std(self.writes.derived_key_horizon)
+                .unwrap_or(TimeDelta::MAX);
+            self.journal.prune_derived(intent.sent_at - horizon).await?;
+            (begun, lease) = self.acquire(&intent).await?;
+        }
+        let entry = match begun {
+            Begun::New => None,
+            Begun::Existing(entry) => Some(entry),
+        };
+        leases.held.push(lease.clone());
+        let Some(entry) = entry else {
+            let stages = post.channel_ids.iter().map(|_| Stage::Send).collect();
+            let fence = intent.sent_at - self.skew();
+            return Ok((
+                Write {
+                    key,
+                    fence,
+                    lease: Some(lease),
+                },
+                stages,
+            ));
+        };
+        if entry.intent.fingerprint != intent.fingerprint {
+            return Err(Error::invalid_input(format!(
+                "the idempotency key {key} was used for a different post; a key names one write"
+            )));
+        }
+        let stages = entry.states.iter().map(stage_of).collect();
+        Ok((
+            Write {
+                key,
+                fence: entry.intent.sent_at - self.skew(),
+                lease: Some(lease),
+            },
+            stages,
+        ))
+    }
+
+    /// Takes the key's lease, waiting (up to the policy's longest wait) while another caller
+    /// holds it: that caller is sending the same write right now.
+    async fn acquire(&self, intent: &Intent) -> Result<(Begun, Lease)> {
+        let deadline = tokio::time::Instant::now() + self.writes.lease;
+        loop {
+            match self.journal.begin(intent, self.writes.lease).await {
+                Ok(taken) => return Ok(taken),
+                Err(error) if is_held(&error) && tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(25)).await;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// Sends and reconciles until every slot is settled or the attempts run out.
+    async fn settle(&self, posts: &[NewPost], writes: &[Write], slots: &mut [Slot]) {
+        let mut attempt = 1;
+        loop {
+            if slots.iter().any(|s| matches!(s.stage, Stage::Look { .. })) {
+                self.look(posts, writes, slots).await;
+            }
+            let todo: Vec<usize> = (0..slots.len())
+                .filter(|&i| matches!(slots[i].stage, Stage::Send))
+                .collect();
+            if todo.is_empty() || attempt > self.policy.attempts() {
+                return;
+            }
+            let results = self.send(posts, slots, &todo).await;
+            let mut wait = Duration::ZERO;
+            for (&i, result) in todo.iter().zip(results) {
+                let slot = &mut slots[i];
+                let write = &writes[slot.post];
+                let (stage, state) = match result {
+                    ChannelResult::Created(post) => {
+                        let state = SlotState::Created(Box::new(post.clone()));
+                        (Stage::Done(ChannelResult::Created(post)), state)
+                    }
+                    ChannelResult::Failed(error) if slot.unsure && error.is_duplicate() => {
+                        // Buffer refuses a recent duplicate: an earlier attempt got through.
+                        // Final: it is found, or stays unknown; never sent again.
+                        let stage = Stage::Look {
+                            error: error.clone(),
+                            may_resend: false,
+                        };
+                        (stage, SlotState::Unknown)
+                    }
+                    ChannelResult::Failed(error) => {
+                        match self.decide(&error, attempt, false) {
+                            Decision::Retry(after) => {
+                                wait = wait.max(after);
+                                slot.last_error = Some(error);
+                                continue;
+                            }
+                            _ => (
+                                Stage::Done(ChannelResult::Failed(error.clone())),
+                                SlotState::failed(&error),
+                            ),
+                        }
+                    }
+                    ChannelResult::Unknown(error) => {
+                        slot.unsure = true;
+                        let may_resend = match self.decide(&error, attempt, false) {
+                            Decision::Reconcile(after) | Decision::Retry(after) => {
+                                wait = wait.max(after);
+                                true
+                            }
+                            Decision::GiveUp => false,
+                        };
+                        (Stage::Look { error, may_resend }, SlotState::Unknown)
+                    }
+                };
+                self.record(write, slot.index, &state).await;
+                slot.stage = stage;
+            }
+            pause(wait).await;
+            attempt += 1;
+        }
+    }
+
+    /// Journals one slot's state. A journal that cannot be written leaves the slot's entry
+    /// pending or unknown, which the next call with the key reconciles: never a resend.
+    ///
+    /// Returns false only when the journal refused because the post is already claimed by
+    /// another slot or key: then it cannot be this slot's.
+    async fn record(&self, write: &Write, slot: usize, state: &SlotState) -> bool {
+        let Some(lease) = &write.lease else {
+            return true;
+        };
+        match self.journal.record(lease, slot, state).await {
+            Ok(()) => true,
+            Err(error) if matches!(error.journal_conflict(), Some(Conflict::Claimed { .. })) => {
+                false
+            }
+            Err(error) => {
+                tracing::warn!(key = %write.key, slot, %error, "could not journal a write's outcome");
+                true
+            }
+        }
+    }
+
+    /// Looks up every slot in [`Stage::Look`] with one listing of their channels' recent posts,
+    /// and settles each: created, not created (sent again if allowed), or still unknown.
+    async fn look(&self, posts: &[NewPost], writes: &[Write], slots: &mut [Slot]) {
+        let looking: Vec<usize> = (0..slots.len())
+            .filter(|&i| matches!(slots[i].stage, Stage::Look { .. }))
+            .collect();
+        let mut channels: Vec<ChannelId> = Vec::new();
+        for &i in &looking {
+            if !channels.contains(&slots[i].channel) {
+                channels.push(slots[i].channel.clone());
+            }
+        }
+        let since = looking
+            .iter()
+            .map(|&i| writes[slots[i].post].fence)
+            .min()
+            .unwrap_or_else(Utc::now);
+        let listing = match self
+            .plain(Request::RecentPosts {
+                channel_ids: channels,
+                since,
+            })
+            .await
+        {
+            Ok(Response::RecentPosts(listing)) => listing,
+            Ok(_) | Err(_) => {
+                tracing::warn!("could not read the channels' recent posts; outcomes stay unknown");
+                for &i in &looking {
+                    if let Stage::Look { error, .. } = &slots[i].stage {
+                        slots[i].stage = Stage::Done(ChannelResult::Unknown(error.clone()));
+                    }
+                }
+                return;
+            }
+        };
+        // Posts already taken: created in this call, or by any slot of any key in the journal.
+        let mut taken: HashSet<PostId> = slots
+            .iter()
+            .filter_map(|s| match &s.stage {
+                Stage::Done(ChannelResult::Created(post)) => Some(post.id.clone()),
+                _ => None,
+            })
+            .collect();
+        // Slots of one channel with the same content share their candidates.
+        let mut groups: BTreeMap<(ChannelId, String), Vec<usize>> = BTreeMap::new();
+        for &i in &looking {
+            let post = &posts[slots[i].post];
+            groups
+                .entry((slots[i].channel.clone(), IdempotencyKey::derive(post).to_string()))
+                .or_default()
+                .push(i);
+        }
+        for ((channel, _), members) in groups {
+            let new = &posts[slots[members[0]].post];
+            let fence = members
+                .iter()
+                .map(|&i| writes[slots[i].post].fence)
+                .min()
+                .unwrap_or(since);
+            let mut candidates: Vec<&Post> = Vec::new();
+            for found in &listing.posts {
+                if found.channel_id != channel
+                    || taken.contains(&found.id)
+                    || found.created_at.is_none_or(|at| at < fence)
+                    || !same_content(new, found)
+                {
+                    continue;
+                }
+                let owner = self.journal.claimed_by(&found.id).await.ok().flatten();
+                let ours = owner.as_ref().is_none_or(|(key, index)| {
+                    members.iter().any(|&i| {
+                        &writes[slots[i].post].key == key && slots[i].index == *index
+                    })
+                });
+                if ours {
+                    candidates.push(found);
+                }
+            }
+            candidates.sort_by_key(|post| post.created_at);
+            if candidates.len() == members.len() {
+                for (&i, found) in members.iter().zip(candidates) {
+                    tracing::debug!(channel = %slots[i].channel, post = %found.id, "the post was created by an earlier attempt");
+                    taken.insert(found.id.clone());
+                    let state = SlotState::Created(Box::new(found.clone()));
+                    let ours = self
+                        .record(&writes[slots[i].post], slots[i].index, &state)
+                        .await;
+                    slots[i].stage = match (&slots[i].stage, ours) {
+                        (_, true) => Stage::Done(ChannelResult::Created(found.clone())),
+                        (Stage::Look { error, .. }, false) => {
+                            Stage::Done(ChannelResult::Unknown(error.clone()))
+                        }
+                        (stage, false) => stage.clone(),
+                    };
+                }
+            } else if candidates.is_empty() && listing.complete {
+                for &i in &members {
+                    let Stage::Look { error, may_resend } = slots[i].stage.clone() else {
+                        continue;
+                    };
+                    slots[i].last_error = Some(error.clone());
+                    slots[i].stage = if may_resend {
+                        Stage::Send
+                    } else if error.is_duplicate() {
+                        // Refused as a duplicate, yet nothing of ours is there: unknown.
+                        Stage::Done(ChannelResult::Unknown(error))
+                    } else {
+                        // Out of attempts, and a complete look found nothing: not created.
+                        let state = SlotState::failed(&error);
+                        self.record(&writes[slots[i].post], slots[i].index, &state)
+                            .await;
+                        Stage::Done(ChannelResult::Failed(error))
+                    };
+                }
+            } else {
+                tracing::warn!(%channel, candidates = candidates.len(), slots = members.len(), complete = listing.complete, "could not tell whether the post was created; not sending it again");
+                for &i in &members {
+                    if let Stage::Look { error, .. } = &slots[i].stage {
+                        slots[i].stage = Stage::Done(ChannelResult::Unknown(error.clone()));
+                    }
+                }
+            }
+        }
+    }
+
     /// Sends the slots in `todo` as one request: each post with just those of its channels
     /// (a `CreatePost` for one post, a `CreatePosts` for several). One result per slot of
-    /// `todo`, in order.
-    async fn send(
-        &self,
-        posts: &[NewPost],
-        slots: &[Slot],
-        todo: &[usize],
-    ) -> Result<Vec<Result<Post>>> {
+    /// `todo`, in order; a call that failed as a whole gives each slot its error.
+    async fn send(&self, posts: &[NewPost], slots: &[Slot], todo: &[usize]) -> Vec<ChannelResult> {
         // Slots are in post order: group them into one subset post per post.
         let mut subsets: Vec<NewPost> = Vec::new();
         let mut owners: Vec<usize> = Vec::new();
@@ -155,101 +440,217 @@ impl<B: Backend> Retrying<B> {
                 subset.channel_ids.push(slot.channel.clone());
             }
         }
-        let answer = match subsets.as_slice() {
-            [] => return Ok(Vec::new()),
-            [post] if posts.len() == 1 => {
-                let request = Request::CreatePost { post: post.clone() };
-                self.inner.execute(request).await?
-            }
-            _ => {
-                let request = Request::CreatePosts {
-                    posts: subsets.clone(),
-                };
-                self.inner.execute(request).await?
-            }
+        let request = match subsets.as_slice() {
+            [post] if posts.len() == 1 => Request::CreatePost { post: post.clone() },
+            _ => Request::CreatePosts {
+                posts: subsets.clone(),
+            },
         };
-        let outcomes = match answer {
-            Response::Created(outcome) => vec![outcome],
-            Response::CreatedMany(outcomes) => outcomes,
-            other => {
-                return Err(Error::Unexpected {
+        let outcomes = match self.inner.execute(request).await {
+            Ok(Response::Created(outcome)) => vec![outcome],
+            Ok(Response::CreatedMany(outcomes)) => outcomes,
+            Ok(other) => {
+                let error = Error::Unexpected {
                     message: format!("the backend answered {other:?} to a create"),
                     legacy_code: None,
-                });
+                };
+                return vec![ChannelResult::Unknown(error); todo.len()];
             }
+            Err(error) => return vec![ChannelResult::of_attempt(Err(error)); todo.len()],
         };
         if outcomes.len() != subsets.len() {
-            return Err(Error::Unexpected {
+            let error = Error::Unexpected {
                 message: format!(
                     "the backend answered {} outcomes to a create of {} posts",
                     outcomes.len(),
                     subsets.len()
                 ),
                 legacy_code: None,
-            });
+            };
+            return vec![ChannelResult::Unknown(error); todo.len()];
         }
-        Ok(subsets
+        subsets
             .iter()
             .zip(outcomes)
             .flat_map(|(post, outcome)| by_channel(&post.channel_ids, outcome))
-            .collect())
+            .collect()
     }
 
-    /// Looks for `post` among the channel's recent posts: the queue, and the sent list (a post
-    /// may have gone out already). Posts sent now are looked for in the sent list first.
-    async fn find(&self, post: &NewPost, channel: &ChannelId) -> Lookup {
-        let lists = match post.when {
-            When::Now => [PostList::Sent, PostList::Queue],
-            _ => [PostList::Queue, PostList::Sent],
+    /// Answers [`Request::Reconcile`]: the journaled outcome of a key, with every pending or
+    /// unknown channel looked up (nothing is sent). A key another caller is sending right now
+    /// keeps its unsettled channels unknown.
+    pub(super) async fn reconcile(&self, key: &IdempotencyKey) -> Result<Vec<CreateOutcome>> {
+        let Some(entry) = self.journal.entry(key).await? else {
+            return Err(Error::NotFound {
+                message: format!(
+                    "no write with the idempotency key {key} is in this journal; it was never \
+                     sent through it (or the journal was pruned)"
+                ),
+                legacy_code: None,
+            });
         };
-        let mut sure = true;
-        for list in lists {
-            // The sent list is newest first, so a new post is on its first page; the queue is
-            // in publishing order, where a queued post goes last.
-            let pages = match (list, &post.when) {
-                (PostList::Queue, When::Queue | When::At(_)) => LOOKUP_QUEUE_PAGES,
-                _ => 1,
-            };
-            let mut query =
-                PostQuery::new(channel.clone(), list).page(PageRequest::first(LOOKUP_PAGE));
-            let mut read = 0;
-            loop {
-                let page = match self
-                    .plain(Request::Posts {
-                        query: query.clone(),
-                    })
-                    .await
-                {
-                    Ok(Response::Posts(page)) => page,
-                    Ok(_) | Err(_) => return Lookup::Unknown,
+        let Some(post) = entry.intent.post.clone() else {
+            return Err(Error::invalid_input(format!(
+                "the write journaled under {key} is not a create; only creates are reconciled"
+            )));
+        };
+        let lease = match self.journal.begin(&entry.intent, self.writes.lease).await {
+            Ok((_, lease)) => Some(lease),
+            Err(error) if is_held(&error) => None,
+            Err(error) => return Err(error),
+        };
+        let mut leases = Leases {
+            journal: self.journal.clone(),
+            held: lease.iter().cloned().collect(),
+        };
+        let write = Write {
+            key: key.clone(),
+            fence: entry.intent.sent_at - self.skew(),
+            lease,
+        };
+        let in_progress = write.lease.is_none();
+        let mut slots: Vec<Slot> = entry
+            .intent
+            .slots
+            .iter()
+            .zip(&entry.states)
+            .enumerate()
+            .map(|(index, (slot, state))| {
+                let stage = match (stage_of(state), in_progress) {
+                    (Stage::Look { error, .. }, true) => Stage::Done(ChannelResult::Unknown(
+                        Error::Unexpected {
+                            message: format!(
+                                "{error}; another caller is sending this write right now"
+                            ),
+                            legacy_code: None,
+                        },
+                    )),
+                    (Stage::Look { error, .. }, false) => Stage::Look {
+                        error,
+                        may_resend: false,
+                    },
+                    // Journaled as refused: nothing was created.
+                    (Stage::Send, _) => Stage::Done(ChannelResult::Failed(
+                        state.error().unwrap_or_else(|| never_sent(&slot.channel_id)),
+                    )),
+                    (done, _) => done,
                 };
-                if let Some(found) = page.items.iter().find(|p| is_same(post, p)) {
-                    return Lookup::Found(Box::new(found.clone()));
+                Slot {
+                    post: 0,
+                    index,
+                    channel: slot.channel_id.clone(),
+                    stage,
+                    unsure: true,
+                    last_error: None,
                 }
-                read += 1;
-                match page.next {
-                    Some(token) if read < pages => {
-                        query = query.page(PageRequest::after(token, LOOKUP_PAGE));
-                    }
-                    Some(_) if list == PostList::Queue => {
-                        sure = false;
-                        break;
-                    }
-                    _ => break,
-                }
-            }
+            })
+            .collect();
+        if slots.iter().any(|s| matches!(s.stage, Stage::Look { .. })) {
+            self.look(std::slice::from_ref(&post), std::slice::from_ref(&write), &mut slots)
+                .await;
         }
-        if sure {
-            Lookup::Missing
-        } else {
-            Lookup::Unknown
+        for lease in std::mem::take(&mut leases.held) {
+            let _ = self.journal.release(lease).await;
+        }
+        let channels = slots
+            .into_iter()
+            .map(|slot| {
+                let result = match slot.stage {
+                    Stage::Done(result) => result,
+                    Stage::Look { error, .. } => ChannelResult::Unknown(error),
+                    Stage::Send => ChannelResult::Failed(
+                        slot.last_error
+                            .unwrap_or_else(|| never_sent(&slot.channel)),
+                    ),
+                };
+                ChannelOutcome::new(slot.channel, result)
+            })
+            .collect();
+        Ok(vec![CreateOutcome::new(channels)])
+    }
+
+    /// The lower bound of the server's time now: its latest `Date`, else this machine's clock.
+    fn send_time(&self) -> DateTime<Utc> {
+        self.inner.server_time().unwrap_or_else(Utc::now)
+    }
+
+    fn skew(&self) -> TimeDelta {
+        TimeDelta::from_std(self.writes.clock_skew).unwrap_or(TimeDelta::MAX)
+    }
+}
+
+/// Where a journaled slot resumes.
+fn stage_of(state: &SlotState) -> Stage {
+    match state {
+        SlotState::Created(post) => Stage::Done(ChannelResult::Created((**post).clone())),
+        // Refused: nothing was created, so sending again cannot post twice.
+        SlotState::Failed(_) => Stage::Send,
+        SlotState::Pending | SlotState::Unknown => Stage::Look {
+            error: Error::Unexpected {
+                message: "an earlier attempt of this write may have reached Buffer".to_owned(),
+                legacy_code: None,
+            },
+            may_resend: true,
+        },
+    }
+}
+
+/// Whether a found post is the new post's: the same text (a link in the text may come back
+/// shortened, so words that are links match any link), the same assets, the same link
+/// preview (or none on one side where the other's URL is in the text: networks without link
+/// previews drop it, and some add one from the text), and the same due time when one was set.
+fn same_content(new: &NewPost, found: &Post) -> bool {
+    if let When::At(at) = new.when
+        && found.due_at.map(|due| due.timestamp()) != Some(at.timestamp())
+    {
+        return false;
+    }
+    let text = new.text.as_deref().unwrap_or_default();
+    if !same_text(text, &found.text) {
+        return false;
+    }
+    let assets = |assets: &[crate::model::Asset]| -> Vec<(crate::model::AssetKind, String)> {
+        assets.iter().map(|a| (a.kind.clone(), a.url.clone())).collect()
+    };
+    if assets(&new.assets) != assets(&found.assets) {
+        return false;
+    }
+    match (&new.link, &found.link) {
+        (Some(a), Some(b)) => a.url == b.url,
+        (Some(only), None) | (None, Some(only)) => text.contains(&only.url),
+        (None, None) => true,
+    }
+}
+
+/// Equal word for word after folding whitespace, where a link may stand for another link (the
+/// classic API shortens links in the text by default) but never for a plain word.
+fn same_text(a: &str, b: &str) -> bool {
+    let is_link = |w: &str| w.starts_with("http://") || w.starts_with("https://");
+    let mut a = a.split_whitespace();
+    let mut b = b.split_whitespace();
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return true,
+            (Some(x), Some(y)) if x == y || (is_link(x) && is_link(y)) => {}
+            _ => return false,
         }
     }
 }
 
+/// Whether the journal refused because another live caller holds the key.
+fn is_held(error: &Error) -> bool {
+    matches!(error.journal_conflict(), Some(Conflict::Held { .. }))
+}
+
+/// The first key named twice.
+fn first_repeat(keys: &[IdempotencyKey]) -> Option<&IdempotencyKey> {
+    let mut seen = HashSet::new();
+    keys.iter().find(|key| !seen.insert(*key))
+}
+
 /// Matches a create's outcome to the channels asked for: by position when the backend kept
-/// the order, else by channel id.
-fn by_channel(channels: &[ChannelId], outcome: CreateOutcome) -> Vec<Result<Post>> {
+/// the order, else by channel id. A channel the answer lacks is unknown.
+fn by_channel(channels: &[ChannelId], outcome: CreateOutcome) -> Vec<ChannelResult> {
     let in_order = outcome.channels.len() == channels.len()
         && outcome
             .channels
@@ -265,38 +666,13 @@ fn by_channel(channels: &[ChannelId], outcome: CreateOutcome) -> Vec<Result<Post
         .map(
             |channel| match left.iter().position(|c| &c.channel_id == channel) {
                 Some(i) => left.remove(i).result,
-                None => Err(Error::Unexpected {
-                    message: format!("the create's answer has no outcome for channel {channel}"),
+                None => ChannelResult::Unknown(Error::Unexpected {
+                    message: format!("the backend's answer has no outcome for channel {channel}"),
                     legacy_code: None,
                 }),
             },
         )
         .collect()
-}
-
-/// Whether a listed post is the new post: the same text (links may have been shortened) and,
-/// for a post at a set time, the same due time. Buffer refuses recent duplicates of a text on
-/// a channel, so a match is ours.
-fn is_same(new: &NewPost, found: &Post) -> bool {
-    if let When::At(at) = new.when {
-        if found.due_at.map(|due| due.timestamp()) != Some(at.timestamp()) {
-            return false;
-        }
-    }
-    let text = new.text.as_deref().unwrap_or_default();
-    same_text(text, &found.text)
-}
-
-/// Equal after folding whitespace, or equal without their links (the classic API shortens
-/// links in the text by default).
-fn same_text(a: &str, b: &str) -> bool {
-    let words = |text: &str, drop_links: bool| -> Vec<String> {
-        text.split_whitespace()
-            .filter(|w| !(drop_links && (w.starts_with("http://") || w.starts_with("https://"))))
-            .map(str::to_owned)
-            .collect()
-    };
-    words(a, false) == words(b, false) || words(a, true) == words(b, true)
 }
 
 fn never_sent(channel: &ChannelId) -> Error {
@@ -306,17 +682,36 @@ fn never_sent(channel: &ChannelId) -> Error {
     }
 }
 
+/// Entries left by an earlier call are either the same write (same content) or a misuse of
+/// the key; a derived key's entry older than the horizon is a new write with the same content.
+trait Staleness {
+    fn is_stale(&self, intent: &Intent, horizon: Duration) -> bool;
+}
+
+impl Staleness for Entry {
+    fn is_stale(&self, intent: &Intent, horizon: Duration) -> bool {
+        let settled = self
+            .states
+            .iter()
+            .all(|s| matches!(s, SlotState::Created(_) | SlotState::Failed(_)));
+        let age = intent.sent_at - self.updated_at;
+        intent.key.is_derived()
+            && settled
+            && age.to_std().is_ok_and(|age| age > horizon)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{PostStatus, Service};
+    use crate::model::{Asset, Link, PostStatus, Service};
 
     fn post(id: &str, channel: &str, text: &str) -> Post {
         Post::new(id, channel, Service::Twitter, text, PostStatus::Scheduled)
     }
 
     #[test]
-    fn texts_match_across_whitespace_and_shortened_links() {
+    fn texts_match_word_for_word_with_links_standing_for_links() {
         assert!(same_text("Hello  world\n", "Hello world"));
         assert!(same_text(
             "Read https://example.com/a/long/path now",
@@ -324,19 +719,44 @@ mod tests {
         ));
         assert!(!same_text("Hello world", "Hello there"));
         assert!(!same_text("Hello", ""));
+        assert!(!same_text("https://example.com/a", "Launch"));
+        assert!(!same_text("", "https://example.com/a"));
+    }
+
+    #[test]
+    fn content_tells_apart_links_media_and_due_times() {
+        let found = post("p", "c", "New article");
+        let plain = NewPost::new("New article").channel("c");
+        assert!(same_content(&plain, &found));
+        let linked = plain.clone().link(Link::new("https://example.com/b"));
+        assert!(!same_content(&linked, &found), "a link the found post lacks");
+        let mut with_link = found.clone();
+        with_link.link = Some(Link::new("https://example.com/a"));
+        assert!(!same_content(&linked, &with_link), "another link");
+        let imaged = plain.clone().asset(Asset::image("https://example.com/1.png"));
+        assert!(!same_content(&imaged, &found), "media the found post lacks");
+        let at = DateTime::parse_from_rfc3339("2026-12-24T18:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let scheduled = plain.clone().when(When::At(at));
+        let mut due = found.clone();
+        due.due_at = Some(at + TimeDelta::days(1));
+        assert!(!same_content(&scheduled, &due), "another due time");
+        due.due_at = Some(at);
+        assert!(same_content(&scheduled, &due));
     }
 
     #[test]
     fn outcomes_are_matched_by_channel_when_out_of_order() {
         let channels: Vec<ChannelId> = vec!["a".into(), "b".into()];
         let outcome = CreateOutcome::new(vec![
-            ChannelOutcome::new("b", Err(Error::invalid_input("no"))),
-            ChannelOutcome::new("a", Ok(post("p", "a", "x"))),
+            ChannelOutcome::failed("b", Error::invalid_input("no")),
+            ChannelOutcome::created("a", post("p", "a", "x")),
         ]);
         let results = by_channel(&channels, outcome);
-        assert!(results[0].is_ok());
-        assert!(results[1].is_err());
+        assert!(results[0].is_created());
+        assert!(results[1].is_failed());
         let missing = by_channel(&channels, CreateOutcome::new(Vec::new()));
-        assert!(missing.iter().all(Result::is_err));
+        assert!(missing.iter().all(ChannelResult::is_unknown));
     }
 }

@@ -8,11 +8,16 @@
 //!   reset of the exhausted window), up to [`RetryPolicy::max_wait`]; a longer wait comes
 //!   back as [`Error::RateLimited`] carrying it. A 429 means nothing was done, so writes wait
 //!   and retry too;
-//! - a **write** that may have reached Buffer is never resent blindly. Buffer has no
-//!   idempotency keys, so a create is *reconciled*: each channel whose outcome is unknown has
-//!   its recent posts read (queue and sent lists) for the same text and due time; where the
-//!   post exists the channel is marked created with it, and only the others are sent again.
-//!   A delete that meets "not found" after an unknown outcome counts as done. Other writes
+//! - a **create** happens once. Buffer has no idempotency keys, so every new post carries one
+//!   ([`NewPost::key`](crate::model::NewPost::key): given, or derived from the content), and
+//!   its intent is written to a [`Journal`] before it is sent, its outcome per channel after.
+//!   A channel whose outcome is unknown is *reconciled*, never resent blindly: its posts
+//!   created since the send are read (one request for all the channels on GraphQL), and only
+//!   a channel where a complete look found nothing is sent again. A second call with a key
+//!   already journaled returns what is known and reconciles the rest, so an application may
+//!   retry a create after an error, a dropped future or a crash without posting twice; see
+//!   [`BackendExt::reconcile`](crate::BackendExt::reconcile) to ask without sending;
+//! - a delete that meets "not found" after an unknown outcome counts as done. Other writes
 //!   (edit, share, reorder, …) return the error: resending them could act twice;
 //! - everything else (bad input, not found, unauthorized, a limit reached) is final.
 //!
@@ -26,12 +31,14 @@ mod policy;
 
 pub use policy::{Decision, Failure, RetryPolicy};
 
-use crate::backend::{Backend, BackendKind, Capabilities, Request, Response};
+use crate::backend::{Backend, BackendKind, Capabilities, Operation, Request, Response};
 use crate::http::rate_limit::RateLimits;
+use crate::journal::{Journal, MemoryJournal};
 use crate::{Error, Result};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use policy::Jitter;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// A [`Backend`] that retries what is safe to retry and reconciles what is not.
@@ -52,6 +59,53 @@ pub struct Retrying<B> {
     inner: B,
     policy: RetryPolicy,
     jitter: Mutex<Jitter>,
+    journal: Arc<dyn Journal>,
+    writes: WriteSettings,
+}
+
+/// How the write path journals and fences, with documented defaults.
+#[derive(Clone, Debug)]
+struct WriteSettings {
+    /// How long a call holds a key before another may take it over (a holder that died).
+    lease: Duration,
+    /// How far the server's clock may be behind the time a write is taken to be sent.
+    clock_skew: Duration,
+    /// How long a derived key names the same write.
+    derived_key_horizon: Duration,
+}
+
+impl Default for WriteSettings {
+    fn default() -> Self {
+        Self {
+            lease: DEFAULT_LEASE,
+            clock_skew: DEFAULT_CLOCK_SKEW,
+            derived_key_horizon: DEFAULT_DERIVED_KEY_HORIZON,
+        }
+    }
+}
+
+/// How long a create holds its key by default: longer than any one create takes with the
+/// default policy, short enough that a key whose holder died is taken over soon.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(120);
+
+/// The clock skew allowed by default when fencing reconciliation (see
+/// [`Retrying::clock_skew`]).
+pub const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(60);
+
+/// How long a derived key names the same write by default: a day, longer than any retry,
+/// after which the same content is a new post.
+pub const DEFAULT_DERIVED_KEY_HORIZON: Duration = Duration::from_secs(24 * 3600);
+
+/// The error a backend without a journal answers to [`Request::Reconcile`].
+pub(crate) fn no_journal(backend: BackendKind) -> Error {
+    Error::Unsupported {
+        operation: Operation::Reconcile,
+        backend,
+        hint: "reconciling a write needs the journal of the write path: wrap the backend in \
+               retry::Retrying (with a durable journal such as journal::SqliteJournal to ask \
+               after a restart)"
+            .to_owned(),
+    }
 }
 
 impl<B: Backend> Retrying<B> {
@@ -61,7 +115,41 @@ impl<B: Backend> Retrying<B> {
             inner,
             policy: RetryPolicy::default(),
             jitter: Mutex::new(Jitter::from_clock()),
+            journal: Arc::new(MemoryJournal::new()),
+            writes: WriteSettings::default(),
         }
+    }
+
+    /// Journals writes here instead of in memory: a durable journal
+    /// ([`SqliteJournal`](crate::journal::SqliteJournal)) lets a restarted process learn what
+    /// became of the writes of the one that died, and never send them twice. Share one journal
+    /// between every `Retrying` that reaches the same Buffer account.
+    pub fn journal(mut self, journal: Arc<dyn Journal>) -> Self {
+        self.journal = journal;
+        self
+    }
+
+    /// How far behind the server's clock may be (default [`DEFAULT_CLOCK_SKEW`]). A post
+    /// counts as a write's only if it was created at or after the write was sent, less this;
+    /// the send time is the server's own (its latest `Date` header) where known, this
+    /// machine's clock otherwise.
+    pub fn clock_skew(mut self, skew: Duration) -> Self {
+        self.writes.clock_skew = skew;
+        self
+    }
+
+    /// How long a create holds its key (default [`DEFAULT_LEASE`]): another call with the same
+    /// key waits that long at most, then reconciles instead of sending.
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.writes.lease = lease;
+        self
+    }
+
+    /// How long a derived key names the same write (default [`DEFAULT_DERIVED_KEY_HORIZON`]):
+    /// after that, a settled create with the same content is a new post.
+    pub fn derived_key_horizon(mut self, horizon: Duration) -> Self {
+        self.writes.derived_key_horizon = horizon;
+        self
     }
 
     /// Uses this policy.
@@ -165,6 +253,10 @@ impl<B: Backend> Backend for Retrying<B> {
         self.inner.rate_limits()
     }
 
+    fn server_time(&self) -> Option<DateTime<Utc>> {
+        self.inner.server_time()
+    }
+
     async fn execute(&self, request: Request) -> Result<Response> {
         match request {
             Request::CreatePost { post } => {
@@ -179,6 +271,7 @@ impl<B: Backend> Backend for Retrying<B> {
             }
             Request::CreatePosts { posts } => self.create(&posts).await.map(Response::CreatedMany),
             request @ Request::DeletePost { .. } => self.delete(request).await,
+            Request::Reconcile { key } => self.reconcile(&key).await.map(Response::Reconciled),
             other => self.plain(other).await,
         }
     }
