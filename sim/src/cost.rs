@@ -103,6 +103,7 @@ mod tests {
                     method: "POST",
                     bearer: Some("key"),
                     body: request.as_bytes(),
+                    null_field: None,
                 },
             );
             let connection = body(&reply)["data"]["posts"].clone();

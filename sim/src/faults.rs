@@ -1,4 +1,5 @@
-//! Faults on demand: latency, 5xx answers, 429 bursts, dropped connections, broken bodies.
+//! Faults on demand: latency, 5xx answers, 429 bursts, dropped connections, broken bodies,
+//! answers lost after the request ran.
 //!
 //! Every decision comes from one seeded generator drawn in request order, so a sequence of
 //! requests meets the same faults on every run with the same seed.
@@ -28,6 +29,22 @@ pub enum Fault {
     Truncate,
     /// A `200 OK` HTML page instead of the answer, as a captive portal sends.
     Html,
+    /// The GraphQL request is handled (a mutation runs and may create a post) and then its
+    /// answer is a non-null field error, as when a field of `createPost`'s payload fails after
+    /// the post was made: `"Cannot return null for non-nullable field …"` with a `path` that
+    /// starts at the alias, code `INTERNAL_SERVER_ERROR`. Classic requests are left alone.
+    NullField(NullScope),
+}
+
+/// How much of a GraphQL answer a [`Fault::NullField`] loses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NullScope {
+    /// `data` is `null`: every alias of the request is lost, as when the failing field's null
+    /// reaches the root; the error's path starts at the first alias.
+    Data,
+    /// Only the root field at this position (0 is the first in the document; past the last,
+    /// the last) is `null`; the other aliases keep their answers.
+    Alias(usize),
 }
 
 impl Fault {
@@ -41,6 +58,7 @@ impl Fault {
             Fault::LoseResponse => "lose_response",
             Fault::Truncate => "truncate",
             Fault::Html => "html",
+            Fault::NullField(_) => "null_field",
         }
     }
 }
@@ -164,6 +182,12 @@ impl Faults {
     pub fn html_bodies(self, share: f64) -> Self {
         self.rule(FaultRule::new(Fault::Html).share(share))
     }
+
+    /// Handles `share` of GraphQL requests, then answers `data: null` with a non-null field
+    /// error (see [`Fault::NullField`]).
+    pub fn null_answers(self, share: f64) -> Self {
+        self.rule(FaultRule::new(Fault::NullField(NullScope::Data)).share(share))
+    }
 }
 
 /// What the server should do to one request.
@@ -227,7 +251,8 @@ impl FaultState {
             return decision;
         };
         for (rule, left) in rules.iter_mut() {
-            if !matches(&rule.target) || *left == Some(0) {
+            let graphql_only = matches!(rule.fault, Fault::NullField(_));
+            if !matches(&rule.target) || *left == Some(0) || (graphql_only && api != Api::GraphQl) {
                 continue;
             }
             let draw = rng.next_f64();

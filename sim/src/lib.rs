@@ -22,6 +22,7 @@ mod demo;
 mod faults;
 mod graphql;
 mod limits;
+mod listen;
 mod log;
 mod model;
 mod paging;
@@ -34,7 +35,7 @@ mod store;
 
 pub use clock::SimClock;
 pub use demo::Demo;
-pub use faults::{Fault, FaultRule, Faults, Target};
+pub use faults::{Fault, FaultRule, Faults, NullScope, Target};
 pub use graphql::SCHEMA_SDL;
 pub use limits::RateLimits;
 pub use log::{Api, REQUEST_LOG_CAPACITY, RequestEntry};
@@ -43,5 +44,8 @@ pub use model::{
     Service, ShareMode,
 };
 pub use schedule::weekly;
-pub use server::{Simulator, SimulatorBuilder};
+pub use server::{
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_TIMEOUT, Simulator,
+    SimulatorBuilder,
+};
 pub use store::{ChannelSpec, NewPost, SimError, Store, StoreConfig, When};

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use buffer_sim::{Fault, FaultRule, Faults, RateLimits, Simulator};
+use buffer_sim::{Fault, FaultRule, Faults, NullScope, RateLimits, Simulator};
 use clap::Parser;
 
 /// A stateful fake Buffer that speaks both of Buffer's APIs on one address.
@@ -36,6 +36,19 @@ struct Args {
     /// Hours during which the same text on a channel counts as a duplicate (REST 1025).
     #[arg(long, default_value_t = 24)]
     duplicate_hours: u64,
+    /// Accept the same text twice on a channel (Buffer refuses recent duplicates).
+    #[arg(long)]
+    allow_duplicates: bool,
+    /// Largest request body read; a larger one is refused with 413.
+    #[arg(long, default_value_t = buffer_sim::DEFAULT_MAX_BODY_BYTES)]
+    max_body_bytes: usize,
+    /// Milliseconds a client may take to send a request head, then its body; keep-alive
+    /// connections idle this long are closed.
+    #[arg(long, default_value_t = buffer_sim::DEFAULT_READ_TIMEOUT.as_millis() as u64)]
+    read_timeout_ms: u64,
+    /// Connections open at once; more wait until one closes.
+    #[arg(long, default_value_t = buffer_sim::DEFAULT_MAX_CONNECTIONS)]
+    max_connections: usize,
     /// Classic REST requests per token per minute.
     #[arg(long, default_value_t = 60)]
     rest_per_minute: u32,
@@ -75,6 +88,10 @@ struct Args {
     /// Fault: share (0..1) of answers replaced by an HTML page.
     #[arg(long, default_value_t = 0.0)]
     html_bodies: f64,
+    /// Fault: share (0..1) of GraphQL requests handled, then answered `data: null` with a
+    /// non-null field error (the mutation ran, its answer is lost).
+    #[arg(long, default_value_t = 0.0)]
+    null_answers: f64,
     /// Limit the faults to one API: `rest` or `graphql`.
     #[arg(long, value_parser = ["rest", "graphql"])]
     faults_api: Option<String>,
@@ -105,6 +122,7 @@ impl Args {
             (Fault::LoseResponse, self.lost_responses),
             (Fault::Truncate, self.truncated_bodies),
             (Fault::Html, self.html_bodies),
+            (Fault::NullField(NullScope::Data), self.null_answers),
         ];
         rules.into_iter().filter(|(_, share)| *share > 0.0).fold(
             Faults::seeded(self.seed),
@@ -160,7 +178,13 @@ async fn main() -> std::io::Result<()> {
         .seed(args.seed)
         .clock_scale(args.clock_scale)
         .queue_limit(args.queue_limit)
-        .duplicate_window(Duration::from_secs(args.duplicate_hours * 3600))
+        .duplicate_window(Duration::from_secs(
+            args.duplicate_hours.saturating_mul(3600),
+        ))
+        .reject_duplicates(!args.allow_duplicates)
+        .max_body_bytes(args.max_body_bytes)
+        .read_timeout(Duration::from_millis(args.read_timeout_ms))
+        .max_connections(args.max_connections)
         .rate_limits(RateLimits {
             rest_per_minute: args.rest_per_minute,
             graphql_per_15_minutes: args.graphql_per_15min,

@@ -1,5 +1,7 @@
 //! The HTTP server and the [`Simulator`] handle: one loopback address serving both APIs,
-//! with faults applied and every request logged.
+//! with faults applied and every request logged. Credentials are checked from the request head
+//! before a body is read, and a body is read only up to a size limit and a deadline, so a
+//! simulator left running survives hostile clients (connections are guarded in `listen`).
 //!
 //! Built on hyper's connection API rather than a framework so that a fault can close a
 //! connection without answering: hyper drops the connection when the service fails.
@@ -10,25 +12,30 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
 use crate::clock::SimClock;
 use crate::demo::{self, Demo};
-use crate::faults::{Fault, FaultState, Faults};
+use crate::faults::{Fault, FaultState, Faults, NullScope};
 use crate::graphql::{self, GraphQlRequest};
 use crate::limits::{Limiter, RateLimits};
+use crate::listen::{self, ConnectionLimits};
 use crate::log::{Api, RequestEntry, RequestLog};
 use crate::reply::Reply;
 use crate::rest::{self, RestRequest};
 use crate::store::{Store, StoreConfig};
+
+/// Default [`SimulatorBuilder::max_body_bytes`]: far above any request Buffer's APIs take.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Default [`SimulatorBuilder::read_timeout`].
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default [`SimulatorBuilder::max_connections`].
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 
 /// Everything a request handler needs.
 struct App {
@@ -36,6 +43,8 @@ struct App {
     limiter: Limiter,
     faults: FaultState,
     log: RequestLog,
+    max_body_bytes: usize,
+    read_timeout: Duration,
 }
 
 /// The error that makes hyper close a connection without an answer.
@@ -63,6 +72,9 @@ pub struct SimulatorBuilder {
     store: StoreConfig,
     rate_limits: RateLimits,
     faults: Option<Faults>,
+    max_body_bytes: usize,
+    read_timeout: Duration,
+    max_connections: usize,
 }
 
 impl Default for SimulatorBuilder {
@@ -78,6 +90,9 @@ impl Default for SimulatorBuilder {
             store: StoreConfig::default(),
             rate_limits: RateLimits::default(),
             faults: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -137,6 +152,14 @@ impl SimulatorBuilder {
         self
     }
 
+    /// Lets the same text be posted twice on a channel (`false`), so a test can tell a client
+    /// that never posts twice from a server that refused the second copy. Default `true`: Buffer
+    /// refuses recent duplicates (classic code 1025, GraphQL `InvalidInputError`).
+    pub fn reject_duplicates(mut self, reject: bool) -> Self {
+        self.store.reject_duplicates = reject;
+        self
+    }
+
     /// Every store rule at once.
     pub fn store_config(mut self, config: StoreConfig) -> Self {
         self.store = config;
@@ -152,6 +175,29 @@ impl SimulatorBuilder {
     /// Faults from the first request on.
     pub fn faults(mut self, faults: Faults) -> Self {
         self.faults = Some(faults);
+        self
+    }
+
+    /// The largest request body read (default [`DEFAULT_MAX_BODY_BYTES`]); a larger one is
+    /// refused with 413 in the API's error shape, without being read past the limit.
+    pub fn max_body_bytes(mut self, limit: usize) -> Self {
+        self.max_body_bytes = limit;
+        self
+    }
+
+    /// How long a client may take to send a request head, and then its body (default
+    /// [`DEFAULT_READ_TIMEOUT`]). A keep-alive connection that sends nothing for this long is
+    /// closed too, since the server is waiting for the next head. Slow clients cannot hold
+    /// connections forever.
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = timeout;
+        self
+    }
+
+    /// How many connections may be open at once (default [`DEFAULT_MAX_CONNECTIONS`]); more
+    /// wait, unaccepted, until one closes.
+    pub fn max_connections(mut self, limit: usize) -> Self {
+        self.max_connections = limit;
         self
     }
 
@@ -176,6 +222,8 @@ impl SimulatorBuilder {
             limiter: Limiter::new(self.rate_limits, clock),
             faults: FaultState::default(),
             log: RequestLog::default(),
+            max_body_bytes: self.max_body_bytes,
+            read_timeout: self.read_timeout,
         });
         if let Some(faults) = self.faults {
             app.faults.set(faults);
@@ -183,7 +231,14 @@ impl SimulatorBuilder {
         let listener = TcpListener::bind(self.addr).await?;
         let addr = listener.local_addr()?;
         let (shutdown, stop) = oneshot::channel();
-        let task = tokio::spawn(serve(listener, Arc::clone(&app), stop));
+        let limits = ConnectionLimits {
+            max_connections: self.max_connections,
+            read_timeout: self.read_timeout,
+        };
+        let served = Arc::clone(&app);
+        let task = tokio::spawn(listen::serve(listener, limits, stop, move |request| {
+            respond(Arc::clone(&served), request)
+        }));
         Ok(Simulator {
             addr,
             app,
@@ -347,46 +402,69 @@ impl Drop for Simulator {
     }
 }
 
-async fn serve(listener: TcpListener, app: Arc<App>, mut stop: oneshot::Receiver<()>) {
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            _ = &mut stop => break,
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
-                let app = Arc::clone(&app);
-                connections.spawn(async move {
-                    let service = service_fn(move |request| respond(Arc::clone(&app), request));
-                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-                });
-            }
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-        }
-    }
-    connections.abort_all();
-}
-
+/// Answers one request: credentials checked from the head, then the body read (bounded in
+/// size and time), faults applied, the request logged, and the answer dated by the simulated
+/// clock.
 async fn respond(
     app: Arc<App>,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, DropConnection> {
-    let method = request.method().as_str().to_owned();
-    let path = request.uri().path().to_owned();
-    let query = request.uri().query().unwrap_or_default().to_owned();
-    let bearer = request
-        .headers()
+    let (head, body) = request.into_parts();
+    let method = head.method.as_str().to_owned();
+    let path = head.uri.path().to_owned();
+    let query = head.uri.query().unwrap_or_default().to_owned();
+    let bearer = head
+        .headers
         .get(hyper::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(bearer_token)
         .map(str::to_owned);
-    let body = match request.into_body().collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(_) => Bytes::new(),
-    };
     let api = if path == "/1" || path.starts_with("/1/") {
         Api::Rest
     } else {
         Api::GraphQl
+    };
+    let mut entry = RequestEntry {
+        api,
+        method: method.clone(),
+        path: path.clone(),
+        operation: None,
+        root_fields: Vec::new(),
+        status: None,
+        fault: None,
+    };
+    let early = match api {
+        Api::Rest => {
+            rest::refusal_before_body(&app.store, &method, &path, &query, bearer.as_deref())
+        }
+        Api::GraphQl if graphql::serves(&path) => {
+            graphql::authenticate(&app.store, bearer.as_deref()).err()
+        }
+        Api::GraphQl => None,
+    };
+    if let Some(refusal) = early {
+        return Ok(app.finish(entry, refusal));
+    }
+    let body = match read_body(&app, body).await {
+        Ok(body) => body,
+        Err(BodyError::Broken) => return Err(DropConnection),
+        Err(BodyError::TooLarge) => {
+            // A classic token may sit in the form body: unread, it cannot vouch for the client.
+            let refusal = if api == Api::Rest && !rest::token_in_head(&query, bearer.as_deref()) {
+                rest::unauthenticated()
+            } else {
+                refusal(
+                    api,
+                    413,
+                    "The request body is larger than the server accepts",
+                )
+            };
+            return Ok(app.finish(entry, refusal));
+        }
+        Err(BodyError::TooSlow) => {
+            let refusal = refusal(api, 408, "The request body did not arrive in time");
+            return Ok(app.finish(entry, refusal));
+        }
     };
     let label = if api == Api::GraphQl {
         graphql::label(&body)
@@ -400,17 +478,19 @@ async fn respond(
     if !decision.latency.is_zero() {
         tokio::time::sleep(decision.latency).await;
     }
-    let mut entry = RequestEntry {
+    entry.operation = label.operation;
+    entry.root_fields = label.root_fields;
+    entry.fault = decision
+        .fault
+        .map(Fault::name)
+        .or((!decision.latency.is_zero()).then_some("latency"));
+    let request = Received {
         api,
-        method: method.clone(),
-        path: path.clone(),
-        operation: label.operation,
-        root_fields: label.root_fields,
-        status: None,
-        fault: decision
-            .fault
-            .map(Fault::name)
-            .or((!decision.latency.is_zero()).then_some("latency")),
+        method: &method,
+        path: &path,
+        query: &query,
+        bearer: bearer.as_deref(),
+        body: &body,
     };
     let reply = match decision.fault {
         Some(Fault::Drop) => {
@@ -420,38 +500,81 @@ async fn respond(
         Some(Fault::ServerError(status)) => Reply::html(status, "Service Unavailable"),
         Some(Fault::Html) => Reply::html(200, "Buffer is down for maintenance"),
         Some(Fault::RateLimitBurst(_)) => rate_limited(api),
-        Some(Fault::Truncate | Fault::LoseResponse | Fault::Latency(_)) | None => {
-            let answer = || answer(&app, api, &method, &path, &query, bearer.as_deref(), &body);
-            let mut reply = answer();
-            match decision.fault {
-                Some(Fault::Truncate) => {
-                    let half = reply.body.len() / 2;
-                    reply.body.truncate(half);
-                }
-                Some(Fault::LoseResponse) => {
-                    entry.status = Some(reply.status);
-                    app.log.push(entry);
-                    return Err(DropConnection);
-                }
-                _ => {}
-            }
+        Some(Fault::Truncate) => {
+            let mut reply = answer(&app, &request, None);
+            let half = reply.body.len() / 2;
+            reply.body.truncate(half);
             reply
         }
+        Some(Fault::LoseResponse) => {
+            entry.status = Some(answer(&app, &request, None).status);
+            app.log.push(entry);
+            return Err(DropConnection);
+        }
+        Some(Fault::NullField(scope)) => answer(&app, &request, Some(scope)),
+        Some(Fault::Latency(_)) | None => answer(&app, &request, None),
     };
-    entry.status = Some(reply.status);
-    app.log.push(entry);
-    Ok(to_response(reply))
+    Ok(app.finish(entry, reply))
 }
 
-fn answer(
-    app: &App,
+impl App {
+    /// Logs the request with the answer's status, and dates the answer by the simulated clock,
+    /// the clock every `createdAt` comes from, as Buffer's `Date` and its times share one clock.
+    fn finish(&self, mut entry: RequestEntry, reply: Reply) -> Response<Full<Bytes>> {
+        entry.status = Some(reply.status);
+        self.log.push(entry);
+        to_response(reply, self.store.clock().now())
+    }
+}
+
+/// Why a request body was not read whole.
+enum BodyError {
+    /// Over [`SimulatorBuilder::max_body_bytes`], declared or while reading.
+    TooLarge,
+    /// Not whole within [`SimulatorBuilder::read_timeout`].
+    TooSlow,
+    /// The client broke the framing or went away: there is no one to answer.
+    Broken,
+}
+
+/// The body, read only up to the size limit and within the read timeout.
+async fn read_body(app: &App, body: Incoming) -> Result<Bytes, BodyError> {
+    use hyper::body::Body as _;
+    if body
+        .size_hint()
+        .exact()
+        .is_some_and(|declared| declared > app.max_body_bytes as u64)
+    {
+        return Err(BodyError::TooLarge);
+    }
+    let limited = Limited::new(body, app.max_body_bytes).collect();
+    match tokio::time::timeout(app.read_timeout, limited).await {
+        Err(_) => Err(BodyError::TooSlow),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.is::<LengthLimitError>() => Err(BodyError::TooLarge),
+        Ok(Err(_)) => Err(BodyError::Broken),
+    }
+}
+
+/// One request, read off the wire, for either API.
+struct Received<'a> {
     api: Api,
-    method: &str,
-    path: &str,
-    query: &str,
-    bearer: Option<&str>,
-    body: &[u8],
-) -> Reply {
+    method: &'a str,
+    path: &'a str,
+    query: &'a str,
+    bearer: Option<&'a str>,
+    body: &'a [u8],
+}
+
+fn answer(app: &App, request: &Received<'_>, null_field: Option<NullScope>) -> Reply {
+    let Received {
+        api,
+        method,
+        path,
+        query,
+        bearer,
+        body,
+    } = *request;
     match api {
         Api::Rest => rest::handle(
             &app.store,
@@ -464,13 +587,14 @@ fn answer(
                 body,
             },
         ),
-        Api::GraphQl if path == "/" || path == "/graphql" => graphql::handle(
+        Api::GraphQl if graphql::serves(path) => graphql::handle(
             &app.store,
             &app.limiter,
             &GraphQlRequest {
                 method,
                 bearer,
                 body,
+                null_field,
             },
         ),
         Api::GraphQl => Reply::json(
@@ -505,11 +629,37 @@ fn rate_limited(api: Api) -> Reply {
     }
 }
 
-fn to_response(reply: Reply) -> Response<Full<Bytes>> {
+/// A refusal by the server itself (body too large, too slow) in the API's error shape.
+fn refusal(api: Api, status: u16, message: &str) -> Reply {
+    match api {
+        Api::Rest => Reply::json(
+            status,
+            &serde_json::json!({ "success": false, "code": status, "error": message }),
+        ),
+        Api::GraphQl => Reply::json(
+            status,
+            &serde_json::json!({ "errors": [{
+                "message": message,
+                "extensions": { "code": "BAD_REQUEST" },
+            }]}),
+        ),
+    }
+    .header("connection", "close")
+}
+
+/// An HTTP date (RFC 7231 IMF-fixdate), e.g. `Mon, 02 Mar 2026 10:00:00 GMT`.
+fn http_date(at: DateTime<Utc>) -> String {
+    at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+fn to_response(reply: Reply, now: DateTime<Utc>) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(reply.body)));
     *response.status_mut() =
         StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
+    if let Ok(date) = hyper::header::HeaderValue::from_str(&http_date(now)) {
+        headers.insert(hyper::header::DATE, date);
+    }
     for (name, value) in reply.headers {
         if let Ok(value) = hyper::header::HeaderValue::from_str(&value) {
             headers.append(name, value);

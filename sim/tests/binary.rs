@@ -32,6 +32,11 @@ fn help_lists_faults_and_limits() {
         "--faults-route",
         "--clock-scale",
         "--seed",
+        "--allow-duplicates",
+        "--null-answers",
+        "--max-body-bytes",
+        "--read-timeout-ms",
+        "--max-connections",
     ] {
         assert!(help.contains(flag), "{flag} missing from --help");
     }

@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use buffer_sim::{Api, Fault, FaultRule, Faults, Simulator};
+use buffer_sim::{Api, Fault, FaultRule, Faults, NullScope, Simulator};
 use common::{frozen, gql_full, http, monday};
 use serde_json::Value;
 
@@ -239,4 +239,149 @@ async fn dropping_the_simulator_stops_the_server() {
         .await
         .expect_err("nothing listens any more");
     assert!(error.is_connect() || error.is_request(), "{error:?}");
+}
+
+const CREATE: &str = r#"mutation Create($input: CreatePostInput!) {
+  createPost(input: $input) { __typename ... on PostActionSuccess { post { id text } } }
+}"#;
+
+fn create_input(channel: &str, text: &str) -> Value {
+    serde_json::json!({ "input": {
+        "channelId": channel, "text": text, "mode": "addToQueue", "schedulingType": "automatic"
+    }})
+}
+
+#[tokio::test]
+async fn a_lost_graphql_response_still_creates_the_post() {
+    let sim = frozen().await;
+    let twitter = common::channel_id(&sim, buffer_sim::Service::Twitter);
+    sim.set_faults(
+        Faults::seeded(3).rule(
+            FaultRule::new(Fault::LoseResponse)
+                .route("createPost")
+                .times(1),
+        ),
+    );
+    let result = http()
+        .post(sim.graphql_url())
+        .bearer_auth(sim.api_key())
+        .json(&serde_json::json!({ "query": CREATE, "variables": create_input(&twitter, "Lost answer") }))
+        .send()
+        .await;
+    let error = result.expect_err("no answer arrived");
+    assert!(!error.is_status() && !error.is_decode(), "{error:?}");
+    assert_eq!(sim.store().count_with_text(&twitter, "Lost answer"), 1);
+    let entry = sim.requests().pop().expect("logged");
+    assert_eq!(
+        (entry.fault, entry.status, entry.operation.as_deref()),
+        (Some("lose_response"), Some(200), Some("Create"))
+    );
+}
+
+#[tokio::test]
+async fn a_mutation_that_ran_can_answer_data_null() {
+    let sim = frozen().await;
+    let twitter = common::channel_id(&sim, buffer_sim::Service::Twitter);
+    sim.set_faults(
+        Faults::seeded(5).rule(
+            FaultRule::new(Fault::NullField(NullScope::Data))
+                .route("createPost")
+                .times(1),
+        ),
+    );
+    let (status, _, body) =
+        gql_full(&sim, CREATE, create_input(&twitter, "Ran, answer lost")).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"], Value::Null, "{body}");
+    let error = &body["errors"][0];
+    assert_eq!(
+        error["path"],
+        serde_json::json!(["createPost", "post", "id"])
+    );
+    assert_eq!(error["extensions"]["code"], "INTERNAL_SERVER_ERROR");
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Cannot return null for non-nullable field")),
+        "{error}"
+    );
+    assert_eq!(
+        sim.store().count_with_text(&twitter, "Ran, answer lost"),
+        1,
+        "the mutation ran"
+    );
+    assert_eq!(
+        sim.requests().pop().and_then(|e| e.fault),
+        Some("null_field")
+    );
+
+    // Once only: the next create answers normally.
+    let (_, _, body) = gql_full(&sim, CREATE, create_input(&twitter, "Next one")).await;
+    assert_eq!(
+        body["data"]["createPost"]["__typename"],
+        "PostActionSuccess"
+    );
+}
+
+#[tokio::test]
+async fn one_alias_of_a_batch_can_lose_its_answer_alone() {
+    let sim = frozen().await;
+    let (twitter, linkedin) = (
+        common::channel_id(&sim, buffer_sim::Service::Twitter),
+        common::channel_id(&sim, buffer_sim::Service::Linkedin),
+    );
+    sim.set_faults(
+        Faults::seeded(5).rule(
+            FaultRule::new(Fault::NullField(NullScope::Alias(1)))
+                .route("createPost")
+                .times(1),
+        ),
+    );
+    let batch = r#"mutation Batch($a: CreatePostInput!, $b: CreatePostInput!, $c: CreatePostInput!) {
+      p1: createPost(input: $a) { ...R }
+      p2: createPost(input: $b) { ...R }
+      p3: createPost(input: $c) { ...R }
+    }
+    fragment R on PostActionPayload { __typename ... on PostActionSuccess { post { id channelId } } }"#;
+    let input = |channel: &str, text: &str| create_input(channel, text)["input"].clone();
+    let variables = serde_json::json!({
+        "a": input(&twitter, "Batch one"),
+        "b": input(&linkedin, "Batch two"),
+        "c": input(&twitter, "Batch three"),
+    });
+    let (status, _, body) = gql_full(&sim, batch, variables).await;
+    assert_eq!(status, 200);
+    let data = &body["data"];
+    assert_eq!(data["p1"]["post"]["channelId"], twitter.as_str(), "{body}");
+    assert_eq!(data["p2"], Value::Null, "{body}");
+    assert_eq!(data["p3"]["post"]["channelId"], twitter.as_str(), "{body}");
+    assert_eq!(
+        body["errors"][0]["path"],
+        serde_json::json!(["p2", "post", "id"])
+    );
+    // Every alias ran, the lost one included.
+    for (channel, text) in [
+        (&twitter, "Batch one"),
+        (&linkedin, "Batch two"),
+        (&twitter, "Batch three"),
+    ] {
+        assert_eq!(sim.store().count_with_text(channel, text), 1, "{text}");
+    }
+}
+
+#[tokio::test]
+async fn null_field_faults_leave_classic_requests_alone() {
+    let sim = frozen().await;
+    let twitter = common::channel_id(&sim, buffer_sim::Service::Twitter);
+    sim.set_faults(Faults::seeded(5).null_answers(1.0));
+    let form = format!("text=Classic+is+unaffected&profile_ids[]={twitter}");
+    let (status, body) = common::rest_post(&sim, "updates/create.json", &form).await;
+    assert_eq!(
+        (status, body["success"].clone()),
+        (200, true.into()),
+        "{body}"
+    );
+    assert_eq!(sim.requests().pop().and_then(|e| e.fault), None);
+    let (_, _, body) = gql_full(&sim, "{ account { id } }", Value::Null).await;
+    assert_eq!(body["data"], Value::Null, "GraphQL requests are hit");
 }

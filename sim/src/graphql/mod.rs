@@ -11,15 +11,19 @@ mod root;
 use std::cell::RefCell;
 use std::sync::OnceLock;
 
+use apollo_compiler::Name;
 use apollo_compiler::Schema;
 use apollo_compiler::ast;
 use apollo_compiler::executable::{ExecutableDocument, Selection, SelectionSet};
 use apollo_compiler::resolvers::Execution;
-use apollo_compiler::response::{GraphQLError, JsonMap};
+use apollo_compiler::response::{
+    ExecutionResponse, GraphQLError, JsonMap, ResponseDataPathSegment,
+};
 use apollo_compiler::schema::ExtendedType;
 use apollo_compiler::validation::Valid;
 use serde_json::{Value, json};
 
+use crate::faults::NullScope;
 use crate::limits::{Limiter, Verdict};
 use crate::log::Api;
 use crate::reply::Reply;
@@ -52,6 +56,8 @@ pub(crate) struct GraphQlRequest<'a> {
     /// The `Authorization: Bearer` key, if any.
     pub(crate) bearer: Option<&'a str>,
     pub(crate) body: &'a [u8],
+    /// A [`Fault::NullField`](crate::Fault::NullField) to apply once the operation has run.
+    pub(crate) null_field: Option<NullScope>,
 }
 
 /// The operation's name and root fields, read without validation, for the log and for
@@ -127,21 +133,36 @@ fn with_limits(mut reply: Reply, verdict: Option<&Verdict>) -> Reply {
     reply
 }
 
+/// Whether `path` is where the GraphQL API answers (`/` and `/graphql`).
+pub(crate) fn serves(path: &str) -> bool {
+    path == "/" || path == "/graphql"
+}
+
+/// The account whose API key `bearer` is, or Buffer's 401 (`UNAUTHENTICATED`). It needs only
+/// the request head, so the server checks it before reading a body.
+pub(crate) fn authenticate(store: &Store, bearer: Option<&str>) -> Result<String, Reply> {
+    bearer
+        .and_then(|key| {
+            store.with(|state, _, _| state.account_by_api_key(key).map(|a| a.id.clone()))
+        })
+        .ok_or_else(|| {
+            Reply::json(
+                401,
+                &errors_body(vec![error(
+                    "An authentication JWT or Access Token is required",
+                    "UNAUTHENTICATED",
+                )]),
+            )
+        })
+}
+
 /// Answers one GraphQL request.
 pub(crate) fn handle(store: &Store, limiter: &Limiter, request: &GraphQlRequest<'_>) -> Reply {
-    let key = request.bearer;
-    let account = key.and_then(|key| {
-        store.with(|state, _, _| state.account_by_api_key(key).map(|a| a.id.clone()))
-    });
-    let (Some(key), Some(account_id)) = (key, account) else {
-        return Reply::json(
-            401,
-            &errors_body(vec![error(
-                "An authentication JWT or Access Token is required",
-                "UNAUTHENTICATED",
-            )]),
-        );
+    let account_id = match authenticate(store, request.bearer) {
+        Ok(id) => id,
+        Err(refusal) => return refusal,
     };
+    let key = request.bearer.unwrap_or_default();
     let verdict = limiter.check(Api::GraphQl, key);
     if let Some(window) = &verdict.exceeded {
         let body = json!({ "errors": [{
@@ -258,6 +279,9 @@ fn execute(store: &Store, account_id: String, request: &GraphQlRequest<'_>) -> R
                     .map_or("INTERNAL_SERVER_ERROR", |(_, code)| *code);
                 err.extensions.insert("code", code.into());
             }
+            if let Some(scope) = request.null_field {
+                lose_answer(&mut response, scope);
+            }
             // Serialized as is: its maps keep the order of the selections.
             Reply::json_bytes(200, serde_json::to_vec(&response).unwrap_or_default())
         }
@@ -265,6 +289,42 @@ fn execute(store: &Store, account_id: String, request: &GraphQlRequest<'_>) -> R
             let mut err = e.to_graphql_error(&document.sources);
             err.extensions.insert("code", "BAD_USER_INPUT".into());
             Reply::json(400, &json!({ "errors": [err] }))
+        }
+    }
+}
+
+/// Replaces an executed answer with the one Buffer sends when a non-null field of a mutation's
+/// payload fails after the mutation ran: the alias (or all of `data`) is `null` and an error
+/// points into it.
+fn lose_answer(response: &mut ExecutionResponse, scope: NullScope) {
+    let Some(data) = response.data.as_mut() else {
+        return;
+    };
+    let aliases: Vec<String> = data.keys().map(|k| k.as_str().to_owned()).collect();
+    let position = match scope {
+        NullScope::Data => 0,
+        NullScope::Alias(n) => n.min(aliases.len().saturating_sub(1)),
+    };
+    let Some(alias) = aliases.get(position) else {
+        return;
+    };
+    let path = [alias.as_str(), "post", "id"]
+        .into_iter()
+        .filter_map(|segment| Name::new(segment).ok())
+        .map(ResponseDataPathSegment::Field)
+        .collect();
+    let mut extensions = JsonMap::new();
+    extensions.insert("code", "INTERNAL_SERVER_ERROR".into());
+    response.errors.push(GraphQLError {
+        message: "Cannot return null for non-nullable field Post.id.".to_owned(),
+        locations: Vec::new(),
+        path,
+        extensions,
+    });
+    match scope {
+        NullScope::Data => response.data = None,
+        NullScope::Alias(_) => {
+            data.insert(alias.as_str(), apollo_compiler::response::JsonValue::Null);
         }
     }
 }

@@ -124,19 +124,11 @@ pub(crate) fn handle(store: &Store, limiter: &Limiter, request: &RestRequest<'_>
     let token = request.bearer.or_else(|| params.text("access_token"));
     let account = match token {
         None if endpoint.anonymous => None,
-        None => return Reply::empty(401).header("www-authenticate", WWW_AUTHENTICATE),
-        Some(token) => {
-            let account = store.with(|state, _, _| {
-                state
-                    .account_by_token(token)
-                    .filter(|a| !a.access_revoked)
-                    .map(|a| a.id.clone())
-            });
-            match account {
-                Some(id) => Some(id),
-                None => return Failure::new(403, 1001, "Access token required.").reply(),
-            }
-        }
+        None => return unauthenticated(),
+        Some(token) => match account_of(store, token) {
+            Ok(id) => Some(id),
+            Err(failure) => return failure.reply(),
+        },
     };
     if let Some(token) = token {
         let verdict = limiter.check(Api::Rest, token);
@@ -165,6 +157,49 @@ pub(crate) fn handle(store: &Store, limiter: &Limiter, request: &RestRequest<'_>
         Ok(body) => Reply::json_with(200, &body, pretty),
         Err(failure) => failure.reply(),
     }
+}
+
+/// The classic 401: no body, a realm header.
+pub(crate) fn unauthenticated() -> Reply {
+    Reply::empty(401).header("www-authenticate", WWW_AUTHENTICATE)
+}
+
+/// The account a token belongs to, unless it is unknown or revoked (403, code 1001).
+fn account_of(store: &Store, token: &str) -> Result<String, Failure> {
+    store
+        .with(|state, _, _| {
+            state
+                .account_by_token(token)
+                .filter(|a| !a.access_revoked)
+                .map(|a| a.id.clone())
+        })
+        .ok_or_else(|| Failure::new(403, 1001, "Access token required."))
+}
+
+/// The refusal a request earns from its head alone: a known endpoint whose token (header or
+/// query) is unknown. `None` when the body must be read first: the route is wrong (answered
+/// after), or there is no token outside the form body, which may carry one.
+pub(crate) fn refusal_before_body(
+    store: &Store,
+    method: &str,
+    path: &str,
+    query: &str,
+    bearer: Option<&str>,
+) -> Option<Reply> {
+    let route = path.strip_prefix("/1/")?.strip_suffix(".json")?;
+    let segments: Vec<&str> = route.split('/').collect();
+    Endpoint::find(&segments).filter(|e| e.method == method)?;
+    let params = Params::parse(query, &[]);
+    let token = bearer.or_else(|| params.text("access_token"))?;
+    account_of(store, token)
+        .err()
+        .map(|failure| failure.reply())
+}
+
+/// Whether the request head (the `Authorization` header or the query string) names a token;
+/// without one, only the form body can.
+pub(crate) fn token_in_head(query: &str, bearer: Option<&str>) -> bool {
+    bearer.is_some() || Params::parse(query, &[]).text("access_token").is_some()
 }
 
 struct Ctx<'a> {

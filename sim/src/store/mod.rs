@@ -21,6 +21,10 @@ pub(crate) use state::State;
 pub struct StoreConfig {
     /// Scheduled posts a channel may hold (queued plus custom-scheduled).
     pub queue_limit: usize,
+    /// Whether a recent duplicate is refused (classic code 1025, GraphQL `InvalidInputError`),
+    /// as Buffer does. Off, a test can create the same text twice to check that the client
+    /// itself never posts twice.
+    pub reject_duplicates: bool,
     /// Same text on the same channel within this time of an earlier post is a duplicate.
     pub duplicate_window: Duration,
     /// Most posting times a channel's schedule may hold in a week.
@@ -35,6 +39,7 @@ impl Default for StoreConfig {
     fn default() -> Self {
         Self {
             queue_limit: 100,
+            reject_duplicates: true,
             duplicate_window: Duration::from_secs(24 * 3600),
             schedule_limit: 730,
             instagram_needs_media: true,

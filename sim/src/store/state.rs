@@ -278,6 +278,7 @@ impl State {
             return Err(SimError::PastSchedule);
         }
         if when != When::Draft
+            && config.reject_duplicates
             && self.is_duplicate(channel_id, text, except, now, config.duplicate_window)
         {
             return Err(SimError::Duplicate);
