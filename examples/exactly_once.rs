@@ -37,27 +37,42 @@ async fn main() -> buffer_bridge::Result<()> {
 
         // 1. Buffer makes the post, then the connection drops before the answer.
         let route = create_route(kind);
-        sim.set_faults(Faults::seeded(1).rule(FaultRule::new(Fault::LoseResponse).route(route).times(1)));
+        sim.set_faults(
+            Faults::seeded(1).rule(FaultRule::new(Fault::LoseResponse).route(route).times(1)),
+        );
         let post = NewPost::new(format!("Launch notes ({kind})"))
             .channel(channel.as_str())
             .when(When::Next)
             .idempotency_key(IdempotencyKey::new(format!("launch-notes-{kind}"))?);
         let outcome = client.create_post(&post).await?;
-        report("answer lost after the post was made", &outcome.channels[0].result);
+        report(
+            "answer lost after the post was made",
+            &outcome.channels[0].result,
+        );
         println!(
             "   posts with that text in Buffer: {}",
-            sim.store().count_with_text(channel.as_str(), post.text.as_deref().unwrap_or_default())
+            sim.store()
+                .count_with_text(channel.as_str(), post.text.as_deref().unwrap_or_default())
         );
 
         // 2. A create abandoned mid-flight, then a new process with the same journal.
-        sim.set_faults(Faults::seeded(2).rule(
-            FaultRule::new(Fault::Latency(Duration::from_millis(300))).route(route),
-        ));
+        sim.set_faults(
+            Faults::seeded(2)
+                .rule(FaultRule::new(Fault::Latency(Duration::from_millis(300))).route(route)),
+        );
         let abandoned = NewPost::new(format!("Release candidate ({kind})"))
             .channel(channel.as_str())
             .idempotency_key(IdempotencyKey::new(format!("release-candidate-{kind}"))?);
-        let cut_short = tokio::time::timeout(Duration::from_millis(100), client.create_post(&abandoned)).await;
-        println!("2. the create was dropped mid-flight: {}", if cut_short.is_err() { "no answer" } else { "it finished" });
+        let cut_short =
+            tokio::time::timeout(Duration::from_millis(100), client.create_post(&abandoned)).await;
+        println!(
+            "2. the create was dropped mid-flight: {}",
+            if cut_short.is_err() {
+                "no answer"
+            } else {
+                "it finished"
+            }
+        );
         drop(client);
         sim.clear_faults();
         tokio::time::sleep(Duration::from_millis(400)).await;
@@ -66,19 +81,28 @@ async fn main() -> buffer_bridge::Result<()> {
             .journal(Arc::new(SqliteJournal::open(&journal_path)?));
         let key = abandoned.key();
         for outcome in restarted.reconcile(&key).await? {
-            report("reconcile(key) in the new process", &outcome.channels[0].result);
+            report(
+                "reconcile(key) in the new process",
+                &outcome.channels[0].result,
+            );
         }
         let again = restarted.create_post(&abandoned).await?;
         report("the same create called again", &again.channels[0].result);
         println!(
             "   posts with that text in Buffer: {}",
-            sim.store().count_with_text(channel.as_str(), abandoned.text.as_deref().unwrap_or_default())
+            sim.store().count_with_text(
+                channel.as_str(),
+                abandoned.text.as_deref().unwrap_or_default()
+            )
         );
 
         // 3. The same post, the same key: answered from the journal.
         sim.clear_requests();
         let repeat = restarted.create_post(&post).await?;
-        report("the first post sent again with its key", &repeat.channels[0].result);
+        report(
+            "the first post sent again with its key",
+            &repeat.channels[0].result,
+        );
         println!("   create requests sent for it: {}", sim.requests_to(route));
         let _ = std::fs::remove_file(&journal_path);
     }

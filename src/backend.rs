@@ -8,10 +8,10 @@
 
 use crate::http::rate_limit::RateLimits;
 use crate::journal::IdempotencyKey;
-use chrono::{DateTime, Utc};
 use crate::model::*;
 use crate::{Error, Result};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use futures::Stream;
 use futures::stream::BoxStream;
 use serde::{Deserialize, Serialize};

@@ -288,7 +288,9 @@ impl Wire {
         // `data: null` beside errors with paths: execution reached those fields, so a
         // mutation may have run; the reply is kept for `mutation` to tell fields apart.
         let data = match data {
-            None if errors.iter().any(|e| e.field.is_some()) => RawValue::from_string("null".to_owned()).ok(),
+            None if errors.iter().any(|e| e.field.is_some()) => {
+                RawValue::from_string("null".to_owned()).ok()
+            }
             data => data,
         };
         let Some(data) = data else {

@@ -20,6 +20,6 @@ pub use extras::{
 pub use ids::{AccountId, ChannelId, IdeaId, InteractionId, OrganizationId, PostId};
 pub use page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest, PageToken};
 pub use post::{
-    Asset, ChannelOutcome, ChannelResult, CreateOutcome, Link, NewPost, Patch, Post, PostEdit, PostList,
-    PostQuery, PublishingError, RecentPosts, When,
+    Asset, ChannelOutcome, ChannelResult, CreateOutcome, Link, NewPost, Patch, Post, PostEdit,
+    PostList, PostQuery, PublishingError, RecentPosts, When,
 };

@@ -11,9 +11,9 @@ use super::wire::{
     User, WireConfiguration, per_day,
 };
 use crate::model::{
-    Account, Asset, AssetKind, Channel, ChannelId, ChannelOutcome, ChannelResult, Configuration, CreateOutcome,
-    Interaction, Link, NewPost, Page, PageRequest, Patch, Post, PostEdit, PostId, PostList,
-    PostQuery, RecentPosts, Schedule, When,
+    Account, Asset, AssetKind, Channel, ChannelId, ChannelOutcome, ChannelResult, Configuration,
+    CreateOutcome, Interaction, Link, NewPost, Page, PageRequest, Patch, Post, PostEdit, PostId,
+    PostList, PostQuery, RecentPosts, Schedule, When,
 };
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
@@ -150,9 +150,11 @@ pub(super) async fn recent_posts(
                     .page(PageRequest::offset(page, 100));
                 let read = posts(rest, &query).await?;
                 let full = read.items.len() == 100;
-                found.extend(read.items.into_iter().filter(|post| {
-                    post.created_at.is_none_or(|created| created >= since)
-                }));
+                found.extend(
+                    read.items
+                        .into_iter()
+                        .filter(|post| post.created_at.is_none_or(|created| created >= since)),
+                );
                 if !full {
                     break;
                 }

@@ -129,8 +129,7 @@ impl<B: Backend> Retrying<B> {
                 Stage::Done(result) => result,
                 Stage::Look { error, .. } => ChannelResult::Unknown(error),
                 Stage::Send => ChannelResult::Failed(
-                    slot.last_error
-                        .unwrap_or_else(|| never_sent(&slot.channel)),
+                    slot.last_error.unwrap_or_else(|| never_sent(&slot.channel)),
                 ),
             };
             outcomes[slot.post].push(ChannelOutcome::new(slot.channel, result));
@@ -157,8 +156,8 @@ impl<B: Backend> Retrying<B> {
         {
             // A derived key past its horizon: the same content is a new post now.
             self.journal.release(lease).await?;
-            let horizon = TimeDelta::from_std(self.writes.derived_key_horizon)
-                .unwrap_or(TimeDelta::MAX);
+            let horizon =
+                TimeDelta::from_std(self.writes.derived_key_horizon).unwrap_or(TimeDelta::MAX);
             self.journal.prune_derived(intent.sent_at - horizon).await?;
             (begun, lease) = self.acquire(&intent).await?;
         }
@@ -242,19 +241,17 @@ impl<B: Backend> Retrying<B> {
                         };
                         (stage, SlotState::Unknown)
                     }
-                    ChannelResult::Failed(error) => {
-                        match self.decide(&error, attempt, false) {
-                            Decision::Retry(after) => {
-                                wait = wait.max(after);
-                                slot.last_error = Some(error);
-                                continue;
-                            }
-                            _ => (
-                                Stage::Done(ChannelResult::Failed(error.clone())),
-                                SlotState::failed(&error),
-                            ),
+                    ChannelResult::Failed(error) => match self.decide(&error, attempt, false) {
+                        Decision::Retry(after) => {
+                            wait = wait.max(after);
+                            slot.last_error = Some(error);
+                            continue;
                         }
-                    }
+                        _ => (
+                            Stage::Done(ChannelResult::Failed(error.clone())),
+                            SlotState::failed(&error),
+                        ),
+                    },
                     ChannelResult::Unknown(error) => {
                         slot.unsure = true;
                         let may_resend = match self.decide(&error, attempt, false) {
@@ -344,7 +341,10 @@ impl<B: Backend> Retrying<B> {
         for &i in &looking {
             let post = &posts[slots[i].post];
             groups
-                .entry((slots[i].channel.clone(), IdempotencyKey::derive(post).to_string()))
+                .entry((
+                    slots[i].channel.clone(),
+                    IdempotencyKey::derive(post).to_string(),
+                ))
                 .or_default()
                 .push(i);
         }
@@ -366,9 +366,9 @@ impl<B: Backend> Retrying<B> {
                 }
                 let owner = self.journal.claimed_by(&found.id).await.ok().flatten();
                 let ours = owner.as_ref().is_none_or(|(key, index)| {
-                    members.iter().any(|&i| {
-                        &writes[slots[i].post].key == key && slots[i].index == *index
-                    })
+                    members
+                        .iter()
+                        .any(|&i| &writes[slots[i].post].key == key && slots[i].index == *index)
                 });
                 if ours {
                     candidates.push(found);
@@ -517,21 +517,23 @@ impl<B: Backend> Retrying<B> {
             .enumerate()
             .map(|(index, (slot, state))| {
                 let stage = match (stage_of(state), in_progress) {
-                    (Stage::Look { error, .. }, true) => Stage::Done(ChannelResult::Unknown(
-                        Error::Unexpected {
+                    (Stage::Look { error, .. }, true) => {
+                        Stage::Done(ChannelResult::Unknown(Error::Unexpected {
                             message: format!(
                                 "{error}; another caller is sending this write right now"
                             ),
                             legacy_code: None,
-                        },
-                    )),
+                        }))
+                    }
                     (Stage::Look { error, .. }, false) => Stage::Look {
                         error,
                         may_resend: false,
                     },
                     // Journaled as refused: nothing was created.
                     (Stage::Send, _) => Stage::Done(ChannelResult::Failed(
-                        state.error().unwrap_or_else(|| never_sent(&slot.channel_id)),
+                        state
+                            .error()
+                            .unwrap_or_else(|| never_sent(&slot.channel_id)),
                     )),
                     (done, _) => done,
                 };
@@ -546,8 +548,12 @@ impl<B: Backend> Retrying<B> {
             })
             .collect();
         if slots.iter().any(|s| matches!(s.stage, Stage::Look { .. })) {
-            self.look(std::slice::from_ref(&post), std::slice::from_ref(&write), &mut slots)
-                .await;
+            self.look(
+                std::slice::from_ref(&post),
+                std::slice::from_ref(&write),
+                &mut slots,
+            )
+            .await;
         }
         for lease in std::mem::take(&mut leases.held) {
             let _ = self.journal.release(lease).await;
@@ -559,8 +565,7 @@ impl<B: Backend> Retrying<B> {
                     Stage::Done(result) => result,
                     Stage::Look { error, .. } => ChannelResult::Unknown(error),
                     Stage::Send => ChannelResult::Failed(
-                        slot.last_error
-                            .unwrap_or_else(|| never_sent(&slot.channel)),
+                        slot.last_error.unwrap_or_else(|| never_sent(&slot.channel)),
                     ),
                 };
                 ChannelOutcome::new(slot.channel, result)
@@ -610,7 +615,10 @@ fn same_content(new: &NewPost, found: &Post) -> bool {
         return false;
     }
     let assets = |assets: &[crate::model::Asset]| -> Vec<(crate::model::AssetKind, String)> {
-        assets.iter().map(|a| (a.kind.clone(), a.url.clone())).collect()
+        assets
+            .iter()
+            .map(|a| (a.kind.clone(), a.url.clone()))
+            .collect()
     };
     if assets(&new.assets) != assets(&found.assets) {
         return false;
@@ -695,9 +703,7 @@ impl Staleness for Entry {
             .iter()
             .all(|s| matches!(s, SlotState::Created(_) | SlotState::Failed(_)));
         let age = intent.sent_at - self.updated_at;
-        intent.key.is_derived()
-            && settled
-            && age.to_std().is_ok_and(|age| age > horizon)
+        intent.key.is_derived() && settled && age.to_std().is_ok_and(|age| age > horizon)
     }
 }
 
@@ -729,11 +735,16 @@ mod tests {
         let plain = NewPost::new("New article").channel("c");
         assert!(same_content(&plain, &found));
         let linked = plain.clone().link(Link::new("https://example.com/b"));
-        assert!(!same_content(&linked, &found), "a link the found post lacks");
+        assert!(
+            !same_content(&linked, &found),
+            "a link the found post lacks"
+        );
         let mut with_link = found.clone();
         with_link.link = Some(Link::new("https://example.com/a"));
         assert!(!same_content(&linked, &with_link), "another link");
-        let imaged = plain.clone().asset(Asset::image("https://example.com/1.png"));
+        let imaged = plain
+            .clone()
+            .asset(Asset::image("https://example.com/1.png"));
         assert!(!same_content(&imaged, &found), "media the found post lacks");
         let at = DateTime::parse_from_rfc3339("2026-12-24T18:00:00Z")
             .unwrap()
