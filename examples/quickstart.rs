@@ -31,8 +31,8 @@
 use buffer_bridge::config::BackendConfig;
 use buffer_bridge::graphql::GraphQl;
 use buffer_bridge::model::{
-    Account, Channel, Configuration, Idea, NewPost, OrganizationId, Page, PageRequest, Post,
-    PostEdit, PostList, PostQuery, Service, When,
+    Account, Channel, ChannelResult, Configuration, Idea, NewPost, OrganizationId, Page,
+    PageRequest, Post, PostEdit, PostList, PostQuery, Service, When,
 };
 use buffer_bridge::rest::ClassicRest;
 use buffer_bridge::{Backend, BackendExt, BackendKind, Error};
@@ -452,8 +452,11 @@ fn created_summary(outcome: &buffer_bridge::model::CreateOutcome) -> Summary {
         .channels
         .iter()
         .map(|c| match &c.result {
-            Ok(post) => format!("✓ {} …{}", post.service, tail(post.id.as_str())),
-            Err(error) => format!("✗ {:?}{}", error.kind(), code(error)),
+            ChannelResult::Created(post) => {
+                format!("✓ {} …{}", post.service, tail(post.id.as_str()))
+            }
+            ChannelResult::Failed(error) => format!("✗ {:?}{}", error.kind(), code(error)),
+            ChannelResult::Unknown(error) => format!("? {:?}{}", error.kind(), code(error)),
         })
         .collect();
     Summary {

@@ -9,11 +9,12 @@
 
 use buffer_bridge::graphql::GraphQl;
 use buffer_bridge::model::{
-    ChannelId, CreateOutcome, NewPost, PageRequest, PostEdit, PostId, PostList, PostQuery, When,
+    ChannelId, ChannelResult, CreateOutcome, NewPost, PageRequest, PostEdit, PostId, PostList,
+    PostQuery, When,
 };
 use buffer_bridge::pacing::{Paced, Pacing};
 use buffer_bridge::rest::ClassicRest;
-use buffer_bridge::retry::{Failure, RetryPolicy, Retrying};
+use buffer_bridge::retry::{RetryPolicy, Retrying};
 use buffer_bridge::{Backend, BackendExt, BackendKind, Error};
 use buffer_sim::{Fault, FaultRule, Faults, RateLimits, Service, Simulator};
 use std::collections::HashMap;
@@ -111,17 +112,19 @@ fn account_for(sim: &Simulator, new: &NewPost, outcome: &CreateOutcome, tally: &
             .store()
             .count_with_text(channel.channel_id.as_str(), text);
         match &channel.result {
-            Ok(post) => {
+            ChannelResult::Created(post) => {
                 tally.created += 1;
                 assert_eq!(stored, 1, "{text} on {}", channel.channel_id);
                 assert!(sim.store().post(post.id.as_str()).is_some(), "{}", post.id);
             }
-            Err(error) if Failure::of(error) == Failure::Transient => {
+            ChannelResult::Unknown(_) => {
                 // The outcome could not be found out; it must still not be doubled.
                 tally.unknown_channels += 1;
                 assert!(stored <= 1, "{text} on {}", channel.channel_id);
             }
-            Err(error) => assert_eq!(stored, 0, "{text} refused ({error}) yet stored"),
+            ChannelResult::Failed(error) => {
+                assert_eq!(stored, 0, "{text} refused ({error}) yet stored")
+            }
         }
     }
 }

@@ -432,8 +432,8 @@ async fn a_link_goes_to_the_metadata_of_the_channels_network() {
         .when(When::At(at("2026-12-24T18:00:00Z")));
     let outcome = backend(&server).create_post(&post).await.unwrap();
     // Twitter has no link attachment and the text lacks the URL: refused for that channel only.
-    assert!(outcome.channels[0].result.is_ok());
-    let refused = outcome.channels[1].result.as_ref().unwrap_err();
+    assert!(outcome.channels[0].result.is_created());
+    let refused = outcome.channels[1].result.error().unwrap();
     assert_eq!(refused.kind(), ErrorKind::InvalidInput);
     let sent = bodies(&server).await;
     assert_eq!(sent.len(), 2, "channel listing, then one create");
@@ -807,7 +807,7 @@ async fn union_members_become_typed_errors() {
             .create_post(&NewPost::new("x").channel("c1"))
             .await
             .unwrap();
-        let error = outcome.channels[0].result.as_ref().unwrap_err();
+        let error = outcome.channels[0].result.error().unwrap();
         assert_eq!(error.kind(), kind, "{name}");
         assert!(error.to_string().contains(words), "{error}");
     }
@@ -840,7 +840,7 @@ async fn union_members_become_typed_errors() {
             .create_post(&NewPost::new("x").channel("c1"))
             .await
             .unwrap();
-        let error = outcome.channels[0].result.as_ref().unwrap_err();
+        let error = outcome.channels[0].result.error().unwrap();
         assert_eq!(error.kind(), kind, "{member}");
         if member["code"] == 1025 {
             assert!(error.is_duplicate());

@@ -130,7 +130,7 @@ async fn a_multi_channel_create_reports_each_channel_and_the_posts_can_be_change
         .unwrap();
     assert_eq!(outcome.channels.len(), channels.len());
     for channel in &outcome.channels {
-        if let Ok(post) = &channel.result {
+        if let Some(post) = channel.result.post() {
             assert_eq!(post.channel_id, channel.channel_id);
         }
     }

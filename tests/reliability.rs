@@ -5,8 +5,8 @@
 use async_trait::async_trait;
 use buffer_bridge::http::rate_limit::{RateLimits, RateWindow};
 use buffer_bridge::model::{
-    ChannelId, ChannelOutcome, CreateOutcome, NewPost, Page, PageToken, Post, PostEdit, PostList,
-    PostStatus, Service, When,
+    ChannelId, ChannelOutcome, ChannelResult, CreateOutcome, NewPost, Page, PageToken, Post,
+    PostEdit, PostList, PostStatus, Service, When,
 };
 use buffer_bridge::pacing::{Paced, Pacing};
 use buffer_bridge::retry::{RetryPolicy, Retrying};
@@ -126,7 +126,10 @@ impl Fake {
                 state.posts.push(created.clone());
                 Ok(created)
             };
-            outcomes.push(ChannelOutcome::new(channel.clone(), result));
+            outcomes.push(ChannelOutcome::new(
+                channel.clone(),
+                ChannelResult::of_attempt(result),
+            ));
         }
         CreateOutcome::new(outcomes)
     }
@@ -207,7 +210,12 @@ impl Backend for Fake {
                     outcome
                         .channels
                         .into_iter()
-                        .map(|c| ChannelOutcome::new(c.channel_id, Err(error.clone())))
+                        .map(|c| {
+                            ChannelOutcome::new(
+                                c.channel_id,
+                                ChannelResult::of_attempt(Err(error.clone())),
+                            )
+                        })
                         .collect(),
                 ))),
                 Response::CreatedMany(outcomes) => Ok(Response::CreatedMany(
@@ -218,7 +226,12 @@ impl Backend for Fake {
                                 outcome
                                     .channels
                                     .into_iter()
-                                    .map(|c| ChannelOutcome::new(c.channel_id, Err(error.clone())))
+                                    .map(|c| {
+                                        ChannelOutcome::new(
+                                            c.channel_id,
+                                            ChannelResult::of_attempt(Err(error.clone())),
+                                        )
+                                    })
                                     .collect(),
                             )
                         })
@@ -406,7 +419,7 @@ async fn typed_refusals_inside_an_answer_stay_and_rate_limited_channels_are_rese
     let results: Vec<Option<ErrorKind>> = outcome
         .channels
         .iter()
-        .map(|c| c.result.as_ref().err().map(Error::kind))
+        .map(|c| c.result.error().map(Error::kind))
         .collect();
     assert_eq!(results, [Some(ErrorKind::LimitReached), None, None]);
     assert_eq!(backend.inner().count(Operation::CreatePost), 2);
@@ -472,7 +485,7 @@ async fn a_queue_too_long_to_check_is_not_posted_to_again() {
         .await
         .unwrap();
     assert_eq!(
-        outcome.channels[0].result.as_ref().unwrap_err().kind(),
+        outcome.channels[0].result.error().unwrap().kind(),
         ErrorKind::Timeout
     );
     assert_eq!(backend.inner().count(Operation::CreatePost), 1);

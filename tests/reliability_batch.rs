@@ -85,7 +85,7 @@ async fn each_post_of_a_batch_keeps_its_own_outcome() {
         .map(|o| {
             o.channels
                 .iter()
-                .map(|c| c.result.as_ref().err().map(|e| e.kind()))
+                .map(|c| c.result.error().map(|e| e.kind()))
                 .collect()
         })
         .collect();

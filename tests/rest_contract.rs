@@ -406,7 +406,7 @@ async fn create_with_a_link_sends_the_documented_body_and_reports_each_channel()
         .map(|c| c.channel_id.as_str())
         .collect();
     assert_eq!(channels, [PROFILE, OTHER_PROFILE], "request order");
-    let created = outcome.channels[0].result.as_ref().unwrap();
+    let created = outcome.channels[0].result.post().unwrap();
     assert_eq!(created.id.as_str(), UPDATE);
     assert_eq!(created.status, PostStatus::Scheduled);
     let link = created.link.as_ref().unwrap();
@@ -415,7 +415,7 @@ async fn create_with_a_link_sends_the_documented_body_and_reports_each_channel()
         ("http://google.com", Some("Google"))
     );
     // The recorded answer has no update for the second profile: classic skipped it.
-    let missing = outcome.channels[1].result.as_ref().unwrap_err();
+    let missing = outcome.channels[1].result.error().unwrap();
     assert_eq!(missing.kind(), ErrorKind::NotFound);
     assert!(missing.to_string().contains(OTHER_PROFILE), "{missing}");
 }
@@ -551,7 +551,7 @@ async fn a_refused_create_fails_every_channel_but_a_bad_token_fails_the_call() {
     };
     assert_eq!(outcome.channels.len(), 2);
     for channel in &outcome.channels {
-        let error = channel.result.as_ref().unwrap_err();
+        let error = channel.result.error().unwrap();
         assert_eq!(error.kind(), ErrorKind::LimitReached);
         assert_eq!(error.legacy_code(), Some(1023));
     }

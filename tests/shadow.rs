@@ -720,8 +720,8 @@ fn writes_compare_their_posts_like_reads_and_refusals_by_kind() {
     let (rest, graphql) = sent_posts();
     let created = |post: Post, refusal: Error| {
         Response::Created(CreateOutcome::new(vec![
-            ChannelOutcome::new(CHANNEL, Ok(post)),
-            ChannelOutcome::new("4eb9276e0acb04bb81000067", Err(refusal)),
+            ChannelOutcome::created(CHANNEL, post),
+            ChannelOutcome::failed("4eb9276e0acb04bb81000067", refusal),
         ]))
     };
     let duplicate = Error::from_legacy_code(
@@ -763,9 +763,8 @@ fn a_sandboxs_new_post_ids_differ_until_a_normaliser_removes_them() {
     let (rest, mut sandbox) = sent_posts();
     sandbox.id = "4ec93ae4512f7e6307000003".into();
     let created = |post: Post| {
-        Response::Created(CreateOutcome::new(vec![ChannelOutcome::new(
-            CHANNEL,
-            Ok(post),
+        Response::Created(CreateOutcome::new(vec![ChannelOutcome::created(
+            CHANNEL, post,
         )]))
     };
     let (rest, sandbox) = (Ok(created(rest)), Ok(created(sandbox)));

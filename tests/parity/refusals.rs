@@ -95,7 +95,7 @@ async fn a_full_queue_on_one_of_two_channels_fails_as_migration_says() {
         let kinds: Vec<Option<ErrorKind>> = outcome
             .channels
             .iter()
-            .map(|c| c.result.as_ref().err().map(Error::kind))
+            .map(|c| c.result.error().map(Error::kind))
             .collect();
         let created_on_mastodon = queue_in_store(&both.sim, &mastodon).len() - before;
         match kind {
@@ -141,7 +141,7 @@ async fn a_channel_of_another_account_is_unauthorized_on_both() {
         let kinds: Vec<Option<ErrorKind>> = outcome
             .channels
             .iter()
-            .map(|c| c.result.as_ref().err().map(Error::kind))
+            .map(|c| c.result.error().map(Error::kind))
             .collect();
         match kind {
             Rest => assert_eq!(kinds, [Some(ErrorKind::Unauthorized); 2]),
