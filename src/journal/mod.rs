@@ -39,6 +39,14 @@
 //! A post recorded as `Created` for one slot is claimed by it: the journal refuses to record it
 //! for another slot or key ([`Conflict::Claimed`]), and [`Journal::claimed_by`] tells
 //! reconciliation which candidates are already someone's.
+//!
+//! # Forgetting
+//!
+//! Entries stay until pruned. A derived key stands for "this content, now": once its horizon has
+//! passed, [`Journal::prune_derived`] forgets it, so the same post sent later is a new intent.
+//! A given key stands for one intent for as long as the application may retry it;
+//! [`Journal::prune`] forgets every old entry, for housekeeping. Neither forgets a key under a
+//! live lease.
 
 mod memory;
 mod sqlite;
@@ -157,8 +165,8 @@ impl IdempotencyKey {
             When::Now => encoding.tag(2),
             When::At(at) => {
                 encoding.tag(3);
-                encoding.bytes_raw(&at.timestamp().to_le_bytes());
-                encoding.bytes_raw(&at.timestamp_subsec_nanos().to_le_bytes());
+                encoding.raw(&at.timestamp().to_le_bytes());
+                encoding.raw(&at.timestamp_subsec_nanos().to_le_bytes());
             }
         }
         encoding.tag(match post.shorten {
@@ -210,7 +218,7 @@ impl Canonical {
         encoding
     }
 
-    fn bytes_raw(&mut self, bytes: &[u8]) {
+    fn raw(&mut self, bytes: &[u8]) {
         self.0.update(bytes);
     }
 
@@ -536,7 +544,8 @@ pub trait Journal: Send + Sync + fmt::Debug {
     /// `intent` with every slot pending ([`Begun::New`]); if the key exists, returns its entry
     /// unchanged ([`Begun::Existing`]; compare its fingerprint, the key may have been reused
     /// for other content). While another live holder has the key, fails with
-    /// [`Conflict::Held`], which says when its lease ends.
+    /// [`Conflict::Held`], which says when its lease ends; that includes a second `begin` by
+    /// the same caller, since every lease has its own holder token: keep the lease you have.
     async fn begin(&self, intent: &Intent, hold: Duration) -> Result<(Begun, Lease)>;
 
     /// Records one slot's state, only under a live lease of the key ([`Conflict::LeaseLost`]

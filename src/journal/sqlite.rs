@@ -52,6 +52,9 @@ const SCHEMA: &str = "
 /// the file: `begin` and `record` take SQLite's write lock (`BEGIN IMMEDIATE`), so two never
 /// both take a key.
 ///
+/// Calls run on tokio's blocking pool, so they need a tokio runtime. Clones share one
+/// connection.
+///
 /// ```no_run
 /// use buffer_bridge::journal::SqliteJournal;
 ///
