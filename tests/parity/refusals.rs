@@ -238,6 +238,13 @@ fn every_request(channel: &ChannelId, post: &PostId, organization: &str) -> Vec<
         Request::DailyPostingLimits {
             channel_ids: vec![channel.clone()],
         },
+        Request::RecentPosts {
+            channel_ids: vec![channel.clone()],
+            since: chrono::Utc::now(),
+        },
+        Request::Reconcile {
+            key: buffer_bridge::journal::IdempotencyKey::new("never-sent").unwrap(),
+        },
     ];
     let covered: Vec<Operation> = requests.iter().map(Request::operation).collect();
     for operation in Operation::ALL {
