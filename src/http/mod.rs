@@ -51,11 +51,7 @@ impl Credential {
         let scrub_error = |error: Error| error.scrub(|text| self.redact(text));
         let scrub_outcome = |outcome: &mut CreateOutcome| {
             for channel in &mut outcome.channels {
-                let result = std::mem::replace(
-                    &mut channel.result,
-                    crate::model::ChannelResult::Failed(Error::invalid_input("")),
-                );
-                channel.result = result.map_error(scrub_error);
+                channel.result = channel.result.clone().map_error(scrub_error);
             }
         };
         match outcome {

@@ -152,7 +152,7 @@ impl<B: Backend> Retrying<B> {
         let intent = Intent::create(key.clone(), post, self.send_time());
         let (mut begun, mut lease) = self.acquire(&intent).await?;
         if let Begun::Existing(entry) = &begun
-            && entry.is_stale(&intent, self.writes.derived_key_horizon)
+            && is_stale(entry, &intent, self.writes.derived_key_horizon)
         {
             // A derived key past its horizon: the same content is a new post now.
             self.journal.release(lease).await?;
@@ -690,21 +690,15 @@ fn never_sent(channel: &ChannelId) -> Error {
     }
 }
 
-/// Entries left by an earlier call are either the same write (same content) or a misuse of
-/// the key; a derived key's entry older than the horizon is a new write with the same content.
-trait Staleness {
-    fn is_stale(&self, intent: &Intent, horizon: Duration) -> bool;
-}
-
-impl Staleness for Entry {
-    fn is_stale(&self, intent: &Intent, horizon: Duration) -> bool {
-        let settled = self
-            .states
-            .iter()
-            .all(|s| matches!(s, SlotState::Created(_) | SlotState::Failed(_)));
-        let age = intent.sent_at - self.updated_at;
-        intent.key.is_derived() && settled && age.to_std().is_ok_and(|age| age > horizon)
-    }
+/// Whether a settled entry under a derived key is older than the horizon: the same content
+/// is then a new write, not a repeat of that one.
+fn is_stale(entry: &Entry, intent: &Intent, horizon: Duration) -> bool {
+    let settled = entry
+        .states
+        .iter()
+        .all(|s| matches!(s, SlotState::Created(_) | SlotState::Failed(_)));
+    let age = intent.sent_at - entry.updated_at;
+    intent.key.is_derived() && settled && age.to_std().is_ok_and(|age| age > horizon)
 }
 
 #[cfg(test)]
