@@ -3,7 +3,7 @@
 //! One in-memory store of accounts, organizations, channels and posts is served on one
 //! address both as Buffer's classic REST API (under `/1/`) and as its GraphQL API (at `/` and
 //! `/graphql`), so a post created through one API is read back through the other. GraphQL
-//! documents are validated against the repository's `schema.graphql` and executed by a real
+//! documents are validated against Buffer's schema ([`SCHEMA_SDL`]) and executed by a real
 //! engine; the classic API answers with its recorded shapes and numeric error codes.
 //!
 //! ```no_run

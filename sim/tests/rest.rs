@@ -448,11 +448,33 @@ async fn interactions_shares_and_configuration() {
     let id = sent["updates"][0]["id"].as_str().expect("id").to_owned();
     let (status, body) = rest_get(&sim, &format!("updates/{id}/interactions.json")).await;
     assert_eq!((status, body["code"].clone()), (400, 1004.into()));
+    // As many retweets as the update's statistics count, newest first, ten to a page.
+    let retweets = sent["updates"][0]["statistics"]["retweets"]
+        .as_u64()
+        .expect("retweets");
     let (status, body) = rest_get(
         &sim,
-        &format!("updates/{id}/interactions.json?event=retweets"),
+        &format!("updates/{id}/interactions.json?event=retweets&count=100"),
     )
     .await;
+    assert_eq!((status, body["total"].as_u64()), (200, Some(retweets)));
+    let items = body["interactions"].as_array().expect("interactions");
+    assert_eq!(items.len() as u64, retweets);
+    assert!(items.iter().all(|i| i["event"] == "retweet"));
+    let times: Vec<i64> = items
+        .iter()
+        .filter_map(|i| i["created_at"].as_i64())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] > w[1]), "newest first");
+    let (_, again) = rest_get(
+        &sim,
+        &format!("updates/{id}/interactions.json?event=retweets&count=100"),
+    )
+    .await;
+    assert_eq!(again, body, "the same on every call");
+    // Other networks' events are not counted on Twitter.
+    let (status, body) =
+        rest_get(&sim, &format!("updates/{id}/interactions.json?event=likes")).await;
     assert_eq!(
         (status, body),
         (200, serde_json::json!({"total": 0, "interactions": []}))

@@ -13,7 +13,8 @@ pub struct Account {
     pub id: AccountId,
     /// The login email. Only GraphQL reports it.
     pub email: Option<String>,
-    /// The display name. Only GraphQL reports it.
+    /// The display name. GraphQL reports it; classic `user.json` only when its body carries a
+    /// `name` (no recorded body does, though third-party docs list one), so it is read if sent.
     pub name: Option<String>,
     /// The account's IANA timezone, when set.
     pub timezone: Option<String>,

@@ -290,6 +290,7 @@ wire! {
         created_at: Option<DateTime<Utc>> = "lenient::epoch",
         plan: Option<String> = "lenient::text",
         timezone: Option<String> = "lenient::text",
+        name: Option<String> = "lenient::text",
     }
 }
 
@@ -473,6 +474,7 @@ impl User {
         account.created_at = self.created_at;
         account.plan = self.plan;
         account.timezone = self.timezone;
+        account.name = self.name;
         Ok(account)
     }
 }
@@ -676,6 +678,14 @@ mod tests {
         let link = link.link.unwrap();
         assert_eq!(link.thumbnail.as_deref(), Some("https://x/p.png"));
         assert_eq!(link.title.as_deref(), Some("X"));
+    }
+
+    #[test]
+    fn a_user_name_is_kept_when_the_body_has_one() {
+        let user: User = serde_json::from_str(r#"{"id":"u","name":"Jo","plan":"free"}"#).unwrap();
+        assert_eq!(user.into_account().unwrap().name.as_deref(), Some("Jo"));
+        let user: User = serde_json::from_str(r#"{"id":"u","plan":"free"}"#).unwrap();
+        assert_eq!(user.into_account().unwrap().name, None);
     }
 
     #[test]

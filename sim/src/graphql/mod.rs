@@ -30,8 +30,9 @@ use crate::reply::Reply;
 use crate::store::Store;
 use root::{RequestCtx, Root};
 
-/// Buffer's schema, the same file the library generates its types from.
-pub const SCHEMA_SDL: &str = include_str!("../../../schema.graphql");
+/// Buffer's schema: a copy, inside this crate so it ships with it, of the file the library
+/// generates its types from (a test keeps the two identical).
+pub const SCHEMA_SDL: &str = include_str!("../../schema.graphql");
 
 /// Buffer's query limits: aliases, depth and parser tokens.
 const MAX_ALIASES: usize = 30;

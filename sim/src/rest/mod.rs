@@ -651,16 +651,31 @@ fn show_update(ctx: Ctx<'_>) -> Outcome {
 }
 
 fn interactions(ctx: Ctx<'_>) -> Outcome {
-    ctx.state.post_for(ctx.account, ctx.id())?;
+    let post = ctx.state.post_for(ctx.account, ctx.id())?;
     let event = ctx.params.text("event").ok_or_else(Failure::missing)?;
     const EVENTS: &[&str] = &[
         "retweet", "favorite", "like", "comment", "mention", "reshare",
     ];
-    if !EVENTS.contains(&event.trim_end_matches('s')) {
+    let event = event.trim_end_matches('s');
+    if !EVENTS.contains(&event) {
         return Err(Failure::new(400, 1029, "Event type not supported."));
     }
-    page_window(ctx.params)?;
-    Ok(json!({ "total": 0, "interactions": [] }))
+    let (page, count) = page_window(ctx.params)?;
+    let service = ctx
+        .state
+        .channels
+        .iter()
+        .find(|c| c.id == post.channel_id)
+        .map(|c| c.service);
+    let found = match (post.status, service) {
+        (PostStatus::Sent, Some(service)) => {
+            let skip = (page - 1).saturating_mul(count);
+            render::interactions(post, service, event, skip, count)
+        }
+        _ => None,
+    };
+    let (total, items) = found.unwrap_or_default();
+    Ok(json!({ "total": total, "interactions": items }))
 }
 
 fn edit(ctx: Ctx<'_>) -> Outcome {

@@ -8,6 +8,9 @@ use serde_json::{Map, Value, json};
 use crate::model::{Account, AssetKind, Channel, Post, PostStatus, Service};
 use crate::schedule::timezone;
 
+/// The `client_id` of updates made through the API.
+const API_CLIENT_ID: &str = "5e1f00000000000000000001";
+
 /// Renders one update.
 pub(crate) fn update(
     post: &Post,
@@ -45,6 +48,10 @@ pub(crate) fn update(
     body.insert("type".into(), json!(update_type(post)));
     body.insert("user_id".into(), json!(post.author_id));
     body.insert("via".into(), json!(post.via));
+    if post.via == "api" {
+        // The OAuth application that made it: one made-up client for every API caller.
+        body.insert("client_id".into(), json!(API_CLIENT_ID));
+    }
     if let Some(media) = media(post) {
         body.insert("media".into(), media);
     }
@@ -152,6 +159,62 @@ fn statistics(post: &Post, service: Option<Service>) -> Value {
         .into()
 }
 
+/// The interactions of one kind (`event`, singular: `retweet`, `like`, …) on a sent post, as
+/// many as its `statistics` count under the figure's classic name, newest first; only the
+/// `skip..skip + take` window is rendered. Users, ids and times are made up from the post's
+/// id, so they are the same on every call. `None` when the network has no such figure.
+pub(crate) fn interactions(
+    post: &Post,
+    service: Service,
+    event: &str,
+    skip: usize,
+    take: usize,
+) -> Option<(u64, Vec<Value>)> {
+    let figure = match event {
+        "retweet" => "retweets",
+        "favorite" => "favorites",
+        "mention" => "mentions",
+        "like" => "likes",
+        "comment" => "comments",
+        _ => "shares", // reshare
+    };
+    let total = post
+        .figures(Some(service))
+        .into_iter()
+        .find(|f| f.classic == figure)?
+        .value;
+    let sent = post.sent_at.unwrap_or(post.created_at).timestamp();
+    let items = (skip as u64..total)
+        .take(take)
+        .map(|i| {
+            let seed = format!("{}:{event}:{i}", post.id)
+                .bytes()
+                .fold(17u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+            let id = format!("{:08x}{:016x}", sent as u32, seed);
+            let avatar = format!("buffer-sim.example.invalid/avatars/{:x}.png", seed % 100_000);
+            let mut user = json!({
+                "username": format!("Follower {}", seed % 10_000),
+                "followers": 10 + seed % 50_000,
+                "avatar": format!("http://{avatar}"),
+                "avatar_https": format!("https://{avatar}"),
+            });
+            if service == Service::Twitter {
+                user["twitter_id"] = json!((1_000_000_000 + seed % 9_000_000_000).to_string());
+            }
+            json!({
+                "_id": id,
+                // Newest first: the last of `total` came 37 minutes after the one before.
+                "created_at": sent + 37 * 60 * (total - i) as i64,
+                "event": event,
+                "id": id,
+                "interaction_id": (290_000_000_000_000_000 + seed % 10_000_000_000_000_000).to_string(),
+                "user": user,
+            })
+        })
+        .collect();
+    Some((total, items))
+}
+
 /// Renders one profile.
 pub(crate) fn profile(channel: &Channel, posts: &[Post], account_id: &str) -> Value {
     let count = |status: PostStatus| {
@@ -175,6 +238,7 @@ pub(crate) fn profile(channel: &Channel, posts: &[Post], account_id: &str) -> Va
         "formatted_service": channel.service.display_name(),
         "formatted_username": if channel.service == Service::Twitter { format!("@{}", channel.name) } else { channel.name.clone() },
         "id": channel.id,
+        "quick_signin": true,
         "schedules": schedules(channel),
         "service": channel.service.as_str(),
         "service_id": channel.service_id,
@@ -221,14 +285,34 @@ pub(crate) fn schedules(channel: &Channel) -> Value {
 
 /// Renders the user.
 pub(crate) fn user(account: &Account, now: DateTime<Utc>) -> Value {
+    // The referral token and the post-by-email address are made up from the id, so they stay
+    // the same across calls.
+    let referral_token: String = account.id.chars().rev().take(5).collect();
     json!({
         "_id": account.id,
         "activity_at": now.timestamp(),
         "created_at": account.created_at.timestamp(),
         "id": account.id,
         "plan": account.plan,
+        "referral_link": format!("https://buffer-sim.example.invalid/r/{referral_token}"),
+        "referral_token": referral_token,
+        "secret_email": format!("buffer-{}@to.buffer-sim.example.invalid", account.id),
         "timezone": account.timezone,
     })
+}
+
+/// A network's `urls`: its profile prefix, and for Twitter its hashtag and cashtag searches.
+fn urls(service: Service) -> Value {
+    let base = format!("https://{}.example.invalid/", service.as_str());
+    if service == Service::Twitter {
+        json!({
+            "user": base,
+            "hashtag": format!("{base}search?q=%23"),
+            "cashtag": format!("{base}search?q=%24"),
+        })
+    } else {
+        json!({ "user": base })
+    }
 }
 
 /// `/info/configuration.json`: services with their limits, and media limits.
@@ -268,7 +352,7 @@ pub(crate) fn configuration(schedule_limit: usize) -> Value {
                         "supported_interactions": interactions,
                     }
                 },
-                "urls": { "user": format!("https://{key}.example.invalid/") },
+                "urls": urls(service),
             }),
         );
     }
