@@ -10,6 +10,7 @@ use crate::http::rate_limit::RateLimits;
 use crate::model::*;
 use crate::{Error, Result};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use futures::Stream;
 use futures::stream::BoxStream;
 use serde::{Deserialize, Serialize};
@@ -426,6 +427,13 @@ pub trait Backend: Send + Sync {
     fn rate_limits(&self) -> Option<RateLimits> {
         None
     }
+
+    /// The server's clock, at least: the latest `Date` an answer carried. A lower bound of
+    /// the server's current time, to order what this client did against what the server
+    /// records (a write's reconciliation looks only at posts created after it).
+    fn server_time(&self) -> Option<DateTime<Utc>> {
+        None
+    }
 }
 
 #[async_trait]
@@ -442,6 +450,9 @@ impl<B: Backend + ?Sized> Backend for Arc<B> {
     fn rate_limits(&self) -> Option<RateLimits> {
         (**self).rate_limits()
     }
+    fn server_time(&self) -> Option<DateTime<Utc>> {
+        (**self).server_time()
+    }
 }
 
 #[async_trait]
@@ -457,6 +468,9 @@ impl<B: Backend + ?Sized> Backend for Box<B> {
     }
     fn rate_limits(&self) -> Option<RateLimits> {
         (**self).rate_limits()
+    }
+    fn server_time(&self) -> Option<DateTime<Utc>> {
+        (**self).server_time()
     }
 }
 

@@ -1,5 +1,5 @@
-//! The client's own count of its rate-limit windows: a ledger per window of when each
-//! request it sent stops counting.
+//! The client's own count of its rate-limit windows: per window, when each request it sent
+//! stops counting.
 //!
 //! A request counts from the moment it is sent until one window length after its answer came
 //! back: the server counted it somewhere in between, so it has surely stopped counting by
@@ -9,20 +9,32 @@
 //! reports corrects the ledger: its quota replaces the configured one (larger on a higher
 //! plan), requests it counted that this client did not send are added, and a 429 stops
 //! everything for its wait.
+//!
+//! What a server says is bounded before it is believed, because one absurd header must not
+//! stop a client for years or make it allocate gigabytes: a window longer than
+//! [`MAX_WINDOW`] (or of no length) is ignored, windows past [`MAX_WINDOWS`] are ignored,
+//! quotas are capped at [`MAX_LIMIT`], a reset is never further than its window, and a 429's
+//! wait never longer than the longest window. Each kind of distrust is logged once per
+//! budget. Requests that stop counting at the same instant share one ledger entry, so a
+//! server reporting a million requests used costs one entry, not a million.
 
-use crate::Error;
-use crate::http::rate_limit::RateLimits;
+use crate::http::rate_limit::{RateLimits, THIRTY_DAYS};
 use std::collections::VecDeque;
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// The largest quota a window keeps a ledger for: each request counted is one entry, and a
-/// server announcing a quota of billions must not make the client allocate billions.
-/// Buffer's quotas are in the hundreds to thousands.
-const MAX_LIMIT: u64 = 1_000_000;
+/// The largest quota believed. Buffer's quotas are in the hundreds to thousands.
+pub(super) const MAX_LIMIT: u64 = 1_000_000;
 
-/// `now + wait`, or far in the future (as `tokio::time::sleep` does) when a wait read from
-/// the server is too long to add without overflowing.
+/// The most windows a budget follows. Buffer has three (15 minutes, a day, 30 days).
+pub(super) const MAX_WINDOWS: usize = 8;
+
+/// The longest window believed, and so the longest any server-given wait can be: Buffer's
+/// longest window is 30 days.
+pub(super) const MAX_WINDOW: Duration = THIRTY_DAYS;
+
+/// `now + wait`, or far in the future (as `tokio::time::sleep` does) when a wait is too long
+/// to add without overflowing.
 fn after(now: Instant, wait: Duration) -> Instant {
     now.checked_add(wait)
         .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30))
@@ -38,48 +50,95 @@ struct Window {
     limit: u64,
     /// Requests sent and not yet answered.
     pending: u64,
-    /// When each answered request stops counting, oldest first.
-    expiries: VecDeque<Instant>,
+    /// When answered requests stop counting, oldest first, and how many stop then.
+    expiries: VecDeque<(Instant, u64)>,
+    /// The sum of the counts in `expiries`.
+    counted: u64,
 }
 
 impl Window {
     fn prune(&mut self, now: Instant) {
-        while self.expiries.front().is_some_and(|at| *at <= now) {
+        while let Some(&(at, count)) = self.expiries.front() {
+            if at > now {
+                break;
+            }
             self.expiries.pop_front();
+            self.counted -= count;
         }
     }
 
     fn used(&self) -> u64 {
-        self.pending + self.expiries.len() as u64
+        self.pending.saturating_add(self.counted)
     }
 
-    /// When `cost` more requests fit, given that pending ones will count for a full window
-    /// after they are answered.
-    fn free_at(&self, cost: u64, now: Instant) -> Instant {
-        let over = (self.used() + cost).saturating_sub(self.limit) as usize;
-        match over {
-            0 => now,
-            n if n <= self.expiries.len() => self.expiries[n - 1],
-            // Pending requests must be answered first; check again a window from now at the
-            // latest, or sooner when an answer arrives.
-            _ => after(now, self.length),
+    /// Records `count` requests that stop counting at `at`.
+    fn count(&mut self, at: Instant, count: u64) {
+        if count == 0 {
+            return;
         }
+        self.counted = self.counted.saturating_add(count);
+        let index = self.expiries.partition_point(|(t, _)| *t <= at);
+        match index.checked_sub(1).map(|i| &mut self.expiries[i]) {
+            Some((t, n)) if *t == at => *n = n.saturating_add(count),
+            _ => self.expiries.insert(index, (at, count)),
+        }
+    }
+
+    /// When one more request fits, given that pending ones will count for a full window
+    /// after they are answered.
+    fn free_at(&self, now: Instant) -> Instant {
+        let over = self.used().saturating_add(1).saturating_sub(self.limit);
+        if over == 0 {
+            return now;
+        }
+        let mut freed = 0u64;
+        for &(at, count) in &self.expiries {
+            freed = freed.saturating_add(count);
+            if freed >= over {
+                return at;
+            }
+        }
+        // Pending requests must be answered first, and then count a whole window: room comes
+        // a window from now at the earliest.
+        after(now, self.length)
     }
 }
 
 /// Why a request has to wait.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Wait {
-    /// Until this instant, or until an answer changes the count.
+    /// Until this instant at the earliest; an answer may change the count sooner.
     Until(Instant),
     /// Until the first request is answered: what the server reports then decides how much
     /// of the budget is really left.
     FirstAnswer,
 }
 
-/// Every window of one backend's quota, and what the server said lately.
+/// A server number not believed as given.
+#[derive(Clone, Copy, Debug)]
+enum Distrust {
+    Window,
+    Windows,
+    Quota,
+    Reset,
+    Wait,
+}
+
+impl Distrust {
+    fn explain(self) -> &'static str {
+        match self {
+            Self::Window => "a rate-limit window of no length or longer than 30 days is ignored",
+            Self::Windows => "rate-limit windows past the eighth are ignored",
+            Self::Quota => "a rate-limit quota above 1,000,000 is capped at 1,000,000",
+            Self::Reset => "a rate-limit reset further away than its window is cut to the window",
+            Self::Wait => "a 429's wait longer than the longest window is cut to that window",
+        }
+    }
+}
+
+/// Every window of one credential's quota, and what the server said lately.
 #[derive(Clone, Debug)]
-pub(super) struct Budget {
+pub(super) struct Ledger {
     windows: Vec<Window>,
     time_scale: f64,
     /// No request may start before this (a 429's `Retry-After`).
@@ -88,45 +147,63 @@ pub(super) struct Budget {
     heard: bool,
     /// Whether the first request is on its way.
     probing: bool,
+    /// The kinds of [`Distrust`] already logged, one bit each.
+    logged: u8,
 }
 
-impl Budget {
-    /// A budget of `(limit, window length as the server states it)` quotas; lengths are
+impl Ledger {
+    /// A ledger of `(limit, window length as the server states it)` quotas; lengths are
     /// divided by `time_scale` to get real time.
     pub(super) fn new(quotas: &[(u64, Duration)], time_scale: f64) -> Self {
-        let mut budget = Self {
+        let mut ledger = Self {
             windows: Vec::new(),
             time_scale,
             blocked_until: None,
             heard: false,
             probing: false,
+            logged: 0,
         };
         for &(limit, length) in quotas {
-            budget.add_window(limit, length);
+            ledger.add_window(limit, length);
         }
-        budget
+        ledger
     }
 
-    fn add_window(&mut self, limit: u64, server_length: Duration) -> &mut Window {
+    fn add_window(&mut self, limit: u64, server_length: Duration) {
         self.windows.push(Window {
             length: self.real(server_length),
             server_length,
             limit: limit.clamp(1, MAX_LIMIT),
             pending: 0,
             expiries: VecDeque::new(),
+            counted: 0,
         });
-        let last = self.windows.len() - 1;
-        &mut self.windows[last]
     }
 
+    /// A duration in the server's seconds, in real time.
     fn real(&self, server: Duration) -> Duration {
-        // Saturates where `div_f64` would panic: windows and waits come from the server.
+        // Saturates where `div_f64` would panic.
         Duration::try_from_secs_f64(server.as_secs_f64() / self.time_scale).unwrap_or(Duration::MAX)
     }
 
-    /// Takes `cost` requests from every window, or says how long to wait. A cost larger than a
-    /// window's whole limit waits for an empty window and then goes.
-    pub(super) fn take(&mut self, cost: u64, now: Instant) -> Result<(), Wait> {
+    /// A real duration in the server's seconds, as errors state waits.
+    pub(super) fn server_seconds(&self, real: Duration) -> Duration {
+        Duration::try_from_secs_f64(real.as_secs_f64() * self.time_scale).unwrap_or(Duration::MAX)
+    }
+
+    fn distrust(&mut self, what: Distrust) {
+        let bit = 1 << what as u8;
+        if self.logged & bit == 0 {
+            self.logged |= bit;
+            tracing::warn!(
+                "the server's rate-limit report is not believed as given: {}",
+                what.explain()
+            );
+        }
+    }
+
+    /// Takes one request from every window, or says how long to wait.
+    pub(super) fn take(&mut self, now: Instant) -> Result<(), Wait> {
         if let Some(until) = self.blocked_until {
             if until > now {
                 return Err(Wait::Until(until));
@@ -139,55 +216,60 @@ impl Budget {
         let mut ready = now;
         for window in &mut self.windows {
             window.prune(now);
-            let cost = cost.min(window.limit);
-            ready = ready.max(window.free_at(cost, now));
+            ready = ready.max(window.free_at(now));
         }
         if ready > now {
             return Err(Wait::Until(ready));
         }
         for window in &mut self.windows {
-            window.pending += cost.min(window.limit);
+            window.pending += 1;
         }
         self.probing = !self.heard;
         Ok(())
     }
 
-    /// Records the answer to a request of `cost`: it counts for one more window from now.
-    /// `limits` is what the server last reported, `error` the request's error if it failed.
-    pub(super) fn answered(
-        &mut self,
-        cost: u64,
-        now: Instant,
-        limits: Option<&RateLimits>,
-        error: Option<&Error>,
-    ) {
+    /// Records the answer to a request taken: it counts for one more window from now.
+    /// `limits` is what its headers said; `refused` whether it was a 429.
+    pub(super) fn answered(&mut self, now: Instant, limits: &RateLimits, refused: bool) {
         self.heard = true;
         for window in &mut self.windows {
-            let cost = cost.min(window.limit);
-            window.pending = window.pending.saturating_sub(cost);
+            window.pending = window.pending.saturating_sub(1);
             let expiry = after(now, window.length);
-            window
-                .expiries
-                .extend(std::iter::repeat_n(expiry, cost as usize));
+            window.count(expiry, 1);
         }
-        if let Some(limits) = limits {
-            self.follow(limits, now);
+        self.follow(limits, now);
+        if refused {
+            self.refuse(limits.wait(None), now);
         }
-        if let Some(Error::RateLimited { retry_after, .. }) = error {
-            // The count was too generous: stop everything for as long as the server said, or
-            // until the oldest request of the tightest window stops counting.
-            let until = match retry_after {
+    }
+
+    /// Stops every request after a 429: for as long as the server said (`wait`, in its
+    /// seconds), or until the oldest request of the tightest window stops counting.
+    fn refuse(&mut self, wait: Option<Duration>, now: Instant) {
+        let longest = self
+            .windows
+            .iter()
+            .map(|w| w.server_length)
+            .max()
+            .unwrap_or(MAX_WINDOW)
+            .min(MAX_WINDOW);
+        let until = match wait {
+            Some(wait) => {
+                if wait > longest {
+                    self.distrust(Distrust::Wait);
+                }
                 // One server second more: waits are whole seconds, often rounded down.
-                Some(wait) => after(now, self.real(wait.saturating_add(Duration::from_secs(1)))),
-                None => self
-                    .windows
-                    .iter()
-                    .filter_map(|w| w.expiries.back().copied())
-                    .min()
-                    .unwrap_or_else(|| after(now, self.real(Duration::from_secs(1)))),
-            };
-            self.blocked_until = Some(self.blocked_until.map_or(until, |b| b.max(until)));
-        }
+                let wait = wait.min(longest).saturating_add(Duration::from_secs(1));
+                after(now, self.real(wait))
+            }
+            None => self
+                .windows
+                .iter()
+                .filter_map(|w| w.expiries.back().map(|&(at, _)| at))
+                .min()
+                .unwrap_or_else(|| after(now, self.real(Duration::from_secs(1)))),
+        };
+        self.blocked_until = Some(self.blocked_until.map_or(until, |b| b.max(until)));
     }
 
     /// Makes the count at least as strict as the server's: its quota replaces the configured
@@ -195,31 +277,45 @@ impl Budget {
     /// earlier runs) are added, stopping to count when the server's window resets.
     fn follow(&mut self, limits: &RateLimits, now: Instant) {
         for reported in &limits.windows {
-            let Some(server_length) = reported.window.or_else(|| {
-                // A window without a length (the older header forms) is the only one, or
-                // the shortest.
-                self.windows.iter().map(|w| w.server_length).min()
-            }) else {
+            // A window without a length (the older header forms) is the only one, or the
+            // shortest.
+            let Some(server_length) = reported
+                .window
+                .or_else(|| self.windows.iter().map(|w| w.server_length).min())
+            else {
                 continue;
             };
+            if server_length.is_zero() || server_length > MAX_WINDOW {
+                self.distrust(Distrust::Window);
+                continue;
+            }
             let index = match self
                 .windows
                 .iter()
                 .position(|w| w.server_length == server_length)
             {
                 Some(index) => index,
-                None => match reported.limit {
-                    Some(limit) => {
-                        self.add_window(limit, server_length);
-                        self.windows.len() - 1
-                    }
-                    None => continue,
-                },
+                None if reported.limit.is_none() => continue,
+                None if self.windows.len() >= MAX_WINDOWS => {
+                    self.distrust(Distrust::Windows);
+                    continue;
+                }
+                None => {
+                    self.add_window(1, server_length);
+                    self.windows.len() - 1
+                }
             };
-            // One server second more than announced: `t` is rounded down.
-            let reset = reported
-                .reset_after
-                .map(|t| after(now, self.real(t.saturating_add(Duration::from_secs(1)))));
+            if reported.limit.is_some_and(|limit| limit > MAX_LIMIT) {
+                self.distrust(Distrust::Quota);
+            }
+            let reset_after = reported.reset_after.map(|t| {
+                if t > server_length {
+                    self.distrust(Distrust::Reset);
+                }
+                // One server second more than announced: `t` is rounded down.
+                let t = t.min(server_length).saturating_add(Duration::from_secs(1));
+                after(now, self.real(t))
+            });
             let window = &mut self.windows[index];
             if let Some(limit) = reported.limit {
                 window.limit = limit.clamp(1, MAX_LIMIT);
@@ -228,11 +324,8 @@ impl Budget {
             if let Some(remaining) = reported.remaining {
                 let server_used = window.limit.saturating_sub(remaining);
                 let unknown = server_used.saturating_sub(window.used());
-                let until = reset.unwrap_or_else(|| after(now, window.length));
-                window
-                    .expiries
-                    .extend(std::iter::repeat_n(until, unknown as usize));
-                window.expiries.make_contiguous().sort_unstable();
+                let until = reset_after.unwrap_or_else(|| after(now, window.length));
+                window.count(until, unknown);
             }
         }
     }
@@ -260,56 +353,69 @@ mod tests {
         Duration::from_secs(s)
     }
 
-    /// Sends one request of cost 1 at `now` and answers it at once.
-    fn send(budget: &mut Budget, now: Instant) -> Result<(), Wait> {
-        budget.take(1, now)?;
-        budget.answered(1, now, None, None);
+    fn none() -> RateLimits {
+        RateLimits::default()
+    }
+
+    fn reporting(windows: impl IntoIterator<Item = RateWindow>) -> RateLimits {
+        let mut limits = RateLimits::default();
+        limits.windows.extend(windows);
+        limits
+    }
+
+    fn window(length: Duration, limit: u64, remaining: u64, reset: Duration) -> RateWindow {
+        RateWindow {
+            window: Some(length),
+            limit: Some(limit),
+            remaining: Some(remaining),
+            reset_after: Some(reset),
+            ..RateWindow::default()
+        }
+    }
+
+    /// Sends one request at `now` and answers it at once.
+    fn send(ledger: &mut Ledger, now: Instant) -> Result<(), Wait> {
+        ledger.take(now)?;
+        ledger.answered(now, &none(), false);
         Ok(())
     }
 
     #[test]
     fn the_budget_is_spent_at_once_then_waits_for_the_oldest_request() {
         let start = Instant::now();
-        let mut budget = Budget::new(&[(60, MINUTE)], 1.0);
+        let mut ledger = Ledger::new(&[(60, MINUTE)], 1.0);
         for i in 0..60 {
-            send(&mut budget, start + Duration::from_millis(i)).unwrap();
+            send(&mut ledger, start + Duration::from_millis(i)).unwrap();
         }
         let now = start + secs(1);
-        assert_eq!(budget.take(1, now), Err(Wait::Until(start + MINUTE)));
-        assert_eq!(budget.left(now), Some(0));
-        send(&mut budget, start + MINUTE).unwrap();
-        assert!(
-            budget.take(1, start + MINUTE).is_err(),
-            "only one had expired"
-        );
+        assert_eq!(ledger.take(now), Err(Wait::Until(start + MINUTE)));
+        assert_eq!(ledger.left(now), Some(0));
+        send(&mut ledger, start + MINUTE).unwrap();
+        assert!(ledger.take(start + MINUTE).is_err(), "only one had expired");
     }
 
     #[test]
     fn the_first_request_goes_alone_until_it_is_answered() {
         let now = Instant::now();
-        let mut budget = Budget::new(&[(100, secs(900))], 1.0);
-        budget.take(1, now).unwrap();
-        assert_eq!(budget.take(1, now), Err(Wait::FirstAnswer));
-        budget.answered(1, now, None, None);
-        budget.take(1, now).unwrap();
-        budget.take(1, now).unwrap();
+        let mut ledger = Ledger::new(&[(100, secs(900))], 1.0);
+        ledger.take(now).unwrap();
+        assert_eq!(ledger.take(now), Err(Wait::FirstAnswer));
+        ledger.answered(now, &none(), false);
+        ledger.take(now).unwrap();
+        ledger.take(now).unwrap();
     }
 
     #[test]
     fn pending_requests_count_and_expire_a_window_after_their_answer() {
         let start = Instant::now();
-        let mut budget = Budget::new(&[(2, MINUTE)], 1.0);
-        send(&mut budget, start).unwrap();
-        budget.take(1, start).unwrap();
-        assert_eq!(budget.take(1, start), Err(Wait::Until(start + MINUTE)));
-        budget.answered(1, start + secs(5), None, None);
+        let mut ledger = Ledger::new(&[(2, MINUTE)], 1.0);
+        send(&mut ledger, start).unwrap();
+        ledger.take(start).unwrap();
+        assert_eq!(ledger.take(start), Err(Wait::Until(start + MINUTE)));
+        ledger.answered(start + secs(5), &none(), false);
+        assert_eq!(ledger.take(start + MINUTE), Ok(()), "the first one expired");
         assert_eq!(
-            budget.take(1, start + MINUTE),
-            Ok(()),
-            "the first one expired"
-        );
-        assert_eq!(
-            budget.take(1, start + MINUTE),
+            ledger.take(start + MINUTE),
             Err(Wait::Until(start + secs(65)))
         );
     }
@@ -317,106 +423,154 @@ mod tests {
     #[test]
     fn every_window_must_have_room() {
         let start = Instant::now();
-        let mut budget = Budget::new(&[(100, secs(900)), (3, secs(86_400))], 1.0);
+        let mut ledger = Ledger::new(&[(100, secs(900)), (3, secs(86_400))], 1.0);
         for _ in 0..3 {
-            send(&mut budget, start).unwrap();
+            send(&mut ledger, start).unwrap();
         }
-        assert_eq!(
-            budget.take(1, start),
-            Err(Wait::Until(start + secs(86_400)))
-        );
+        assert_eq!(ledger.take(start), Err(Wait::Until(start + secs(86_400))));
     }
 
     #[test]
     fn a_scaled_clock_shortens_windows() {
         let start = Instant::now();
-        let mut budget = Budget::new(&[(1, secs(900))], 900.0);
-        send(&mut budget, start).unwrap();
-        assert_eq!(budget.take(1, start), Err(Wait::Until(start + secs(1))));
+        let mut ledger = Ledger::new(&[(1, secs(900))], 900.0);
+        send(&mut ledger, start).unwrap();
+        assert_eq!(ledger.take(start), Err(Wait::Until(start + secs(1))));
+        assert_eq!(ledger.server_seconds(secs(2)), secs(1800));
     }
 
     #[test]
     fn the_server_count_and_quota_win_when_stricter() {
         let start = Instant::now();
-        let mut budget = Budget::new(&[(100, secs(900))], 1.0);
-        budget.take(1, start).unwrap();
+        let mut ledger = Ledger::new(&[(100, secs(900))], 1.0);
+        ledger.take(start).unwrap();
         // Another process used 97 of this key's 100 (the server counted ours too): 2 left.
-        let mut limits = RateLimits::default();
-        limits.windows.push(RateWindow {
-            window: Some(secs(900)),
-            limit: Some(100),
-            remaining: Some(2),
-            reset_after: Some(secs(300)),
-            ..RateWindow::default()
-        });
-        budget.answered(1, start, Some(&limits), None);
-        assert_eq!(budget.left(start), Some(2));
-        send(&mut budget, start).unwrap();
-        send(&mut budget, start).unwrap();
-        assert_eq!(budget.take(1, start), Err(Wait::Until(start + secs(301))));
+        let limits = reporting([window(secs(900), 100, 2, secs(300))]);
+        ledger.answered(start, &limits, false);
+        assert_eq!(ledger.left(start), Some(2));
+        send(&mut ledger, start).unwrap();
+        send(&mut ledger, start).unwrap();
+        assert_eq!(ledger.take(start), Err(Wait::Until(start + secs(301))));
     }
 
     #[test]
     fn a_server_window_not_configured_is_added() {
         let start = Instant::now();
-        let mut budget = Budget::new(&[(100, secs(900))], 1.0);
-        let mut limits = RateLimits::default();
-        limits.windows.push(RateWindow {
-            window: Some(secs(86_400)),
-            limit: Some(1),
-            remaining: Some(0),
-            reset_after: Some(secs(10)),
-            ..RateWindow::default()
-        });
-        budget.take(1, start).unwrap();
-        budget.answered(1, start, Some(&limits), None);
-        assert_eq!(budget.take(1, start), Err(Wait::Until(start + secs(11))));
+        let mut ledger = Ledger::new(&[(100, secs(900))], 1.0);
+        ledger.take(start).unwrap();
+        ledger.answered(
+            start,
+            &reporting([window(secs(86_400), 1, 0, secs(10))]),
+            false,
+        );
+        assert_eq!(ledger.take(start), Err(Wait::Until(start + secs(11))));
     }
 
     #[test]
     fn a_429_blocks_for_the_servers_wait() {
         let start = Instant::now();
-        let mut budget = Budget::new(&[(100, secs(900))], 1.0);
-        budget.take(1, start).unwrap();
-        let refusal = Error::RateLimited {
+        let mut ledger = Ledger::new(&[(100, secs(900))], 1.0);
+        ledger.take(start).unwrap();
+        let limits = RateLimits {
             retry_after: Some(secs(30)),
-            message: "slow down".into(),
+            ..RateLimits::default()
         };
-        budget.answered(1, start, None, Some(&refusal));
-        assert_eq!(budget.take(1, start), Err(Wait::Until(start + secs(31))));
-        assert_eq!(budget.take(1, start + secs(31)), Ok(()));
+        ledger.answered(start, &limits, true);
+        assert_eq!(ledger.take(start), Err(Wait::Until(start + secs(31))));
+        assert_eq!(ledger.take(start + secs(31)), Ok(()));
     }
 
     #[test]
-    fn absurd_server_numbers_neither_panic_nor_allocate_a_huge_ledger() {
+    fn a_429_without_a_wait_blocks_until_the_tightest_window_clears() {
         let start = Instant::now();
-        let mut budget = Budget::new(&[(100, secs(900))], 0.5);
-        let mut limits = RateLimits::default();
-        for window in [secs(900), Duration::MAX] {
-            limits.windows.push(RateWindow {
-                window: Some(window),
-                limit: Some(u64::MAX),
-                remaining: Some(0),
-                reset_after: Some(Duration::MAX),
-                ..RateWindow::default()
-            });
-        }
-        let refusal = Error::RateLimited {
+        let mut ledger = Ledger::new(&[(100, MINUTE)], 1.0);
+        ledger.take(start).unwrap();
+        ledger.answered(start, &none(), true);
+        assert_eq!(
+            ledger.take(start + secs(1)),
+            Err(Wait::Until(start + MINUTE))
+        );
+    }
+
+    #[test]
+    fn a_wait_of_31_years_is_cut_to_the_longest_window() {
+        let start = Instant::now();
+        let mut ledger = Ledger::new(&[(60, MINUTE)], 1.0);
+        ledger.take(start).unwrap();
+        let limits = RateLimits {
+            retry_after: Some(secs(999_999_999)),
+            ..RateLimits::default()
+        };
+        ledger.answered(start, &limits, true);
+        assert_eq!(ledger.take(start), Err(Wait::Until(start + secs(61))));
+    }
+
+    #[test]
+    fn a_reset_beyond_its_window_is_cut_to_the_window() {
+        let start = Instant::now();
+        let mut ledger = Ledger::new(&[(100, secs(900))], 1.0);
+        ledger.take(start).unwrap();
+        let limits = reporting([RateWindow {
+            name: Some("x".into()),
+            remaining: Some(0),
+            reset_after: Some(Duration::from_secs(u64::MAX)),
+            ..RateWindow::default()
+        }]);
+        ledger.answered(start, &limits, false);
+        // The server's 99 stop counting at the window's end (plus a second); this client's
+        // own request a window after its answer.
+        assert_eq!(ledger.take(start), Err(Wait::Until(start + secs(900))));
+        assert_eq!(ledger.left(start + secs(900)), Some(1));
+    }
+
+    #[test]
+    fn windows_past_thirty_days_or_past_the_eighth_are_ignored() {
+        let start = Instant::now();
+        let mut ledger = Ledger::new(&[(100, secs(900))], 1.0);
+        ledger.take(start).unwrap();
+        let too_long = window(MAX_WINDOW + secs(1), 1, 0, secs(10));
+        let empty = window(Duration::ZERO, 1, 0, secs(10));
+        let many = (1..=1000).map(|n| window(secs(60 * n), 1_000_000, 0, secs(30)));
+        let limits = reporting([too_long, empty].into_iter().chain(many));
+        ledger.answered(start, &limits, false);
+        assert_eq!(ledger.windows.len(), MAX_WINDOWS);
+        assert!(ledger.windows.iter().all(|w| w.server_length <= MAX_WINDOW));
+        assert!(
+            ledger.windows.iter().all(|w| w.expiries.len() <= 2),
+            "a million requests used are one entry"
+        );
+        assert_eq!(ledger.left(start), Some(0));
+        assert_eq!(ledger.take(start), Err(Wait::Until(start + secs(31))));
+        assert_eq!(ledger.take(start + secs(31)), Ok(()));
+    }
+
+    #[test]
+    fn absurd_numbers_neither_panic_nor_allocate() {
+        let start = Instant::now();
+        let mut ledger = Ledger::new(&[(100, secs(900))], 0.5);
+        let limits = RateLimits {
+            windows: vec![
+                window(secs(900), u64::MAX, 0, Duration::MAX),
+                window(Duration::MAX, u64::MAX, 0, Duration::MAX),
+            ],
             retry_after: Some(Duration::MAX),
-            message: "slow down".into(),
         };
-        budget.take(1, start).unwrap();
-        budget.answered(1, start, Some(&limits), Some(&refusal));
-        assert!(matches!(budget.take(1, start), Err(Wait::Until(at)) if at > start));
-        assert_eq!(budget.left(start), Some(0));
+        ledger.take(start).unwrap();
+        ledger.answered(start, &limits, true);
+        assert!(matches!(ledger.take(start), Err(Wait::Until(at)) if at > start));
+        assert_eq!(ledger.left(start), Some(0));
+        assert_eq!(ledger.windows[0].limit, MAX_LIMIT);
+        assert!(ledger.windows[0].expiries.len() <= 2);
     }
 
     #[test]
-    fn a_cost_above_the_limit_waits_for_an_empty_window() {
+    fn requests_expiring_together_share_an_entry() {
         let start = Instant::now();
-        let mut budget = Budget::new(&[(3, MINUTE)], 1.0);
-        send(&mut budget, start).unwrap();
-        assert_eq!(budget.take(5, start), Err(Wait::Until(start + MINUTE)));
-        assert_eq!(budget.take(5, start + MINUTE), Ok(()));
+        let mut ledger = Ledger::new(&[(1000, MINUTE)], 1.0);
+        for _ in 0..500 {
+            send(&mut ledger, start).unwrap();
+        }
+        assert_eq!(ledger.windows[0].expiries.len(), 1);
+        assert_eq!(ledger.left(start), Some(500));
     }
 }

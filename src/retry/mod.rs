@@ -165,6 +165,10 @@ impl<B: Backend> Backend for Retrying<B> {
         self.inner.rate_limits()
     }
 
+    fn server_time(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.inner.server_time()
+    }
+
     async fn execute(&self, request: Request) -> Result<Response> {
         match request {
             Request::CreatePost { post } => {
