@@ -10,8 +10,10 @@
 //! space limit, so a regression fails the test instead of exhausting the machine.
 
 use buffer_bridge::graphql::GraphQl;
-use buffer_bridge::pacing::Paced;
+use buffer_bridge::http::HttpSettings;
+use buffer_bridge::pacing::{Paced, Pacing};
 use buffer_bridge::rest::ClassicRest;
+use buffer_bridge::retry::Retrying;
 use buffer_bridge::{Backend, BackendExt, BackendKind, ErrorKind};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -22,6 +24,10 @@ use tokio::net::{TcpListener, TcpStream};
 
 /// Each request's timeout.
 const TIMEOUT: Duration = Duration::from_secs(2);
+/// The longest a paced call may wait for room.
+const MAX_WAIT: Duration = Duration::from_secs(5);
+/// The body cap of the case that sets its own.
+const SMALL_CAP: usize = 16 * 1024;
 /// The default body cap.
 const BODY_CAP: u64 = 16 * 1024 * 1024;
 /// What a process may hold beyond the body cap.
@@ -135,10 +141,7 @@ fn plan(case: &str, seen: &Seen, redirect_to: &str) -> Plan {
             "200 OK",
             &[
                 json(),
-                (
-                    "ratelimit",
-                    "\"x\";r=0;t=18446744073709551615".to_owned(),
-                ),
+                ("ratelimit", "\"x\";r=0;t=18446744073709551615".to_owned()),
             ],
             &empty_json(),
         )),
@@ -158,7 +161,25 @@ fn plan(case: &str, seen: &Seen, redirect_to: &str) -> Plan {
                 &empty_json(),
             ))
         }
-        "redirect" => Plan::Once(answer(
+        "small_cap" => {
+            let mut body = vec![b' '; 4 * SMALL_CAP];
+            body.extend_from_slice(b"{}");
+            Plan::Once(answer("200 OK", &[json()], &body))
+        }
+        "dated" => {
+            // The second answer's clock is a day behind the first's.
+            static ANSWERED: AtomicUsize = AtomicUsize::new(0);
+            let date = match ANSWERED.fetch_add(1, Ordering::SeqCst) {
+                0 => "Tue, 01 Dec 2026 10:00:00 GMT",
+                _ => "Mon, 30 Nov 2026 10:00:00 GMT",
+            };
+            Plan::Once(answer(
+                "200 OK",
+                &[json(), ("date", date.to_owned())],
+                &empty_json(),
+            ))
+        }
+        "redirect" | "redirect_followed" => Plan::Once(answer(
             "302 Found",
             &[("location", format!("{redirect_to}{}", seen.path))],
             b"",
@@ -267,27 +288,43 @@ async fn redirect_target(host: &str) -> (String, Arc<AtomicUsize>, Arc<AtomicUsi
     (url, connections, tokens)
 }
 
-fn backend(kind: BackendKind, url: &str) -> Box<dyn Backend> {
+/// A backend of `kind` on `url`, built as `case` needs: with a small body cap (set through
+/// each builder's own method and through `HttpSettings`), or on a client of the caller's
+/// that follows redirects.
+fn backend(kind: BackendKind, url: &str, case: &str) -> Box<dyn Backend> {
+    let mut settings = HttpSettings::default();
+    settings.timeout = TIMEOUT;
+    settings.connect_timeout = Duration::from_millis(500);
+    if case == "small_cap" {
+        settings.max_body_size = SMALL_CAP;
+    }
+    let following = (case == "redirect_followed").then(reqwest::Client::new);
     match kind {
-        BackendKind::ClassicRest => Box::new(
-            ClassicRest::builder()
+        BackendKind::ClassicRest => {
+            let mut builder = ClassicRest::builder()
                 .access_token("hostile-test-token")
                 .base_url(format!("{url}/1/"))
                 .timeout(TIMEOUT)
-                .connect_timeout(Duration::from_millis(500))
-                .build()
-                .unwrap(),
-        ),
-        BackendKind::GraphQl => Box::new(
-            GraphQl::builder()
+                .connect_timeout(Duration::from_millis(500));
+            if case == "small_cap" {
+                builder = builder.max_body_size(SMALL_CAP);
+            }
+            if let Some(client) = following {
+                builder = builder.http_client(client);
+            }
+            Box::new(builder.build().unwrap())
+        }
+        BackendKind::GraphQl => {
+            let mut builder = GraphQl::builder()
                 .api_key("hostile-test-token")
                 .base_url(format!("{url}/"))
                 .organization_id("org")
-                .timeout(TIMEOUT)
-                .connect_timeout(Duration::from_millis(500))
-                .build()
-                .unwrap(),
-        ),
+                .http_settings(settings);
+            if let Some(client) = following {
+                builder = builder.http_client(client);
+            }
+            Box::new(builder.build().unwrap())
+        }
     }
 }
 
@@ -297,7 +334,14 @@ fn peak_memory() -> u64 {
     status
         .lines()
         .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .and_then(|value| {
+            value
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
         .map_or(0, |kb| kb * 1024)
 }
 
@@ -313,14 +357,15 @@ async fn run_case(case: &str) {
         "retry_after_forever" | "reset_forever" | "thousand_windows"
     );
     for kind in BackendKind::ALL {
-        let backend = backend(kind, &url);
+        let backend = backend(kind, &url, case);
         let started = Instant::now();
         let result = if paced {
             // The first answer poisons the budget; the second call must not block on it.
-            let paced = Paced::new(backend);
+            let paced = Paced::with(backend, Pacing::of(kind).max_wait(MAX_WAIT));
             let _ = paced.account().await;
             let started_second = Instant::now();
-            let second = tokio::time::timeout(TIMEOUT + Duration::from_secs(2), paced.account()).await;
+            let second =
+                tokio::time::timeout(TIMEOUT + Duration::from_secs(2), paced.account()).await;
             println!("SECOND {kind} {}", started_second.elapsed().as_millis());
             second
         } else {
@@ -337,7 +382,10 @@ async fn run_case(case: &str) {
             }
             Err(_) => "Hung".to_owned(),
         };
-        println!("RESULT {kind} {kind_seen} {}", started.elapsed().as_millis());
+        println!(
+            "RESULT {kind} {kind_seen} {}",
+            started.elapsed().as_millis()
+        );
     }
     println!(
         "REDIRECT {} {}",
@@ -379,7 +427,12 @@ fn child(case: &str) -> Report {
         .arg("-c")
         .arg("ulimit -v 3000000 && exec \"$0\" \"$@\"")
         .arg(exe)
-        .args(["hostile_case_entry", "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            "hostile_case_entry",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CASE_VARIABLE, case)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -419,7 +472,9 @@ fn child(case: &str) -> Report {
                     .results
                     .push((backend.to_string(), kind.to_string(), ms.parse().unwrap()));
             }
-            ["SECOND", backend, ms] => report.seconds.push((backend.to_string(), ms.parse().unwrap())),
+            ["SECOND", backend, ms] => report
+                .seconds
+                .push((backend.to_string(), ms.parse().unwrap())),
             ["REDIRECT", connections, tokens] => {
                 report.redirect = (connections.parse().unwrap(), tokens.parse().unwrap());
             }
@@ -431,8 +486,10 @@ fn child(case: &str) -> Report {
     report
 }
 
-/// Runs `case` and checks that both backends ended in `expected` before the timeout plus 2 s,
-/// with peak memory under the body cap plus 64 MB.
+/// Runs `case` and checks that both backends ended in `expected` before the timeout plus 2 s
+/// (a paced call: its second call, which must not wait for a budget the first answer
+/// claimed is spent for longer than `MAX_WAIT`), with peak memory under the body cap plus
+/// 64 MB.
 fn assert_case(case: &str, expected: ErrorKind) -> Report {
     let report = child(case);
     let expected = format!("{expected:?}");
@@ -509,4 +566,31 @@ fn a_thousand_windows_of_a_million_allocate_nothing_and_block_nothing() {
 fn redirects_to_another_host_are_never_followed() {
     let report = assert_case("redirect", ErrorKind::Unexpected);
     assert_eq!(report.redirect, (0, 0), "the other host saw nothing");
+}
+
+#[test]
+fn a_client_that_follows_redirects_never_carries_the_token_and_its_answer_is_refused() {
+    let report = assert_case("redirect_followed", ErrorKind::Unexpected);
+    let (connections, tokens) = report.redirect;
+    assert!(connections >= 2, "the caller's client followed: {report:?}");
+    assert_eq!(tokens, 0, "the token never reached the other host");
+}
+
+#[test]
+fn the_body_cap_is_set_on_either_builder() {
+    assert_case("small_cap", ErrorKind::Protocol);
+}
+
+#[tokio::test]
+async fn the_server_clock_is_the_latest_date_seen_through_every_layer() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(serve(listener, "dated".to_owned(), String::new()));
+    let backend = Retrying::new(Paced::new(backend(BackendKind::GraphQl, &url, "dated")));
+    assert_eq!(backend.server_time(), None);
+    for _ in 0..2 {
+        let _ = backend.account().await;
+    }
+    let latest = chrono::DateTime::parse_from_rfc3339("2026-12-01T10:00:00Z").unwrap();
+    assert_eq!(backend.server_time(), Some(latest.to_utc()));
 }
