@@ -248,3 +248,19 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn decoding_that_ends_past_the_deadline_is_a_timeout() {
+        let deadline = Deadline::start(Duration::from_secs(1));
+        assert_eq!(deadline.check(Ok(7)).ok(), Some(7));
+        tokio::time::advance(Duration::from_secs(2)).await;
+        let error = deadline.check(Ok(7)).unwrap_err();
+        assert!(
+            matches!(error, Error::Timeout { after: Some(after) } if after == Duration::from_secs(1))
+        );
+    }
+}

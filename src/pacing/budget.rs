@@ -214,3 +214,68 @@ impl Drop for Charge {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_past_the_deadline_fails_at_once_with_the_wait_in_server_seconds() {
+        // One request per 60 server seconds, on a clock twice as fast: 30 s of real time.
+        let budget = LocalBudget::new(&Pacing::none().quota(1, secs(60)).time_scale(2.0));
+        let start = Instant::now();
+        budget.acquire(start + secs(10)).await.unwrap();
+        budget.answered(&RateLimits::default(), false);
+        let error = budget.acquire(start + secs(10)).await.unwrap_err();
+        assert_eq!(Instant::now(), start, "refused without waiting");
+        assert!(
+            matches!(error, Error::RateLimited { retry_after: Some(wait), .. } if wait == secs(60)),
+            "{error:?}"
+        );
+        budget.acquire(start + secs(30)).await.unwrap();
+        assert_eq!(
+            Instant::now(),
+            start + secs(30),
+            "a wait within the deadline is waited"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiting_for_the_first_answer_ends_at_the_deadline() {
+        let budget = LocalBudget::new(&Pacing::classic());
+        let start = Instant::now();
+        // The first request, never answered.
+        budget.acquire(start + secs(1)).await.unwrap();
+        let error = budget.acquire(start + secs(5)).await.unwrap_err();
+        assert_eq!(Instant::now(), start + secs(5));
+        assert!(
+            matches!(
+                error,
+                Error::RateLimited {
+                    retry_after: None,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_answer_wakes_a_waiter() {
+        let budget = Arc::new(LocalBudget::new(&Pacing::classic()));
+        let start = Instant::now();
+        budget.acquire(start + secs(1)).await.unwrap();
+        let waiter = tokio::spawn({
+            let budget = budget.clone();
+            async move { budget.acquire(start + secs(60)).await }
+        });
+        tokio::time::sleep(secs(2)).await;
+        budget.answered(&RateLimits::default(), false);
+        waiter.await.unwrap().unwrap();
+        assert_eq!(Instant::now(), start + secs(2));
+    }
+}

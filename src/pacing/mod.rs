@@ -235,3 +235,104 @@ impl<B: Backend> Backend for Paced<B> {
         result
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::BackendExt;
+
+    /// A backend whose every call sends `requests` HTTP requests through the transport's
+    /// charge, and `spawned` more from a task of its own.
+    struct Sends {
+        requests: usize,
+        spawned: usize,
+    }
+
+    impl Sends {
+        fn new(requests: usize) -> Self {
+            Self {
+                requests,
+                spawned: 0,
+            }
+        }
+    }
+
+    #[async_trait]
+    impl Backend for Sends {
+        fn kind(&self) -> BackendKind {
+            BackendKind::GraphQl
+        }
+
+        async fn execute(&self, _request: Request) -> Result<Response> {
+            for _ in 0..self.requests {
+                Charge::take()
+                    .await?
+                    .answered(&RateLimits::default(), false);
+            }
+            let spawned = self.spawned;
+            tokio::spawn(async move {
+                for _ in 0..spawned {
+                    Charge::take()
+                        .await?
+                        .answered(&RateLimits::default(), false);
+                }
+                Ok::<_, crate::Error>(())
+            })
+            .await
+            .expect("the task ends")?;
+            Ok(Response::Channels(Vec::new()))
+        }
+    }
+
+    fn hundred() -> Pacing {
+        Pacing::none().quota(100, FIFTEEN_MINUTES)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_request_of_a_call_is_charged_and_a_call_that_sends_none_counts_one() {
+        let three = Paced::with(Sends::new(3), hundred());
+        three.channels().await.unwrap();
+        assert_eq!(three.remaining(), Some(97));
+        let none = Paced::with(Sends::new(0), hundred());
+        none.channels().await.unwrap();
+        assert_eq!(none.remaining(), Some(99));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_task_spawned_by_a_call_is_not_charged() {
+        let paced = Paced::with(
+            Sends {
+                requests: 1,
+                spawned: 5,
+            },
+            hundred(),
+        );
+        paced.channels().await.unwrap();
+        assert_eq!(paced.remaining(), Some(99));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn layers_sharing_a_budget_count_once() {
+        let first = Paced::with(Sends::new(2), hundred());
+        let second = Paced::with_budget(Sends::new(1), first.budget(), DEFAULT_MAX_WAIT);
+        first.channels().await.unwrap();
+        second.channels().await.unwrap();
+        assert_eq!(first.remaining(), Some(97));
+        assert_eq!(second.remaining(), Some(97));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_call_that_would_wait_past_max_wait_fails_at_once() {
+        let paced = Paced::with(
+            Sends::new(1),
+            Pacing::none()
+                .quota(1, FIFTEEN_MINUTES)
+                .max_wait(Duration::from_secs(60)),
+        );
+        paced.channels().await.unwrap();
+        let start = Instant::now();
+        let error = paced.channels().await.unwrap_err();
+        assert_eq!(Instant::now(), start);
+        assert_eq!(error.retry_after(), Some(FIFTEEN_MINUTES));
+    }
+}
