@@ -135,6 +135,11 @@ impl Backend for Router {
             .fold(self.default.capabilities(), Capabilities::union)
     }
 
+    /// The default backend's clock: the simplest answer for a router over two servers.
+    fn server_time(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.default.server_time()
+    }
+
     async fn execute(&self, request: Request) -> Result<Response> {
         let operation = request.operation();
         let chosen = self.backend_for(operation);

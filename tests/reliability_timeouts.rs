@@ -90,3 +90,74 @@ async fn a_read_that_times_out_is_retried_and_a_write_is_not_resent() {
         assert_eq!(*seen.borrow() - before, 1, "{kind}: a write is sent once");
     }
 }
+
+/// A server that sends its headers and the start of a body, then nothing.
+async fn stalling_server() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((mut socket, _)) = listener.accept().await {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request).await;
+            let _ = socket
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"data\":")
+                .await;
+            held.push(socket);
+        }
+    });
+    format!("http://{addr}/")
+}
+
+#[tokio::test]
+async fn a_body_that_stalls_times_out_with_the_configured_timeout() {
+    let url = stalling_server().await;
+    for backend in backends(&url) {
+        let started = Instant::now();
+        let error = backend.account().await.unwrap_err();
+        assert!(
+            matches!(error, Error::Timeout { after: Some(after) } if after == TIMEOUT),
+            "{}: {error:?}",
+            backend.kind()
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+}
+
+#[tokio::test]
+async fn the_timeout_holds_on_a_client_the_caller_brought() {
+    let (url, _) = silent_server().await;
+    // The caller's client has no timeout of its own: the backend's still applies.
+    let backends: Vec<Box<dyn Backend>> = vec![
+        Box::new(
+            ClassicRest::builder()
+                .access_token("t")
+                .base_url(format!("{url}1/"))
+                .timeout(TIMEOUT)
+                .http_client(reqwest::Client::new())
+                .build()
+                .unwrap(),
+        ),
+        Box::new(
+            GraphQl::builder()
+                .api_key("k")
+                .base_url(&url)
+                .organization_id("org")
+                .timeout(TIMEOUT)
+                .http_client(reqwest::Client::new())
+                .build()
+                .unwrap(),
+        ),
+    ];
+    for backend in backends {
+        let started = Instant::now();
+        let error = backend.channels().await.unwrap_err();
+        assert!(
+            matches!(error, Error::Timeout { after: Some(after) } if after == TIMEOUT),
+            "{}: {error:?}",
+            backend.kind()
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+}

@@ -43,10 +43,12 @@ pub use wire::Warning;
 
 use crate::backend::{Backend, BackendKind, Request, Response};
 use crate::http::rate_limit::RateLimits;
+use crate::http::transport::Transport;
 use crate::http::{Credential, HttpSettings};
 use crate::model::{ChannelId, OrganizationId, Service};
 use crate::{Error, Result};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -109,6 +111,7 @@ pub struct GraphQlBuilder {
     base_url: Option<String>,
     organization_id: Option<OrganizationId>,
     http: HttpSettings,
+    client: Option<reqwest::Client>,
     max_aliases: usize,
 }
 
@@ -119,6 +122,7 @@ impl Default for GraphQlBuilder {
             base_url: None,
             organization_id: None,
             http: HttpSettings::default(),
+            client: None,
             max_aliases: MAX_ALIASES,
         }
     }
@@ -133,6 +137,11 @@ impl GraphQl {
     /// The rate-limit budget announced by the latest response that carried one.
     pub fn rate_limits(&self) -> Option<RateLimits> {
         self.inner.wire.rate_limits()
+    }
+
+    /// The latest `Date` a response carried: the server's clock was at least this.
+    pub fn server_time(&self) -> Option<DateTime<Utc>> {
+        self.inner.wire.server_time()
     }
 
     /// The latest warnings Buffer attached to responses (`extensions.warnings`), oldest first;
@@ -188,6 +197,31 @@ impl GraphQlBuilder {
         self
     }
 
+    /// The largest answer read (default
+    /// [`DEFAULT_MAX_BODY_SIZE`](crate::http::DEFAULT_MAX_BODY_SIZE)); a larger one fails
+    /// with [`Error::Protocol`] as soon as the cap is passed.
+    pub fn max_body_size(mut self, bytes: usize) -> Self {
+        self.http.max_body_size = bytes;
+        self
+    }
+
+    /// Every connection setting at once, replacing those set before.
+    pub fn http_settings(mut self, settings: HttpSettings) -> Self {
+        self.http = settings;
+        self
+    }
+
+    /// Sends with the caller's own reqwest client (its proxies, TLS roots, pool), instead of
+    /// one built from the settings. The key is added to each request, never to the client.
+    /// The timeout and body cap of the settings still apply; its connect timeout and
+    /// `User-Agent` are the client's own. So is its redirect policy, but an answer that comes
+    /// from another host, port or scheme than the request went to is refused (reqwest drops
+    /// the key on such a redirect), as is any redirect that reaches buffer-bridge.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+
     /// How many channels' `createPost` fields go in one request, 1 to [`MAX_ALIASES`].
     pub fn max_aliases(mut self, max_aliases: usize) -> Self {
         self.max_aliases = max_aliases;
@@ -207,10 +241,11 @@ impl GraphQlBuilder {
         }
         let endpoint =
             crate::http::endpoint_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
-        let client = self.http.client(&credential)?;
+        let transport =
+            Transport::new(&self.http, credential, self.client, "Buffer's GraphQL API")?;
         Ok(GraphQl {
             inner: Arc::new(Inner {
-                wire: wire::Wire::new(client, endpoint, credential, self.http.timeout),
+                wire: wire::Wire::new(transport, endpoint),
                 organization_id: self.organization_id,
                 max_aliases: self.max_aliases,
                 organizations: Mutex::new(None),
@@ -229,6 +264,10 @@ impl Backend for GraphQl {
 
     fn rate_limits(&self) -> Option<RateLimits> {
         GraphQl::rate_limits(self)
+    }
+
+    fn server_time(&self) -> Option<DateTime<Utc>> {
+        GraphQl::server_time(self)
     }
 
     async fn execute(&self, request: Request) -> Result<Response> {

@@ -6,8 +6,11 @@
 //! status, and only a body that is not a GraphQL response falls back to the status.
 
 use crate::http::rate_limit::RateLimits;
-use crate::http::{Credential, snippet, transport};
+use crate::http::transport::{Deadline, Transport};
+use crate::http::{Credential, snippet};
 use crate::{Error, Result};
+use chrono::{DateTime, Utc};
+use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -72,6 +75,9 @@ pub(super) struct Reply {
     fields: OnceLock<Value>,
     errors: Vec<FieldError>,
     credential: Credential,
+    /// When decoding must be done: the request's deadline (`None` for a body decoded
+    /// without a request).
+    deadline: Option<Deadline>,
 }
 
 impl Reply {
@@ -81,8 +87,9 @@ impl Reply {
         if let Some(first) = self.errors.into_iter().next() {
             return Err(first.error);
         }
-        serde_json::from_str(self.data.get())
-            .map_err(|e| unexpected_shape(e, self.status, self.data.get(), &self.credential))
+        let decoded = serde_json::from_str(self.data.get())
+            .map_err(|e| unexpected_shape(e, self.status, self.data.get(), &self.credential));
+        in_time(self.deadline, decoded)
     }
 
     /// `data` as a JSON value, parsed on first use.
@@ -149,8 +156,17 @@ impl Reply {
 
     /// Decodes a value taken from this reply.
     pub fn decode<T: DeserializeOwned>(&self, value: &Value) -> Result<T> {
-        T::deserialize(value)
-            .map_err(|e| unexpected_shape(e, self.status, &value.to_string(), &self.credential))
+        let decoded = T::deserialize(value)
+            .map_err(|e| unexpected_shape(e, self.status, &value.to_string(), &self.credential));
+        in_time(self.deadline, decoded)
+    }
+}
+
+/// `decoded`, or a timeout if the request's time ran out while decoding.
+fn in_time<T>(deadline: Option<Deadline>, decoded: Result<T>) -> Result<T> {
+    match deadline {
+        Some(deadline) => deadline.check(decoded),
+        None => decoded,
     }
 }
 
@@ -169,15 +185,13 @@ fn unexpected_shape(
     )
 }
 
-/// The HTTP side of the GraphQL backend: one endpoint, one client, and what the last
-/// responses said about rate limits and deprecations.
+/// The GraphQL side of the wire: one endpoint on the shared transport, and the deprecations
+/// the last responses warned of.
 #[derive(Debug)]
 pub(super) struct Wire {
-    client: reqwest::Client,
+    transport: Transport,
     endpoint: Url,
     credential: Credential,
-    timeout: Duration,
-    rate_limits: Mutex<Option<RateLimits>>,
     warnings: Mutex<VecDeque<Warning>>,
 }
 
@@ -206,25 +220,24 @@ impl Wire {
         &self.credential
     }
 
-    pub fn new(
-        client: reqwest::Client,
-        endpoint: Url,
-        credential: Credential,
-        timeout: Duration,
-    ) -> Self {
+    /// The endpoint, reached through `transport`.
+    pub fn new(transport: Transport, endpoint: Url) -> Self {
         Self {
-            client,
+            credential: transport.credential().clone(),
+            transport,
             endpoint,
-            credential,
-            timeout,
-            rate_limits: Mutex::new(None),
             warnings: Mutex::new(VecDeque::new()),
         }
     }
 
     /// The budget announced by the latest response that carried rate-limit headers.
     pub fn rate_limits(&self) -> Option<RateLimits> {
-        lock(&self.rate_limits).clone()
+        self.transport.rate_limits()
+    }
+
+    /// The latest `Date` a response carried: the server's clock was at least this.
+    pub fn server_time(&self) -> Option<DateTime<Utc>> {
+        self.transport.server_time()
     }
 
     /// The latest warnings, oldest first.
@@ -245,23 +258,16 @@ impl Wire {
             operation_name,
             variables,
         };
-        let response = self
-            .client
-            .post(self.endpoint.clone())
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| transport("could not reach Buffer's GraphQL API", e, self.timeout))?;
-        let status = response.status().as_u16();
-        let limits = RateLimits::from_headers(response.headers());
-        if !limits.is_empty() {
-            *lock(&self.rate_limits) = Some(limits.clone());
-        }
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| transport("the answer broke off", e, self.timeout))?;
-        self.read(status, &body, &limits)
+        let request = self
+            .transport
+            .request(Method::POST, self.endpoint.clone())
+            .json(&body);
+        let received = self.transport.send(request).await?;
+        let deadline = received.deadline;
+        let mut reply =
+            deadline.check(self.read(received.status, &received.body, &received.limits))?;
+        reply.deadline = Some(deadline);
+        Ok(reply)
     }
 
     /// Reads a response body of any status.
@@ -312,6 +318,7 @@ impl Wire {
             fields: OnceLock::new(),
             errors,
             credential: self.credential.clone(),
+            deadline: None,
         })
     }
 

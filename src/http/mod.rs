@@ -1,13 +1,15 @@
-//! What both backends share on the wire: credentials, the HTTP client, base URLs, turning
-//! transport failures into [`Error`]s, keeping secrets out of everything printed, and reading
-//! the rate-limit budget a response announces ([`rate_limit`]).
+//! What both backends share on the wire: credentials, the HTTP client and its settings, base
+//! URLs, turning transport failures into [`Error`]s, keeping secrets out of everything
+//! printed, reading the rate-limit budget a response announces ([`rate_limit`]), and the one
+//! transport every request goes through (`transport`).
 
 pub mod rate_limit;
+pub(crate) mod transport;
 
 use crate::backend::Response;
 use crate::model::CreateOutcome;
 use crate::{Error, Result};
-use reqwest::header::{AUTHORIZATION, HeaderValue};
+use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
 use std::time::Duration;
@@ -18,6 +20,10 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The connect timeout when none is configured.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The largest response body read when no cap is configured: 16 MiB, a hundred times
+/// Buffer's largest page.
+pub const DEFAULT_MAX_BODY_SIZE: usize = 16 * 1024 * 1024;
 
 /// The `User-Agent` sent when none is configured.
 pub const DEFAULT_USER_AGENT: &str = concat!("buffer-bridge/", env!("CARGO_PKG_VERSION"));
@@ -101,18 +107,32 @@ impl From<String> for Credential {
     }
 }
 
-/// Connection settings shared by both backends' builders.
+/// Connection settings, the same for both backends' builders
+/// ([`ClassicRestBuilder::http_settings`](crate::rest::ClassicRestBuilder::http_settings),
+/// [`GraphQlBuilder::http_settings`](crate::graphql::GraphQlBuilder::http_settings)).
 ///
 /// Start from [`HttpSettings::default`] and set fields: more settings may come.
+///
+/// ```
+/// use buffer_bridge::http::HttpSettings;
+/// use std::time::Duration;
+///
+/// let mut settings = HttpSettings::default();
+/// settings.timeout = Duration::from_secs(10);
+/// settings.max_body_size = 4 * 1024 * 1024;
+/// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct HttpSettings {
-    /// The longest a whole request may take.
+    /// The longest a request may take, from sending it to decoding its answer.
     pub timeout: Duration,
     /// The longest connecting may take.
     pub connect_timeout: Duration,
     /// The `User-Agent` header.
     pub user_agent: String,
+    /// The largest response body read: a longer one fails with
+    /// [`Error::Protocol`] as soon as the cap is passed, without reading further.
+    pub max_body_size: usize,
 }
 
 impl Default for HttpSettings {
@@ -121,23 +141,16 @@ impl Default for HttpSettings {
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             user_agent: DEFAULT_USER_AGENT.to_owned(),
+            max_body_size: DEFAULT_MAX_BODY_SIZE,
         }
     }
 }
 
 impl HttpSettings {
-    /// A reqwest client with these settings, the credential as a default header, and no
-    /// redirects (a redirect could carry the token to another host).
-    pub(crate) fn client(&self, credential: &Credential) -> Result<reqwest::Client> {
-        if credential.is_empty() {
-            return Err(Error::invalid_input(
-                "the access token or API key is empty; set it on the builder",
-            ));
-        }
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert(AUTHORIZATION, credential.bearer()?);
+    /// A reqwest client with these settings and no redirects (a redirect could carry the
+    /// token to another host). The credential is added to each request, not to the client.
+    pub(crate) fn client(&self) -> Result<reqwest::Client> {
         reqwest::Client::builder()
-            .default_headers(headers)
             .user_agent(self.user_agent.clone())
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)

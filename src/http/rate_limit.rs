@@ -196,12 +196,17 @@ fn unquote(text: &str) -> String {
     }
 }
 
-/// Parses every member of every line of a structured-field list header.
+/// The most members read from one structured header: Buffer sends three, and a server
+/// listing thousands must not cost thousands of windows joined by name.
+const MAX_MEMBERS: usize = 32;
+
+/// Parses the first [`MAX_MEMBERS`] members of the lines of a structured-field list header.
 fn members(headers: &HeaderMap, name: &str) -> Vec<Member> {
     header_text(headers, name)
         .iter()
         .flat_map(|line| split_outside_quotes(line, ','))
         .filter(|member| !member.trim().is_empty())
+        .take(MAX_MEMBERS)
         .map(|member| {
             let mut pieces = split_outside_quotes(member, ';').into_iter();
             let value = unquote(pieces.next().unwrap_or_default());
@@ -419,6 +424,16 @@ mod tests {
         assert!(
             RateLimits::from_headers_at(&headers(&[("Retry-After", "soon")]), now()).is_empty()
         );
+    }
+
+    #[test]
+    fn a_thousand_members_are_read_as_a_few() {
+        let policy: Vec<String> = (1..=1000)
+            .map(|n| format!("\"w{n}\";q=1000000;w={n}"))
+            .collect();
+        let map = headers(&[("RateLimit-Policy", &policy.join(", "))]);
+        let limits = RateLimits::from_headers_at(&map, now());
+        assert_eq!(limits.windows.len(), MAX_MEMBERS);
     }
 
     #[test]

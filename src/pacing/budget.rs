@@ -1,422 +1,281 @@
-//! The client's own count of its rate-limit windows: a ledger per window of when each
-//! request it sent stops counting.
+//! The rate budget of one credential: one object that every HTTP request sent with the
+//! credential is charged to, whichever layer sends it.
 //!
-//! A request counts from the moment it is sent until one window length after its answer came
-//! back: the server counted it somewhere in between, so it has surely stopped counting by
-//! then, whether the server's windows are fixed (all reset at once) or rolling (each request
-//! expires on its own). The budget is spent as fast as it lasts and then waits for the oldest
-//! request to stop counting, which is the least total time without a 429. What the server
-//! reports corrects the ledger: its quota replaces the configured one (larger on a higher
-//! plan), requests it counted that this client did not send are added, and a 429 stops
-//! everything for its wait.
+//! [`Paced`](super::Paced) puts its budget in scope around each call (a tokio task-local,
+//! [`Call`]), and the transport under both backends charges each HTTP request it sends to the
+//! budget in scope, so lookups, extra pages and reconciliation reads count exactly as Buffer
+//! counts them. A task spawned inside a call (a shadow's candidate, which has its own
+//! credential) is outside the scope and is not charged.
 
-use crate::Error;
+use super::Pacing;
+use super::ledger::{Ledger, Wait};
 use crate::http::rate_limit::RateLimits;
-use std::collections::VecDeque;
+use crate::{Error, Result};
+use async_trait::async_trait;
+use std::fmt;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
-/// The largest quota a window keeps a ledger for: each request counted is one entry, and a
-/// server announcing a quota of billions must not make the client allocate billions.
-/// Buffer's quotas are in the hundreds to thousands.
-const MAX_LIMIT: u64 = 1_000_000;
+/// The rate budget of one credential, shared by every layer and task that sends requests
+/// with it: [`LocalBudget`] counts in this process; an implementation on a shared store lets
+/// several processes keep one count.
+///
+/// [`answered`](Self::answered) and [`remaining`](Self::remaining) are called on the request
+/// path and from `Drop`, so they must return at once.
+#[async_trait]
+pub trait RateBudget: Send + Sync + fmt::Debug {
+    /// Takes one request, waiting for room until `deadline` at the latest. When room comes
+    /// only later, fails at once with [`Error::RateLimited`] carrying the wait (in the
+    /// server's seconds, as a server's `Retry-After`), so no caller blocks past its limit.
+    async fn acquire(&self, deadline: Instant) -> Result<()>;
 
-/// `now + wait`, or far in the future (as `tokio::time::sleep` does) when a wait read from
-/// the server is too long to add without overflowing.
-fn after(now: Instant, wait: Duration) -> Instant {
-    now.checked_add(wait)
-        .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30))
+    /// Records the answer to a request taken: what its headers said (`limits`, empty when
+    /// none came) and whether it was refused with a 429. A request given up before its
+    /// answer is recorded too, with empty limits: the server may have counted it.
+    fn answered(&self, limits: &RateLimits, refused: bool);
+
+    /// Requests left now in the tightest window, as this budget counts them.
+    fn remaining(&self) -> Option<u64>;
 }
 
-/// One window of a quota: so many requests per so long.
-#[derive(Clone, Debug)]
-struct Window {
-    /// The window's length, in real time.
-    length: Duration,
-    /// The window's length as the server states it, to match its headers.
-    server_length: Duration,
-    limit: u64,
-    /// Requests sent and not yet answered.
-    pending: u64,
-    /// When each answered request stops counting, oldest first.
-    expiries: VecDeque<Instant>,
+/// A [`RateBudget`] counted in this process: every window of a [`Pacing`], corrected by what
+/// the server reports.
+#[derive(Debug)]
+pub struct LocalBudget {
+    ledger: Mutex<Ledger>,
+    /// Woken on every answer, so waiters look at the count again.
+    changed: Notify,
 }
 
-impl Window {
-    fn prune(&mut self, now: Instant) {
-        while self.expiries.front().is_some_and(|at| *at <= now) {
-            self.expiries.pop_front();
+impl LocalBudget {
+    /// A budget with these quotas.
+    pub fn new(pacing: &Pacing) -> Self {
+        Self {
+            ledger: Mutex::new(Ledger::new(&pacing.quotas, pacing.time_scale)),
+            changed: Notify::new(),
         }
     }
 
-    fn used(&self) -> u64 {
-        self.pending + self.expiries.len() as u64
+    fn lock(&self) -> std::sync::MutexGuard<'_, Ledger> {
+        self.ledger
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// When `cost` more requests fit, given that pending ones will count for a full window
-    /// after they are answered.
-    fn free_at(&self, cost: u64, now: Instant) -> Instant {
-        let over = (self.used() + cost).saturating_sub(self.limit) as usize;
-        match over {
-            0 => now,
-            n if n <= self.expiries.len() => self.expiries[n - 1],
-            // Pending requests must be answered first; check again a window from now at the
-            // latest, or sooner when an answer arrives.
-            _ => after(now, self.length),
-        }
-    }
-}
-
-/// Why a request has to wait.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Wait {
-    /// Until this instant, or until an answer changes the count.
-    Until(Instant),
-    /// Until the first request is answered: what the server reports then decides how much
-    /// of the budget is really left.
-    FirstAnswer,
-}
-
-/// Every window of one backend's quota, and what the server said lately.
-#[derive(Clone, Debug)]
-pub(super) struct Budget {
-    windows: Vec<Window>,
-    time_scale: f64,
-    /// No request may start before this (a 429's `Retry-After`).
-    blocked_until: Option<Instant>,
-    /// Whether a first request was answered.
-    heard: bool,
-    /// Whether the first request is on its way.
-    probing: bool,
-}
-
-impl Budget {
-    /// A budget of `(limit, window length as the server states it)` quotas; lengths are
-    /// divided by `time_scale` to get real time.
-    pub(super) fn new(quotas: &[(u64, Duration)], time_scale: f64) -> Self {
-        let mut budget = Self {
-            windows: Vec::new(),
-            time_scale,
-            blocked_until: None,
-            heard: false,
-            probing: false,
+    /// The error for a wait past the deadline; `wait` is `None` while the first answer,
+    /// which says how much is left, has not come.
+    fn too_long(&self, wait: Option<Duration>) -> Error {
+        let retry_after = wait.map(|wait| self.lock().server_seconds(wait));
+        let message = match wait {
+            Some(wait) => format!(
+                "the rate budget has room again in {} s, later than the call's max_wait",
+                wait.as_secs_f64().ceil()
+            ),
+            None => "the first request, whose answer tells how much of the rate budget is left, \
+                     was not answered within the call's max_wait"
+                .to_owned(),
         };
-        for &(limit, length) in quotas {
-            budget.add_window(limit, length);
-        }
-        budget
-    }
-
-    fn add_window(&mut self, limit: u64, server_length: Duration) -> &mut Window {
-        self.windows.push(Window {
-            length: self.real(server_length),
-            server_length,
-            limit: limit.clamp(1, MAX_LIMIT),
-            pending: 0,
-            expiries: VecDeque::new(),
-        });
-        let last = self.windows.len() - 1;
-        &mut self.windows[last]
-    }
-
-    fn real(&self, server: Duration) -> Duration {
-        // Saturates where `div_f64` would panic: windows and waits come from the server.
-        Duration::try_from_secs_f64(server.as_secs_f64() / self.time_scale).unwrap_or(Duration::MAX)
-    }
-
-    /// Takes `cost` requests from every window, or says how long to wait. A cost larger than a
-    /// window's whole limit waits for an empty window and then goes.
-    pub(super) fn take(&mut self, cost: u64, now: Instant) -> Result<(), Wait> {
-        if let Some(until) = self.blocked_until {
-            if until > now {
-                return Err(Wait::Until(until));
-            }
-            self.blocked_until = None;
-        }
-        if self.probing && !self.heard {
-            return Err(Wait::FirstAnswer);
-        }
-        let mut ready = now;
-        for window in &mut self.windows {
-            window.prune(now);
-            let cost = cost.min(window.limit);
-            ready = ready.max(window.free_at(cost, now));
-        }
-        if ready > now {
-            return Err(Wait::Until(ready));
-        }
-        for window in &mut self.windows {
-            window.pending += cost.min(window.limit);
-        }
-        self.probing = !self.heard;
-        Ok(())
-    }
-
-    /// Records the answer to a request of `cost`: it counts for one more window from now.
-    /// `limits` is what the server last reported, `error` the request's error if it failed.
-    pub(super) fn answered(
-        &mut self,
-        cost: u64,
-        now: Instant,
-        limits: Option<&RateLimits>,
-        error: Option<&Error>,
-    ) {
-        self.heard = true;
-        for window in &mut self.windows {
-            let cost = cost.min(window.limit);
-            window.pending = window.pending.saturating_sub(cost);
-            let expiry = after(now, window.length);
-            window
-                .expiries
-                .extend(std::iter::repeat_n(expiry, cost as usize));
-        }
-        if let Some(limits) = limits {
-            self.follow(limits, now);
-        }
-        if let Some(Error::RateLimited { retry_after, .. }) = error {
-            // The count was too generous: stop everything for as long as the server said, or
-            // until the oldest request of the tightest window stops counting.
-            let until = match retry_after {
-                // One server second more: waits are whole seconds, often rounded down.
-                Some(wait) => after(now, self.real(wait.saturating_add(Duration::from_secs(1)))),
-                None => self
-                    .windows
-                    .iter()
-                    .filter_map(|w| w.expiries.back().copied())
-                    .min()
-                    .unwrap_or_else(|| after(now, self.real(Duration::from_secs(1)))),
-            };
-            self.blocked_until = Some(self.blocked_until.map_or(until, |b| b.max(until)));
+        Error::RateLimited {
+            retry_after,
+            message,
         }
     }
+}
 
-    /// Makes the count at least as strict as the server's: its quota replaces the configured
-    /// one, and requests it counts that this client does not know of (other processes,
-    /// earlier runs) are added, stopping to count when the server's window resets.
-    fn follow(&mut self, limits: &RateLimits, now: Instant) {
-        for reported in &limits.windows {
-            let Some(server_length) = reported.window.or_else(|| {
-                // A window without a length (the older header forms) is the only one, or
-                // the shortest.
-                self.windows.iter().map(|w| w.server_length).min()
-            }) else {
-                continue;
-            };
-            let index = match self
-                .windows
-                .iter()
-                .position(|w| w.server_length == server_length)
-            {
-                Some(index) => index,
-                None => match reported.limit {
-                    Some(limit) => {
-                        self.add_window(limit, server_length);
-                        self.windows.len() - 1
+#[async_trait]
+impl RateBudget for LocalBudget {
+    async fn acquire(&self, deadline: Instant) -> Result<()> {
+        loop {
+            // Registered before the count is read, so an answer arriving in between still
+            // wakes this waiter.
+            let changed = self.changed.notified();
+            let mut changed = std::pin::pin!(changed);
+            changed.as_mut().enable();
+            let now = Instant::now();
+            let wait = self.lock().take(now);
+            match wait {
+                Ok(()) => return Ok(()),
+                Err(Wait::Until(at)) if at > deadline => {
+                    return Err(self.too_long(Some(at.saturating_duration_since(now))));
+                }
+                Err(Wait::Until(at)) => {
+                    tracing::debug!(wait = ?at.saturating_duration_since(now), "pacing");
+                    let _ = tokio::time::timeout_at(at, changed).await;
+                }
+                Err(Wait::FirstAnswer) => {
+                    if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                        return Err(self.too_long(None));
                     }
-                    None => continue,
-                },
-            };
-            // One server second more than announced: `t` is rounded down.
-            let reset = reported
-                .reset_after
-                .map(|t| after(now, self.real(t.saturating_add(Duration::from_secs(1)))));
-            let window = &mut self.windows[index];
-            if let Some(limit) = reported.limit {
-                window.limit = limit.clamp(1, MAX_LIMIT);
-            }
-            window.prune(now);
-            if let Some(remaining) = reported.remaining {
-                let server_used = window.limit.saturating_sub(remaining);
-                let unknown = server_used.saturating_sub(window.used());
-                let until = reset.unwrap_or_else(|| after(now, window.length));
-                window
-                    .expiries
-                    .extend(std::iter::repeat_n(until, unknown as usize));
-                window.expiries.make_contiguous().sort_unstable();
+                }
             }
         }
     }
 
-    /// Requests left in the tightest window now, for reports.
-    pub(super) fn left(&mut self, now: Instant) -> Option<u64> {
-        self.windows
-            .iter_mut()
-            .map(|w| {
-                w.prune(now);
-                w.limit.saturating_sub(w.used())
-            })
-            .min()
+    fn answered(&self, limits: &RateLimits, refused: bool) {
+        self.lock().answered(Instant::now(), limits, refused);
+        self.changed.notify_waiters();
+    }
+
+    fn remaining(&self) -> Option<u64> {
+        self.lock().left(Instant::now())
+    }
+}
+
+/// One paced call: the budget it charges, when its waits must end, and the request taken for
+/// it before it started.
+///
+/// That request is the call's first HTTP request, so a call waits for room before it starts,
+/// as a backend that does not go through the transport (a test double, an application's own
+/// `Backend`) needs; the transport takes every further request from the budget itself. A call
+/// that sends nothing through the transport counts as that one request.
+pub(super) struct Call {
+    budget: Arc<dyn RateBudget>,
+    deadline: Instant,
+    /// Whether the request taken at the start is still unused.
+    reserved: AtomicBool,
+}
+
+tokio::task_local! {
+    static CALL: Arc<Call>;
+}
+
+impl Call {
+    /// Waits for room for a call's first request, until `deadline` at the latest.
+    pub(super) async fn start(budget: Arc<dyn RateBudget>, deadline: Instant) -> Result<Arc<Self>> {
+        budget.acquire(deadline).await?;
+        Ok(Arc::new(Self {
+            budget,
+            deadline,
+            reserved: AtomicBool::new(true),
+        }))
+    }
+
+    /// Runs `call` in this call's scope: every HTTP request it sends is charged here.
+    pub(super) async fn run<F: Future>(self: &Arc<Self>, call: F) -> F::Output {
+        CALL.scope(self.clone(), call).await
+    }
+
+    /// Records the call as the one request taken for it, if it sent none through the
+    /// transport: `limits` are what the backend reports, `refused` whether it failed with a
+    /// rate limit.
+    pub(super) fn finish(&self, limits: impl FnOnce() -> RateLimits, refused: bool) {
+        if self.reserved.swap(false, Ordering::SeqCst) {
+            self.budget.answered(&limits(), refused);
+        }
+    }
+}
+
+impl Drop for Call {
+    fn drop(&mut self) {
+        // Given up before it finished: the request taken for it may have been sent.
+        self.finish(RateLimits::default, false);
+    }
+}
+
+/// One HTTP request taken from the budget of the paced call in scope, until its answer is
+/// recorded. Dropped unanswered (the request failed or the caller gave up on it), it is
+/// recorded as answered with nothing reported: it may have been counted.
+pub(crate) struct Charge {
+    budget: Option<Arc<dyn RateBudget>>,
+}
+
+impl Charge {
+    /// Takes one request from the budget of the paced call in scope: the one taken when the
+    /// call started, else a new one, waiting for room. Outside any paced call, charges
+    /// nothing.
+    pub(crate) async fn take() -> Result<Self> {
+        let Ok(call) = CALL.try_with(Arc::clone) else {
+            return Ok(Self { budget: None });
+        };
+        if !call.reserved.swap(false, Ordering::SeqCst) {
+            call.budget.acquire(call.deadline).await?;
+        }
+        Ok(Self {
+            budget: Some(call.budget.clone()),
+        })
+    }
+
+    /// Records the answer: what its headers said, and whether it was a 429.
+    pub(crate) fn answered(mut self, limits: &RateLimits, refused: bool) {
+        if let Some(budget) = self.budget.take() {
+            budget.answered(limits, refused);
+        }
+    }
+}
+
+impl Drop for Charge {
+    fn drop(&mut self) {
+        if let Some(budget) = self.budget.take() {
+            budget.answered(&RateLimits::default(), false);
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::rate_limit::RateWindow;
-
-    const MINUTE: Duration = Duration::from_secs(60);
 
     fn secs(s: u64) -> Duration {
         Duration::from_secs(s)
     }
 
-    /// Sends one request of cost 1 at `now` and answers it at once.
-    fn send(budget: &mut Budget, now: Instant) -> Result<(), Wait> {
-        budget.take(1, now)?;
-        budget.answered(1, now, None, None);
-        Ok(())
-    }
-
-    #[test]
-    fn the_budget_is_spent_at_once_then_waits_for_the_oldest_request() {
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_past_the_deadline_fails_at_once_with_the_wait_in_server_seconds() {
+        // One request per 60 server seconds, on a clock twice as fast: 30 s of real time.
+        let budget = LocalBudget::new(&Pacing::none().quota(1, secs(60)).time_scale(2.0));
         let start = Instant::now();
-        let mut budget = Budget::new(&[(60, MINUTE)], 1.0);
-        for i in 0..60 {
-            send(&mut budget, start + Duration::from_millis(i)).unwrap();
-        }
-        let now = start + secs(1);
-        assert_eq!(budget.take(1, now), Err(Wait::Until(start + MINUTE)));
-        assert_eq!(budget.left(now), Some(0));
-        send(&mut budget, start + MINUTE).unwrap();
+        budget.acquire(start + secs(10)).await.unwrap();
+        budget.answered(&RateLimits::default(), false);
+        let error = budget.acquire(start + secs(10)).await.unwrap_err();
+        assert_eq!(Instant::now(), start, "refused without waiting");
         assert!(
-            budget.take(1, start + MINUTE).is_err(),
-            "only one had expired"
+            matches!(error, Error::RateLimited { retry_after: Some(wait), .. } if wait == secs(60)),
+            "{error:?}"
         );
-    }
-
-    #[test]
-    fn the_first_request_goes_alone_until_it_is_answered() {
-        let now = Instant::now();
-        let mut budget = Budget::new(&[(100, secs(900))], 1.0);
-        budget.take(1, now).unwrap();
-        assert_eq!(budget.take(1, now), Err(Wait::FirstAnswer));
-        budget.answered(1, now, None, None);
-        budget.take(1, now).unwrap();
-        budget.take(1, now).unwrap();
-    }
-
-    #[test]
-    fn pending_requests_count_and_expire_a_window_after_their_answer() {
-        let start = Instant::now();
-        let mut budget = Budget::new(&[(2, MINUTE)], 1.0);
-        send(&mut budget, start).unwrap();
-        budget.take(1, start).unwrap();
-        assert_eq!(budget.take(1, start), Err(Wait::Until(start + MINUTE)));
-        budget.answered(1, start + secs(5), None, None);
+        budget.acquire(start + secs(30)).await.unwrap();
         assert_eq!(
-            budget.take(1, start + MINUTE),
-            Ok(()),
-            "the first one expired"
-        );
-        assert_eq!(
-            budget.take(1, start + MINUTE),
-            Err(Wait::Until(start + secs(65)))
+            Instant::now(),
+            start + secs(30),
+            "a wait within the deadline is waited"
         );
     }
 
-    #[test]
-    fn every_window_must_have_room() {
+    #[tokio::test(start_paused = true)]
+    async fn waiting_for_the_first_answer_ends_at_the_deadline() {
+        let budget = LocalBudget::new(&Pacing::classic());
         let start = Instant::now();
-        let mut budget = Budget::new(&[(100, secs(900)), (3, secs(86_400))], 1.0);
-        for _ in 0..3 {
-            send(&mut budget, start).unwrap();
-        }
-        assert_eq!(
-            budget.take(1, start),
-            Err(Wait::Until(start + secs(86_400)))
+        // The first request, never answered.
+        budget.acquire(start + secs(1)).await.unwrap();
+        let error = budget.acquire(start + secs(5)).await.unwrap_err();
+        assert_eq!(Instant::now(), start + secs(5));
+        assert!(
+            matches!(
+                error,
+                Error::RateLimited {
+                    retry_after: None,
+                    ..
+                }
+            ),
+            "{error:?}"
         );
     }
 
-    #[test]
-    fn a_scaled_clock_shortens_windows() {
+    #[tokio::test(start_paused = true)]
+    async fn an_answer_wakes_a_waiter() {
+        let budget = Arc::new(LocalBudget::new(&Pacing::classic()));
         let start = Instant::now();
-        let mut budget = Budget::new(&[(1, secs(900))], 900.0);
-        send(&mut budget, start).unwrap();
-        assert_eq!(budget.take(1, start), Err(Wait::Until(start + secs(1))));
-    }
-
-    #[test]
-    fn the_server_count_and_quota_win_when_stricter() {
-        let start = Instant::now();
-        let mut budget = Budget::new(&[(100, secs(900))], 1.0);
-        budget.take(1, start).unwrap();
-        // Another process used 97 of this key's 100 (the server counted ours too): 2 left.
-        let mut limits = RateLimits::default();
-        limits.windows.push(RateWindow {
-            window: Some(secs(900)),
-            limit: Some(100),
-            remaining: Some(2),
-            reset_after: Some(secs(300)),
-            ..RateWindow::default()
+        budget.acquire(start + secs(1)).await.unwrap();
+        let waiter = tokio::spawn({
+            let budget = budget.clone();
+            async move { budget.acquire(start + secs(60)).await }
         });
-        budget.answered(1, start, Some(&limits), None);
-        assert_eq!(budget.left(start), Some(2));
-        send(&mut budget, start).unwrap();
-        send(&mut budget, start).unwrap();
-        assert_eq!(budget.take(1, start), Err(Wait::Until(start + secs(301))));
-    }
-
-    #[test]
-    fn a_server_window_not_configured_is_added() {
-        let start = Instant::now();
-        let mut budget = Budget::new(&[(100, secs(900))], 1.0);
-        let mut limits = RateLimits::default();
-        limits.windows.push(RateWindow {
-            window: Some(secs(86_400)),
-            limit: Some(1),
-            remaining: Some(0),
-            reset_after: Some(secs(10)),
-            ..RateWindow::default()
-        });
-        budget.take(1, start).unwrap();
-        budget.answered(1, start, Some(&limits), None);
-        assert_eq!(budget.take(1, start), Err(Wait::Until(start + secs(11))));
-    }
-
-    #[test]
-    fn a_429_blocks_for_the_servers_wait() {
-        let start = Instant::now();
-        let mut budget = Budget::new(&[(100, secs(900))], 1.0);
-        budget.take(1, start).unwrap();
-        let refusal = Error::RateLimited {
-            retry_after: Some(secs(30)),
-            message: "slow down".into(),
-        };
-        budget.answered(1, start, None, Some(&refusal));
-        assert_eq!(budget.take(1, start), Err(Wait::Until(start + secs(31))));
-        assert_eq!(budget.take(1, start + secs(31)), Ok(()));
-    }
-
-    #[test]
-    fn absurd_server_numbers_neither_panic_nor_allocate_a_huge_ledger() {
-        let start = Instant::now();
-        let mut budget = Budget::new(&[(100, secs(900))], 0.5);
-        let mut limits = RateLimits::default();
-        for window in [secs(900), Duration::MAX] {
-            limits.windows.push(RateWindow {
-                window: Some(window),
-                limit: Some(u64::MAX),
-                remaining: Some(0),
-                reset_after: Some(Duration::MAX),
-                ..RateWindow::default()
-            });
-        }
-        let refusal = Error::RateLimited {
-            retry_after: Some(Duration::MAX),
-            message: "slow down".into(),
-        };
-        budget.take(1, start).unwrap();
-        budget.answered(1, start, Some(&limits), Some(&refusal));
-        assert!(matches!(budget.take(1, start), Err(Wait::Until(at)) if at > start));
-        assert_eq!(budget.left(start), Some(0));
-    }
-
-    #[test]
-    fn a_cost_above_the_limit_waits_for_an_empty_window() {
-        let start = Instant::now();
-        let mut budget = Budget::new(&[(3, MINUTE)], 1.0);
-        send(&mut budget, start).unwrap();
-        assert_eq!(budget.take(5, start), Err(Wait::Until(start + MINUTE)));
-        assert_eq!(budget.take(5, start + MINUTE), Ok(()));
+        tokio::time::sleep(secs(2)).await;
+        budget.answered(&RateLimits::default(), false);
+        waiter.await.unwrap().unwrap();
+        assert_eq!(Instant::now(), start + secs(2));
     }
 }

@@ -1,31 +1,45 @@
 //! Client-side pacing: [`Paced`], a [`Backend`] layer that keeps requests inside Buffer's
 //! rate limits, so a long batch meets no 429.
 //!
+//! What is counted is what Buffer counts: HTTP requests. A call that sends three (a GraphQL
+//! channel listing across organizations, a page reached by walking cursors, a create
+//! reconciled after a lost answer) is charged three, by the transport under both backends,
+//! against one [`RateBudget`] per credential (see `budget`).
+//!
 //! The classic API allows 60 requests a minute; GraphQL 100 per 15 minutes, plus a daily and
-//! a 30-day window that depend on the plan. [`Pacing`] starts from those numbers; once a
-//! backend reports the server's own count ([`Backend::rate_limits`], read from `RateLimit`
-//! headers by the GraphQL backend) the server's quota replaces the configured one and the
-//! higher of the two counts is followed, and a 429 stops every request for the wait it
-//! announced.
+//! a 30-day window that depend on the plan. [`Pacing`] starts from those numbers; the
+//! `RateLimit` headers of every answer correct them (the server's quota replaces the
+//! configured one and the higher of the two counts is followed), and a 429 stops every
+//! request for the wait it announced. Absurd numbers from a server are clamped (see
+//! `ledger`).
 //!
 //! Requests go out as fast as the budget allows and then wait for the oldest to stop
 //! counting, rather than being spread evenly: with windows that reset, that finishes a batch
 //! in the least time. The first request goes alone, so the server's count is known before a
-//! burst.
+//! burst. No call waits longer than its [`max_wait`](Pacing::max_wait): when room comes only
+//! later, the call fails at once with [`Error::RateLimited`] carrying the wait.
 //!
 //! Put pacing under retries (`Retrying<Paced<B>>`) so every retry is paced too.
 
 mod budget;
+mod ledger;
+
+pub(crate) use budget::Charge;
+pub use budget::{LocalBudget, RateBudget};
 
 use crate::backend::{Backend, BackendKind, Capabilities, Request, Response};
 use crate::http::rate_limit::{FIFTEEN_MINUTES, ONE_DAY, RateLimits, THIRTY_DAYS};
-use crate::{Error, Result};
+use crate::{Error, ErrorKind, Result};
 use async_trait::async_trait;
-use budget::{Budget, Wait};
-use std::sync::Mutex;
+use budget::Call;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
 use tokio::time::Instant;
+
+/// The longest a paced call waits for room by default: a minute, as long as
+/// [`RetryPolicy`](crate::retry::RetryPolicy) waits out a 429 by default.
+pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(60);
 
 /// The quotas a [`Paced`] backend keeps to.
 ///
@@ -44,6 +58,7 @@ use tokio::time::Instant;
 pub struct Pacing {
     quotas: Vec<(u64, Duration)>,
     time_scale: f64,
+    max_wait: Duration,
 }
 
 impl Pacing {
@@ -52,6 +67,7 @@ impl Pacing {
         Self {
             quotas: Vec::new(),
             time_scale: 1.0,
+            max_wait: DEFAULT_MAX_WAIT,
         }
     }
 
@@ -94,13 +110,28 @@ impl Pacing {
         self
     }
 
+    /// The longest a call waits for room in the budget (default [`DEFAULT_MAX_WAIT`], in
+    /// real time). A call that would wait longer fails at once with [`Error::RateLimited`]
+    /// carrying the wait, for the caller to schedule: no call blocks for a window that a
+    /// server (or a 30-day quota) says is hours away.
+    pub fn max_wait(mut self, wait: Duration) -> Self {
+        self.max_wait = wait;
+        self
+    }
+
     /// The configured quotas, `(limit, window)`.
     pub fn quotas(&self) -> &[(u64, Duration)] {
         &self.quotas
     }
 }
 
-/// A [`Backend`] that waits before each request until the rate budget has room for it.
+/// A [`Backend`] that waits before each HTTP request until the rate budget has room for it.
+///
+/// Every request the backend underneath sends during a call through the library's transport
+/// (both of its backends do) is charged to the budget, one per HTTP request; any other
+/// backend is charged one request per call. The budget is shared with every task using this
+/// `Paced` (hold it in an `Arc`), and with other layers over the same credential through
+/// [`with_budget`](Self::with_budget).
 ///
 /// ```no_run
 /// use buffer_bridge::pacing::Paced;
@@ -115,8 +146,8 @@ impl Pacing {
 #[derive(Debug)]
 pub struct Paced<B> {
     inner: B,
-    budget: Mutex<Budget>,
-    changed: Notify,
+    budget: Arc<dyn RateBudget>,
+    max_wait: Duration,
 }
 
 impl<B: Backend> Paced<B> {
@@ -126,12 +157,19 @@ impl<B: Backend> Paced<B> {
         Self::with(inner, pacing)
     }
 
-    /// Paces `inner` by these quotas.
+    /// Paces `inner` by these quotas, counted in this process.
     pub fn with(inner: B, pacing: Pacing) -> Self {
+        let max_wait = pacing.max_wait;
+        Self::with_budget(inner, Arc::new(LocalBudget::new(&pacing)), max_wait)
+    }
+
+    /// Paces `inner` with a budget shared with other layers or processes using the same
+    /// credential; no call waits longer than `max_wait` for room.
+    pub fn with_budget(inner: B, budget: Arc<dyn RateBudget>, max_wait: Duration) -> Self {
         Self {
-            budget: Mutex::new(Budget::new(&pacing.quotas, pacing.time_scale)),
             inner,
-            changed: Notify::new(),
+            budget,
+            max_wait,
         }
     }
 
@@ -140,79 +178,15 @@ impl<B: Backend> Paced<B> {
         &self.inner
     }
 
+    /// The budget requests are charged to, to share it with another layer over the same
+    /// credential.
+    pub fn budget(&self) -> Arc<dyn RateBudget> {
+        self.budget.clone()
+    }
+
     /// Requests left now in the tightest window, as this client counts them.
     pub fn remaining(&self) -> Option<u64> {
-        self.lock().left(Instant::now())
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Budget> {
-        self.budget
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Waits until `cost` requests fit, and takes them.
-    async fn admit(&self, cost: u64) {
-        loop {
-            // Registered before the budget is read, so an answer arriving in between still
-            // wakes this waiter.
-            let changed = self.changed.notified();
-            let mut changed = std::pin::pin!(changed);
-            changed.as_mut().enable();
-            let wait = self.lock().take(cost, Instant::now());
-            match wait {
-                Ok(()) => return,
-                Err(Wait::FirstAnswer) => changed.await,
-                Err(Wait::Until(at)) => {
-                    tracing::debug!(wait = ?at.saturating_duration_since(Instant::now()), "pacing");
-                    let _ = tokio::time::timeout_at(at, changed).await;
-                }
-            }
-        }
-    }
-}
-
-/// Requests taken from the budget and not yet answered. Dropped unanswered (the caller gave
-/// up on the future), they still count as sent, and waiters are woken.
-struct Ticket<'a, B: Backend> {
-    paced: &'a Paced<B>,
-    cost: u64,
-    answered: bool,
-}
-
-impl<B: Backend> Ticket<'_, B> {
-    fn answer(&mut self, error: Option<&Error>) {
-        let limits = self.paced.inner.rate_limits();
-        let refusal = error.filter(|e| matches!(e, Error::RateLimited { .. }));
-        self.paced
-            .lock()
-            .answered(self.cost, Instant::now(), limits.as_ref(), refusal);
-        self.answered = true;
-        self.paced.changed.notify_waiters();
-    }
-}
-
-impl<B: Backend> Drop for Ticket<'_, B> {
-    fn drop(&mut self) {
-        if !self.answered {
-            self.answer(None);
-        }
-    }
-}
-
-/// How many HTTP requests a request costs: most cost one; a GraphQL create costs one per
-/// 30 channels (across posts, for a batch), a classic batch one per post. The server's count corrects any other difference after the fact.
-fn cost(kind: BackendKind, request: &Request) -> u64 {
-    let aliased = |channels: usize| channels.div_ceil(crate::graphql::MAX_ALIASES).max(1) as u64;
-    match (kind, request) {
-        (BackendKind::GraphQl, Request::CreatePost { post }) => aliased(post.channel_ids.len()),
-        (BackendKind::GraphQl, Request::CreatePosts { posts }) => {
-            aliased(posts.iter().map(|p| p.channel_ids.len()).sum())
-        }
-        (BackendKind::ClassicRest, Request::CreatePosts { posts }) => posts.len().max(1) as u64,
-        // The classic API needs the text to edit: keeping it costs a read first.
-        (BackendKind::ClassicRest, Request::EditPost { edit, .. }) if edit.text.is_keep() => 2,
-        _ => 1,
+        self.budget.remaining()
     }
 }
 
@@ -230,18 +204,135 @@ impl<B: Backend> Backend for Paced<B> {
         self.inner.rate_limits()
     }
 
+    fn server_time(&self) -> Option<DateTime<Utc>> {
+        self.inner.server_time()
+    }
+
     async fn execute(&self, request: Request) -> Result<Response> {
         // Refused without a request: costs nothing.
         self.capabilities().check(request.operation())?;
-        let cost = cost(self.kind(), &request);
-        self.admit(cost).await;
-        let mut ticket = Ticket {
-            paced: self,
-            cost,
-            answered: false,
-        };
-        let result = self.inner.execute(request).await;
-        ticket.answer(result.as_ref().err());
+        let now = Instant::now();
+        // A wait too long to add is as good as unbounded: thirty years.
+        let deadline = now
+            .checked_add(self.max_wait)
+            .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30));
+        let call = Call::start(self.budget.clone(), deadline).await?;
+        let result = call.run(self.inner.execute(request)).await;
+        // A backend that sent nothing through the transport counts as one request, answered
+        // with what it reports.
+        let refusal = result
+            .as_ref()
+            .err()
+            .filter(|e| e.kind() == ErrorKind::RateLimited);
+        call.finish(
+            || {
+                let mut limits = self.inner.rate_limits().unwrap_or_default();
+                limits.retry_after = limits.retry_after.or(refusal.and_then(Error::retry_after));
+                limits
+            },
+            refusal.is_some(),
+        );
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::BackendExt;
+
+    /// A backend whose every call sends `requests` HTTP requests through the transport's
+    /// charge, and `spawned` more from a task of its own.
+    struct Sends {
+        requests: usize,
+        spawned: usize,
+    }
+
+    impl Sends {
+        fn new(requests: usize) -> Self {
+            Self {
+                requests,
+                spawned: 0,
+            }
+        }
+    }
+
+    #[async_trait]
+    impl Backend for Sends {
+        fn kind(&self) -> BackendKind {
+            BackendKind::GraphQl
+        }
+
+        async fn execute(&self, _request: Request) -> Result<Response> {
+            for _ in 0..self.requests {
+                Charge::take()
+                    .await?
+                    .answered(&RateLimits::default(), false);
+            }
+            let spawned = self.spawned;
+            tokio::spawn(async move {
+                for _ in 0..spawned {
+                    Charge::take()
+                        .await?
+                        .answered(&RateLimits::default(), false);
+                }
+                Ok::<_, crate::Error>(())
+            })
+            .await
+            .expect("the task ends")?;
+            Ok(Response::Channels(Vec::new()))
+        }
+    }
+
+    fn hundred() -> Pacing {
+        Pacing::none().quota(100, FIFTEEN_MINUTES)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_request_of_a_call_is_charged_and_a_call_that_sends_none_counts_one() {
+        let three = Paced::with(Sends::new(3), hundred());
+        three.channels().await.unwrap();
+        assert_eq!(three.remaining(), Some(97));
+        let none = Paced::with(Sends::new(0), hundred());
+        none.channels().await.unwrap();
+        assert_eq!(none.remaining(), Some(99));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_task_spawned_by_a_call_is_not_charged() {
+        let paced = Paced::with(
+            Sends {
+                requests: 1,
+                spawned: 5,
+            },
+            hundred(),
+        );
+        paced.channels().await.unwrap();
+        assert_eq!(paced.remaining(), Some(99));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn layers_sharing_a_budget_count_once() {
+        let first = Paced::with(Sends::new(2), hundred());
+        let second = Paced::with_budget(Sends::new(1), first.budget(), DEFAULT_MAX_WAIT);
+        first.channels().await.unwrap();
+        second.channels().await.unwrap();
+        assert_eq!(first.remaining(), Some(97));
+        assert_eq!(second.remaining(), Some(97));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_call_that_would_wait_past_max_wait_fails_at_once() {
+        let paced = Paced::with(
+            Sends::new(1),
+            Pacing::none()
+                .quota(1, FIFTEEN_MINUTES)
+                .max_wait(Duration::from_secs(60)),
+        );
+        paced.channels().await.unwrap();
+        let start = Instant::now();
+        let error = paced.channels().await.unwrap_err();
+        assert_eq!(Instant::now(), start);
+        assert_eq!(error.retry_after(), Some(FIFTEEN_MINUTES));
     }
 }

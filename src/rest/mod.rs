@@ -15,14 +15,17 @@ mod wire;
 
 use crate::backend::{Backend, BackendKind, Request, Response};
 use crate::http::rate_limit::RateLimits;
-use crate::http::{Credential, HttpSettings, transport};
+use crate::http::transport::Transport;
+use crate::http::{Credential, HttpSettings};
 use crate::{Error, Result};
 use answer::Answer;
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use form::Form;
 use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use serde::de::DeserializeOwned;
+use std::sync::Arc;
 use std::time::Duration;
 use tracing::Instrument;
 use url::Url;
@@ -106,10 +109,9 @@ pub const DEFAULT_BASE_URL: &str = "https://api.bufferapp.com/1/";
 /// ```
 #[derive(Debug, Clone)]
 pub struct ClassicRest {
-    client: reqwest::Client,
+    transport: Arc<Transport>,
     base_url: Url,
     credential: Credential,
-    timeout: Duration,
 }
 
 /// Builds a [`ClassicRest`].
@@ -118,12 +120,24 @@ pub struct ClassicRestBuilder {
     credential: Option<Credential>,
     base_url: Option<String>,
     http: HttpSettings,
+    client: Option<reqwest::Client>,
 }
 
 impl ClassicRest {
     /// A builder; only the access token is required.
     pub fn builder() -> ClassicRestBuilder {
         ClassicRestBuilder::default()
+    }
+
+    /// The budget announced by the latest answer that carried rate-limit headers (the
+    /// classic API documents none; a proxy in front of it may send them).
+    pub fn rate_limits(&self) -> Option<RateLimits> {
+        self.transport.rate_limits()
+    }
+
+    /// The latest `Date` an answer carried: the server's clock was at least this.
+    pub fn server_time(&self) -> Option<DateTime<Utc>> {
+        self.transport.server_time()
     }
 
     /// `GET path.json?query`.
@@ -158,7 +172,7 @@ impl ClassicRest {
         let url = self.endpoint(path, (method == Method::GET).then_some(form))?;
         let span = tracing::debug_span!("classic_rest", %method, path = url.path());
         async {
-            let mut request = self.client.request(method.clone(), url);
+            let mut request = self.transport.request(method.clone(), url);
             if method != Method::GET {
                 request = request
                     .header(
@@ -167,24 +181,15 @@ impl ClassicRest {
                     )
                     .body(form.encode());
             }
-            tracing::debug!("sending");
-            let response = request.send().await.map_err(|e| {
-                let error = transport("could not reach the classic API", e, self.timeout);
-                tracing::debug!(error = %error, "failed");
-                error
-            })?;
-            let status = response.status().as_u16();
-            let retry_after = RateLimits::from_headers(response.headers()).wait(None);
-            let body = response.bytes().await.map_err(|e| {
-                transport("could not read the classic API's answer", e, self.timeout)
-            })?;
-            tracing::debug!(status, bytes = body.len(), "answered");
-            Answer {
-                status,
-                retry_after,
-                body: &body,
-            }
-            .decode(what, &self.credential)
+            let received = self.transport.send(request).await?;
+            let answer = Answer {
+                status: received.status,
+                retry_after: received.limits.wait(None),
+                body: &received.body,
+            };
+            received
+                .deadline
+                .check(answer.decode(what, &self.credential))
         }
         .instrument(span)
         .await
@@ -249,18 +254,47 @@ impl ClassicRestBuilder {
         self
     }
 
+    /// The largest answer read (default
+    /// [`DEFAULT_MAX_BODY_SIZE`](crate::http::DEFAULT_MAX_BODY_SIZE)); a larger one fails
+    /// with [`Error::Protocol`] as soon as the cap is passed.
+    pub fn max_body_size(mut self, bytes: usize) -> Self {
+        self.http.max_body_size = bytes;
+        self
+    }
+
+    /// Every connection setting at once, replacing those set before.
+    pub fn http_settings(mut self, settings: HttpSettings) -> Self {
+        self.http = settings;
+        self
+    }
+
+    /// Sends with the caller's own reqwest client (its proxies, TLS roots, pool), instead of
+    /// one built from the settings. The token is added to each request, never to the client.
+    /// The timeout and body cap of the settings still apply; its connect timeout and
+    /// `User-Agent` are the client's own. So is its redirect policy, but an answer that comes
+    /// from another host, port or scheme than the request went to is refused (reqwest drops
+    /// the token on such a redirect), as is any redirect that reaches buffer-bridge.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+
     /// Builds the backend.
     pub fn build(self) -> Result<ClassicRest> {
         let credential = self.credential.ok_or_else(|| {
             Error::invalid_input("no access token: call access_token() on the builder")
         })?;
         let base_url = crate::http::base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
-        let client = self.http.client(&credential)?;
+        let transport = Transport::new(
+            &self.http,
+            credential.clone(),
+            self.client,
+            "the classic API",
+        )?;
         Ok(ClassicRest {
-            client,
+            transport: Arc::new(transport),
             base_url,
             credential,
-            timeout: self.http.timeout,
         })
     }
 }
@@ -269,6 +303,14 @@ impl ClassicRestBuilder {
 impl Backend for ClassicRest {
     fn kind(&self) -> BackendKind {
         BackendKind::ClassicRest
+    }
+
+    fn rate_limits(&self) -> Option<RateLimits> {
+        ClassicRest::rate_limits(self)
+    }
+
+    fn server_time(&self) -> Option<DateTime<Utc>> {
+        ClassicRest::server_time(self)
     }
 
     async fn execute(&self, request: Request) -> Result<Response> {

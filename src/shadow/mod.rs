@@ -319,6 +319,11 @@ impl Backend for Shadow {
         self.primary.rate_limits()
     }
 
+    /// The primary's clock: the writes that matter go to it.
+    fn server_time(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.primary.server_time()
+    }
+
     async fn execute(&self, request: Request) -> Result<Response> {
         let comparison = if self.should_compare(&request) {
             self.start_candidate(&request)
