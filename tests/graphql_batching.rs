@@ -6,6 +6,7 @@ mod graphql_support;
 use buffer_bridge::BackendExt;
 use buffer_bridge::model::{ChannelId, NewPost, PageRequest, PostList, PostQuery};
 use buffer_bridge::{Error, ErrorKind};
+use futures::TryStreamExt;
 use graphql_support::*;
 use serde_json::{Map, Value, json};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -279,28 +280,36 @@ fn ids(page: &buffer_bridge::model::Page<buffer_bridge::model::Post>) -> Vec<Str
 }
 
 #[tokio::test]
-async fn pages_read_in_order_cost_one_request_each() {
+async fn pages_read_through_a_pager_or_the_stream_cost_one_request_each() {
     let server = queue_server(130).await;
     let buffer = backend(&server);
-    let query = PostQuery::new(ChannelId::new("c1"), PostList::Queue);
-    for page in 1..=7 {
-        let got = buffer
-            .posts(&query.clone().page(PageRequest::offset(page, 20)))
-            .await
-            .unwrap();
-        let start = (page as usize - 1) * 20;
-        let expected: Vec<String> = (start..(start + 20).min(130))
-            .map(|i| format!("p{i}"))
-            .collect();
-        assert_eq!(ids(&got), expected, "page {page}");
-        assert_eq!(got.next.is_some(), page < 7);
+    let query = PostQuery::new(ChannelId::new("c1"), PostList::Queue).page(PageRequest::first(20));
+    let mut pager = buffer.pager(query.clone());
+    let mut pages = Vec::new();
+    while let Some(page) = pager.next_page().await.unwrap() {
+        pages.push(ids(&page));
     }
+    assert!(
+        pager.next_page().await.unwrap().is_none(),
+        "done stays done"
+    );
+    let expected: Vec<Vec<String>> = (0..130)
+        .map(|i| format!("p{i}"))
+        .collect::<Vec<_>>()
+        .chunks(20)
+        .map(<[String]>::to_vec)
+        .collect();
+    assert_eq!(pages, expected);
     assert_eq!(count(&server, "Posts").await, 7);
+
+    let all: Vec<_> = buffer.all_posts(query).try_collect().await.unwrap();
+    assert_eq!(all.len(), 130);
+    assert_eq!(count(&server, "Posts").await, 14);
     assert_eq!(count(&server, "PostCursors").await, 0);
 }
 
 #[tokio::test]
-async fn a_jump_walks_cursors_by_hundreds_then_fetches_the_page() {
+async fn an_offset_walks_from_the_start_with_the_fewest_requests_and_keeps_no_cursor() {
     let server = queue_server(2000).await;
     let buffer = backend(&server);
     let query =
@@ -308,18 +317,23 @@ async fn a_jump_walks_cursors_by_hundreds_then_fetches_the_page() {
     let page = buffer.posts(&query).await.unwrap();
     let expected: Vec<String> = (980..1000).map(|i| format!("p{i}")).collect();
     assert_eq!(ids(&page), expected);
-    assert_eq!(count(&server, "PostCursors").await, 10, "ceil(980 / 100)");
-    assert_eq!(count(&server, "Posts").await, 1);
-    let walks: Vec<Value> = bodies(&server)
-        .await
-        .into_iter()
+    // 1,000 posts to pass at 100 a request: 9 requests for cursors, then one for the 80 posts
+    // still to skip and the page.
+    let sent = bodies(&server).await;
+    let walks: Vec<&Value> = sent
+        .iter()
         .filter(|b| b["operationName"] == "PostCursors")
         .collect();
+    assert_eq!(walks.len(), 9);
     assert_eq!(walks[0]["query"], document("post_cursors"));
-    assert_eq!(walks[0]["variables"]["first"], 100);
-    assert_eq!(walks[9]["variables"]["first"], 80);
+    assert_eq!(walks[0]["variables"]["after"], Value::Null);
+    assert!(walks.iter().all(|w| w["variables"]["first"] == 100));
+    assert_eq!(sent.len(), 10);
+    assert_eq!(sent[9]["operationName"], "Posts");
+    assert_eq!(sent[9]["variables"]["first"], 100);
+    assert_eq!(sent[9]["variables"]["after"], "k899");
 
-    // The token continues without another walk; so does an earlier page of the same size.
+    // The token continues in one request, from its own cursor.
     let next = buffer
         .posts(
             &query
@@ -329,12 +343,28 @@ async fn a_jump_walks_cursors_by_hundreds_then_fetches_the_page() {
         .await
         .unwrap();
     assert_eq!(ids(&next)[0], "p1000");
-    buffer
+    let sent = bodies(&server).await;
+    assert_eq!(sent.len(), 11);
+    assert_eq!(sent[10]["variables"]["after"], "k999");
+
+    // An earlier page walks from the start again: no cursor outlives the call that read it.
+    let earlier = buffer
         .posts(&query.clone().page(PageRequest::offset(42, 20)))
         .await
         .unwrap();
-    assert_eq!(count(&server, "PostCursors").await, 10);
-    assert_eq!(count(&server, "Posts").await, 3);
+    assert_eq!(ids(&earlier)[0], "p820");
+    let sent = bodies(&server).await;
+    assert_eq!(sent.len(), 11 + 9, "ceil(840 / 100)");
+    assert_eq!(sent[11]["variables"]["after"], Value::Null);
+
+    // A small page near the start is one request.
+    buffer
+        .posts(&query.clone().page(PageRequest::offset(3, 20)))
+        .await
+        .unwrap();
+    let sent = bodies(&server).await;
+    assert_eq!(sent.len(), 21);
+    assert_eq!(sent[20]["variables"]["first"], 60);
 }
 
 #[tokio::test]

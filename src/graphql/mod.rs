@@ -4,7 +4,8 @@
 //! and sent with the library's own reqwest client. On top of the plain mapping this backend
 //! does what the classic API's callers expect of one client:
 //!
-//! - offset pages over cursor pages, with a cursor cache (see `paging`);
+//! - offset pages and page tokens over cursor pages, with no cursor kept past the call that
+//!   read it (see `paging`);
 //! - one `createPost` per channel, sent as aliased fields of one document, at most
 //!   [`MAX_ALIASES`] a request, with one outcome per channel (see `create`);
 //! - typed errors from union members and `errors[].extensions.code`, the rate-limit budget
@@ -60,7 +61,7 @@ pub const MAX_ALIASES: usize = 30;
 /// A [`Backend`] for Buffer's GraphQL API.
 ///
 /// Cheap to clone: clones share the HTTP client and the caches (organizations, channel
-/// routes, page cursors).
+/// routes). Page cursors are never kept: see [`Pager`](crate::Pager).
 ///
 /// ```no_run
 /// use buffer_bridge::{BackendExt, graphql::GraphQl};
@@ -90,7 +91,6 @@ struct Inner {
     organizations: Mutex<Option<Vec<OrganizationId>>>,
     /// What requests need to know about a channel, from the last channel listing.
     routes: Mutex<HashMap<ChannelId, ChannelRoute>>,
-    cursors: paging::CursorCache,
 }
 
 /// Where a channel belongs: posts are listed per organization, and links go to the metadata
@@ -214,7 +214,6 @@ impl GraphQlBuilder {
                 max_aliases: self.max_aliases,
                 organizations: Mutex::new(None),
                 routes: Mutex::new(HashMap::new()),
-                cursors: paging::CursorCache::default(),
             }),
         })
     }

@@ -6,7 +6,7 @@ use super::operations::{
     PostCursors, Posts, account, channel, channel_schedule, channels, daily_posting_limits, ideas,
     organizations, post, post_cursors, posts,
 };
-use super::paging::{Chunk, Listing};
+use super::paging::{self, Chunk, Listing};
 use super::wire::lock;
 use super::{ChannelRoute, GraphQl, convert};
 use crate::model::{
@@ -156,7 +156,7 @@ impl GraphQl {
             query,
             organization_id,
         };
-        self.inner.cursors.page(&listing, &query.page).await
+        paging::page(&listing, &query.page).await
     }
 
     pub(super) async fn ideas(
@@ -168,7 +168,7 @@ impl GraphQl {
             backend: self,
             organization_id,
         };
-        self.inner.cursors.page(&listing, page).await
+        paging::page(&listing, page).await
     }
 
     pub(super) async fn daily_posting_limits(
