@@ -736,52 +736,113 @@ pub trait BackendExt: Backend {
         expect!(self.execute(request).await, Response::Reconciled(r) => r, "reconcile")
     }
 
+    /// Reads a query's pages one after the other, from the query's page on; see [`Pager`].
+    fn pager(&self, query: PostQuery) -> Pager<'_, Self> {
+        Pager::new(self, query)
+    }
+
     /// Every post of a query, page after page, from the query's page on.
     ///
-    /// Holds one page in memory at a time. Stops at the last page, and also, rather than loop
-    /// forever, when a backend hands back a token it already gave.
+    /// Holds one page in memory at a time and costs one request a page, as a [`Pager`] does.
+    /// Stops at the last page, and also, rather than loop forever, when a backend hands back a
+    /// token it already gave.
     fn all_posts(&self, query: PostQuery) -> BoxStream<'_, Result<Post>> {
-        Box::pin(stream_pages(self, query))
+        Box::pin(stream_pages(self.pager(query)))
     }
 }
 
 impl<B: Backend + ?Sized> BackendExt for B {}
 
-fn stream_pages<B: Backend + ?Sized>(
-    backend: &B,
-    query: PostQuery,
-) -> impl Stream<Item = Result<Post>> + Send + '_ {
-    struct State {
-        next: Option<PostQuery>,
-        buffered: std::vec::IntoIter<Post>,
-        seen: HashSet<PageToken>,
+/// Reads a listing page after page, and is where the listing is: the walk belongs to it, not
+/// to the backend.
+///
+/// Each page's [`next`](Page::next) token says where the following page starts; on GraphQL it
+/// carries the cursor after the page's last post, so every page after the first costs one
+/// request, and a post created, deleted or moved meanwhile never makes a page repeat or skip
+/// what follows the posts already read. Reading page numbers instead
+/// ([`PageRequest::offset`]) gives what that page holds at the moment it is asked for, which
+/// on GraphQL costs a walk from the start. A pager can be dropped at any time; to resume later,
+/// keep [`next_request`](Pager::next_request) (a [`PageToken`] can be stored as text).
+///
+/// ```no_run
+/// use buffer_bridge::{Backend, BackendExt, model::{PostList, PostQuery}};
+///
+/// # async fn run(buffer: &dyn Backend) -> buffer_bridge::Result<()> {
+/// let mut pages = buffer.pager(PostQuery::new("channel-id", PostList::Queue));
+/// while let Some(page) = pages.next_page().await? {
+///     for post in page.items {
+///         println!("{}", post.text);
+///     }
+/// }
+/// # Ok(()) }
+/// ```
+pub struct Pager<'a, B: ?Sized> {
+    backend: &'a B,
+    /// The query of the next page; `None` once the last page was read.
+    next: Option<PostQuery>,
+    /// Every token handed out so far, to stop a backend that goes round in circles.
+    seen: HashSet<PageToken>,
+}
+
+impl<B: ?Sized> fmt::Debug for Pager<'_, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pager")
+            .field("next", &self.next)
+            .finish_non_exhaustive()
     }
-    let state = State {
-        next: Some(query),
-        buffered: Vec::new().into_iter(),
-        seen: HashSet::new(),
-    };
-    futures::stream::try_unfold(state, move |mut state| async move {
-        loop {
-            if let Some(post) = state.buffered.next() {
-                return Ok(Some((post, state)));
+}
+
+impl<'a, B: Backend + ?Sized> Pager<'a, B> {
+    /// A pager that starts at `query`'s page.
+    pub fn new(backend: &'a B, query: PostQuery) -> Self {
+        Self {
+            backend,
+            next: Some(query),
+            seen: HashSet::new(),
+        }
+    }
+
+    /// The next page, or `None` after the last one. A page that fails can be asked for again:
+    /// the pager moves on only when a page arrives.
+    pub async fn next_page(&mut self) -> Result<Option<Page<Post>>> {
+        let Some(query) = &self.next else {
+            return Ok(None);
+        };
+        let size = query.page.size();
+        let page = self.backend.posts(query).await?;
+        self.next = match &page.next {
+            Some(token) if self.seen.insert(token.clone()) => self
+                .next
+                .take()
+                .map(|query| query.page(PageRequest::after(token.clone(), size))),
+            Some(token) => {
+                tracing::warn!(%token, "the backend returned a page token twice; stopping the listing");
+                None
             }
-            let Some(query) = state.next.take() else {
-                return Ok(None);
-            };
-            let size = query.page.size();
-            let page = backend.posts(&query).await?;
-            state.next = match page.next {
-                Some(token) if state.seen.insert(token.clone()) => {
-                    Some(query.page(PageRequest::after(token, size)))
-                }
-                Some(token) => {
-                    tracing::warn!(%token, "the backend returned a page token twice; stopping the listing");
-                    None
-                }
-                None => None,
-            };
-            state.buffered = page.items.into_iter();
+            None => None,
+        };
+        Ok(Some(page))
+    }
+
+    /// The request of the next page, to resume the listing later; `None` after the last page.
+    pub fn next_request(&self) -> Option<&PageRequest> {
+        self.next.as_ref().map(|query| &query.page)
+    }
+}
+
+fn stream_pages<B: Backend + ?Sized>(
+    pager: Pager<'_, B>,
+) -> impl Stream<Item = Result<Post>> + Send + '_ {
+    let state = (pager, Vec::new().into_iter());
+    futures::stream::try_unfold(state, |(mut pager, mut buffered)| async move {
+        loop {
+            if let Some(post) = buffered.next() {
+                return Ok(Some((post, (pager, buffered))));
+            }
+            match pager.next_page().await? {
+                Some(page) => buffered = page.items.into_iter(),
+                None => return Ok(None),
+            }
         }
     })
 }

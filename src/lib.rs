@@ -50,7 +50,9 @@ pub mod retry;
 pub mod router;
 pub mod shadow;
 
-pub use backend::{Backend, BackendExt, BackendKind, Capabilities, Operation, Request, Response};
+pub use backend::{
+    Backend, BackendExt, BackendKind, Capabilities, Operation, Pager, Request, Response,
+};
 pub use error::{Error, ErrorKind, Result};
 
 /// The README's example, compiled with the doc tests so it cannot rot.

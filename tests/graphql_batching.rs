@@ -1,11 +1,14 @@
 //! Requests per logical operation on the GraphQL backend: multi-channel creates in aliased
-//! batches, and offset pages over cursors.
+//! batches, offset pages over cursors, and lookups shared by concurrent calls.
 
 mod graphql_support;
+#[path = "common/sim.rs"]
+mod sim;
 
 use buffer_bridge::BackendExt;
 use buffer_bridge::model::{ChannelId, ChannelResult, NewPost, PageRequest, PostList, PostQuery};
 use buffer_bridge::{Error, ErrorKind};
+use futures::TryStreamExt;
 use graphql_support::*;
 use serde_json::{Map, Value, json};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -281,28 +284,36 @@ fn ids(page: &buffer_bridge::model::Page<buffer_bridge::model::Post>) -> Vec<Str
 }
 
 #[tokio::test]
-async fn pages_read_in_order_cost_one_request_each() {
+async fn pages_read_through_a_pager_or_the_stream_cost_one_request_each() {
     let server = queue_server(130).await;
     let buffer = backend(&server);
-    let query = PostQuery::new(ChannelId::new("c1"), PostList::Queue);
-    for page in 1..=7 {
-        let got = buffer
-            .posts(&query.clone().page(PageRequest::offset(page, 20)))
-            .await
-            .unwrap();
-        let start = (page as usize - 1) * 20;
-        let expected: Vec<String> = (start..(start + 20).min(130))
-            .map(|i| format!("p{i}"))
-            .collect();
-        assert_eq!(ids(&got), expected, "page {page}");
-        assert_eq!(got.next.is_some(), page < 7);
+    let query = PostQuery::new(ChannelId::new("c1"), PostList::Queue).page(PageRequest::first(20));
+    let mut pager = buffer.pager(query.clone());
+    let mut pages = Vec::new();
+    while let Some(page) = pager.next_page().await.unwrap() {
+        pages.push(ids(&page));
     }
+    assert!(
+        pager.next_page().await.unwrap().is_none(),
+        "done stays done"
+    );
+    let expected: Vec<Vec<String>> = (0..130)
+        .map(|i| format!("p{i}"))
+        .collect::<Vec<_>>()
+        .chunks(20)
+        .map(<[String]>::to_vec)
+        .collect();
+    assert_eq!(pages, expected);
     assert_eq!(count(&server, "Posts").await, 7);
+
+    let all: Vec<_> = buffer.all_posts(query).try_collect().await.unwrap();
+    assert_eq!(all.len(), 130);
+    assert_eq!(count(&server, "Posts").await, 14);
     assert_eq!(count(&server, "PostCursors").await, 0);
 }
 
 #[tokio::test]
-async fn a_jump_walks_cursors_by_hundreds_then_fetches_the_page() {
+async fn an_offset_walks_from_the_start_with_the_fewest_requests_and_keeps_no_cursor() {
     let server = queue_server(2000).await;
     let buffer = backend(&server);
     let query =
@@ -310,18 +321,23 @@ async fn a_jump_walks_cursors_by_hundreds_then_fetches_the_page() {
     let page = buffer.posts(&query).await.unwrap();
     let expected: Vec<String> = (980..1000).map(|i| format!("p{i}")).collect();
     assert_eq!(ids(&page), expected);
-    assert_eq!(count(&server, "PostCursors").await, 10, "ceil(980 / 100)");
-    assert_eq!(count(&server, "Posts").await, 1);
-    let walks: Vec<Value> = bodies(&server)
-        .await
-        .into_iter()
+    // 1,000 posts to pass at 100 a request: 9 requests for cursors, then one for the 80 posts
+    // still to skip and the page.
+    let sent = bodies(&server).await;
+    let walks: Vec<&Value> = sent
+        .iter()
         .filter(|b| b["operationName"] == "PostCursors")
         .collect();
+    assert_eq!(walks.len(), 9);
     assert_eq!(walks[0]["query"], document("post_cursors"));
-    assert_eq!(walks[0]["variables"]["first"], 100);
-    assert_eq!(walks[9]["variables"]["first"], 80);
+    assert_eq!(walks[0]["variables"]["after"], Value::Null);
+    assert!(walks.iter().all(|w| w["variables"]["first"] == 100));
+    assert_eq!(sent.len(), 10);
+    assert_eq!(sent[9]["operationName"], "Posts");
+    assert_eq!(sent[9]["variables"]["first"], 100);
+    assert_eq!(sent[9]["variables"]["after"], "k899");
 
-    // The token continues without another walk; so does an earlier page of the same size.
+    // The token continues in one request, from its own cursor.
     let next = buffer
         .posts(
             &query
@@ -331,12 +347,28 @@ async fn a_jump_walks_cursors_by_hundreds_then_fetches_the_page() {
         .await
         .unwrap();
     assert_eq!(ids(&next)[0], "p1000");
-    buffer
+    let sent = bodies(&server).await;
+    assert_eq!(sent.len(), 11);
+    assert_eq!(sent[10]["variables"]["after"], "k999");
+
+    // An earlier page walks from the start again: no cursor outlives the call that read it.
+    let earlier = buffer
         .posts(&query.clone().page(PageRequest::offset(42, 20)))
         .await
         .unwrap();
-    assert_eq!(count(&server, "PostCursors").await, 10);
-    assert_eq!(count(&server, "Posts").await, 3);
+    assert_eq!(ids(&earlier)[0], "p820");
+    let sent = bodies(&server).await;
+    assert_eq!(sent.len(), 11 + 9, "ceil(840 / 100)");
+    assert_eq!(sent[11]["variables"]["after"], Value::Null);
+
+    // A small page near the start is one request.
+    buffer
+        .posts(&query.clone().page(PageRequest::offset(3, 20)))
+        .await
+        .unwrap();
+    let sent = bodies(&server).await;
+    assert_eq!(sent.len(), 21);
+    assert_eq!(sent[20]["variables"]["first"], 60);
 }
 
 #[tokio::test]
@@ -393,4 +425,184 @@ async fn a_server_that_says_more_without_a_cursor_ends_the_listing() {
         .await
         .unwrap();
     assert!(page.items.is_empty() && page.next.is_none());
+}
+
+/// An account of `organizations` organizations with two LinkedIn channels each (`<org>-a`,
+/// `<org>-b`), whose channels' queues are empty. Answers slowly enough that calls started
+/// together are all under way before the first lookup is answered.
+struct Account {
+    organizations: usize,
+}
+
+impl Respond for Account {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body: Value = request.body_json().unwrap();
+        let channels_of = |input: &Value| {
+            let organization = input["organizationId"].as_str().unwrap();
+            json!([
+                channel_json(&format!("{organization}-a"), "linkedin", organization),
+                channel_json(&format!("{organization}-b"), "linkedin", organization),
+            ])
+        };
+        let data = match body["operationName"].as_str().unwrap() {
+            "Organizations" => {
+                let organizations: Vec<Value> = (0..self.organizations)
+                    .map(|i| json!({"id": format!("org{i}")}))
+                    .collect();
+                json!({"account": {"organizations": organizations}})
+            }
+            "Channels" => json!({"channels": channels_of(&body["variables"]["input"])}),
+            "ChannelsOfOrganizations" => {
+                let mut data = Map::new();
+                for (variable, input) in body["variables"].as_object().unwrap() {
+                    data.insert(format!("c{}", &variable[1..]), channels_of(input));
+                }
+                Value::Object(data)
+            }
+            "Posts" => {
+                json!({"posts": {"edges": [], "pageInfo": {"hasNextPage": false, "endCursor": null}}})
+            }
+            other => panic!("unexpected operation {other}"),
+        };
+        ResponseTemplate::new(200)
+            .set_body_json(json!({ "data": data }))
+            .set_delay(std::time::Duration::from_millis(50))
+    }
+}
+
+async fn account_server(organizations: usize) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(Account { organizations })
+        .mount(&server)
+        .await;
+    server
+}
+
+/// How many requests of each kind the server received: organizations, channel listings, posts.
+async fn lookups(server: &MockServer) -> (usize, usize, usize) {
+    (
+        count(server, "Organizations").await,
+        count(server, "Channels").await + count(server, "ChannelsOfOrganizations").await,
+        count(server, "Posts").await,
+    )
+}
+
+#[tokio::test]
+async fn sixty_four_concurrent_channel_listings_cost_one_lookup_each() {
+    let server = account_server(3).await;
+    let buffer = backend_without_organization(&server);
+    let all = futures::future::join_all((0..64).map(|_| buffer.channels())).await;
+    for channels in all {
+        let ids: Vec<_> = channels
+            .unwrap()
+            .into_iter()
+            .map(|c| c.id.to_string())
+            .collect();
+        assert_eq!(
+            ids,
+            ["org0-a", "org0-b", "org1-a", "org1-b", "org2-a", "org2-b"]
+        );
+    }
+    assert_eq!(lookups(&server).await, (1, 1, 0));
+    // Three organizations in one request, as aliased fields.
+    let listing = bodies(&server).await.remove(1);
+    assert_eq!(listing["operationName"], "ChannelsOfOrganizations");
+    assert_eq!(listing["variables"]["o2"]["organizationId"], "org2");
+
+    // A later listing asks again (channels change); the organizations are kept.
+    buffer.channels().await.unwrap();
+    assert_eq!(lookups(&server).await, (1, 2, 0));
+}
+
+#[tokio::test]
+async fn concurrent_reads_needing_a_channel_s_organization_share_one_lookup() {
+    let server = account_server(2).await;
+    let buffer = backend_without_organization(&server);
+    let query = PostQuery::new(ChannelId::new("org1-b"), PostList::Queue);
+    let all = futures::future::join_all((0..64).map(|_| buffer.posts(&query))).await;
+    assert!(all.iter().all(Result::is_ok));
+    let sent = bodies(&server).await;
+    assert_eq!(lookups(&server).await, (1, 1, 64));
+    assert!(
+        sent.iter()
+            .filter(|b| b["operationName"] == "Posts")
+            .all(|b| b["variables"]["input"]["organizationId"] == "org1"),
+        "each listing goes to the channel's organization"
+    );
+    // Later reads reuse the lookups.
+    buffer.posts(&query).await.unwrap();
+    assert_eq!(lookups(&server).await, (1, 1, 65));
+}
+
+#[tokio::test]
+async fn a_missing_channel_is_looked_up_once_within_the_lifetime() {
+    let server = account_server(1).await;
+    let buffer = backend_without_organization(&server);
+    let missing = PostQuery::new(ChannelId::new("gone"), PostList::Queue);
+    for _ in 0..5 {
+        let error = buffer.posts(&missing).await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::NotFound, "{error}");
+    }
+    let all = futures::future::join_all((0..16).map(|_| buffer.posts(&missing))).await;
+    assert!(all.iter().all(Result::is_err));
+    assert_eq!(lookups(&server).await, (1, 1, 0));
+    // A channel that exists is still found from the same listing.
+    buffer
+        .posts(&PostQuery::new(ChannelId::new("org0-a"), PostList::Queue))
+        .await
+        .unwrap();
+    assert_eq!(lookups(&server).await, (1, 1, 1));
+}
+
+#[tokio::test]
+async fn channels_of_many_organizations_cost_one_request_per_30() {
+    let server = account_server(31).await;
+    let channels = backend_without_organization(&server)
+        .channels()
+        .await
+        .unwrap();
+    let ids: Vec<_> = channels.iter().map(|c| c.id.to_string()).collect();
+    let expected: Vec<String> = (0..31)
+        .flat_map(|i| [format!("org{i}-a"), format!("org{i}-b")])
+        .collect();
+    assert_eq!(ids, expected, "in the account's order of organizations");
+    let sent = bodies(&server).await;
+    assert_eq!(sent.len(), 3);
+    assert_eq!(sent[1]["operationName"], "ChannelsOfOrganizations");
+    assert_eq!(sent[1]["variables"].as_object().unwrap().len(), 30);
+    // The 31st alone: the plain document.
+    assert_eq!(sent[2]["query"], document("channels"));
+    assert_eq!(sent[2]["variables"]["input"]["organizationId"], "org30");
+}
+
+#[tokio::test]
+async fn on_the_simulator_two_organizations_list_like_classic_in_two_requests() {
+    let both = sim::Both::start().await;
+    let store = both.sim.store();
+    let second = store.add_organization(&both.sim.demo().account.id, "Second");
+    let added = store.add_channel(buffer_sim::ChannelSpec::new(
+        &second.id,
+        buffer_sim::Service::Mastodon,
+        "second",
+    ));
+    both.sim.clear_requests();
+    let graphql = both.graphql.channels().await.unwrap();
+    assert_eq!(both.sim.request_count(buffer_sim::Api::GraphQl), 2);
+    assert_eq!(both.sim.requests_to("Organizations"), 1);
+    assert_eq!(both.sim.requests_to("ChannelsOfOrganizations"), 1);
+
+    let mut listed: Vec<String> = graphql.iter().map(|c| c.id.to_string()).collect();
+    let mut classic: Vec<String> = both
+        .rest
+        .channels()
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.id.to_string())
+        .collect();
+    listed.sort_unstable();
+    classic.sort_unstable();
+    assert_eq!(listed, classic);
+    assert!(listed.contains(&added.id));
 }

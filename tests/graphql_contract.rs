@@ -80,39 +80,42 @@ async fn channels_list_every_organization_once_the_organizations_are_known() {
         )
         .mount(&server)
         .await;
-    for (organization, channel) in [("org1", "c1"), ("org2", "c2")] {
-        Mock::given(method("POST"))
-            .and(body_partial_json(
-                json!({"variables": {"input": {"organizationId": organization}}}),
-            ))
-            .respond_with(ResponseTemplate::new(200).set_body_json(
-                json!({"data": {"channels": [channel_json(channel, "linkedin", organization)]}}),
-            ))
-            .mount(&server)
-            .await;
-    }
+    Mock::given(method("POST"))
+        .and(body_partial_json(
+            json!({"operationName": "ChannelsOfOrganizations"}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {
+            "c0": [channel_json("c1", "linkedin", "org1")],
+            "c1": [channel_json("c2", "linkedin", "org2")]
+        }})))
+        .mount(&server)
+        .await;
     let buffer = backend_without_organization(&server);
     let channels = buffer.channels().await.unwrap();
     let ids: Vec<_> = channels.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(ids, ["c1", "c2"]);
     let sent = bodies(&server).await;
-    assert_eq!(sent.len(), 3);
+    assert_eq!(sent.len(), 2);
     assert_eq!(sent[0]["query"], document("organizations"));
-    expect(
-        &sent[1],
-        "channels",
-        "Channels",
-        json!({"input": {"organizationId": "org1"}}),
+    // Both organizations in one request: aliased fields of the `Channels` document's field.
+    assert_eq!(sent[1]["operationName"], "ChannelsOfOrganizations");
+    assert_eq!(
+        sent[1]["variables"],
+        json!({"o0": {"organizationId": "org1"}, "o1": {"organizationId": "org2"}})
     );
-    expect(
-        &sent[2],
-        "channels",
-        "Channels",
-        json!({"input": {"organizationId": "org2"}}),
+    let fragment = document("fragments/ChannelFields");
+    assert_eq!(
+        sent[1]["query"],
+        format!(
+            "query ChannelsOfOrganizations($o0: ChannelsInput!, $o1: ChannelsInput!) {{\n  \
+             c0: channels(input: $o0) {{\n    ...ChannelFields\n  }}\n  \
+             c1: channels(input: $o1) {{\n    ...ChannelFields\n  }}\n}}\n\n{}\n",
+            fragment.trim_end()
+        )
     );
     // The organizations are read once.
     buffer.channels().await.unwrap();
-    assert_eq!(bodies(&server).await.len(), 5);
+    assert_eq!(bodies(&server).await.len(), 3);
 
     let channel = &channels[0];
     assert_eq!(channel.service, Service::Linkedin);

@@ -4,7 +4,10 @@
 //! and sent with the library's own reqwest client. On top of the plain mapping this backend
 //! does what the classic API's callers expect of one client:
 //!
-//! - offset pages over cursor pages, with a cursor cache (see `paging`);
+//! - offset pages and page tokens over cursor pages, with no cursor kept past the call that
+//!   read it (see `paging`);
+//! - organization and channel lookups shared by concurrent calls and kept for
+//!   [`LOOKUP_LIFETIME`] (see `lookups`);
 //! - one `createPost` per channel, sent as aliased fields of one document, at most
 //!   [`MAX_ALIASES`] a request, with one outcome per channel (see `create`);
 //! - typed errors from union members and `errors[].extensions.code`, the rate-limit budget
@@ -30,6 +33,7 @@
 mod convert;
 mod create;
 mod inputs;
+mod lookups;
 mod operations;
 mod paging;
 mod payload;
@@ -45,12 +49,12 @@ use crate::backend::{Backend, BackendKind, Request, Response};
 use crate::http::rate_limit::RateLimits;
 use crate::http::transport::Transport;
 use crate::http::{Credential, HttpSettings};
-use crate::model::{ChannelId, OrganizationId, Service};
+use crate::model::{Channel, ChannelId, OrganizationId, Service};
 use crate::{Error, Result};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The GraphQL API's address. Requests go to it exactly, with no path added.
@@ -60,10 +64,25 @@ pub const DEFAULT_BASE_URL: &str = "https://api.buffer.com";
 /// multi-channel creates.
 pub const MAX_ALIASES: usize = 30;
 
+/// How long a lookup the backend made for its own use (the account's organizations, which
+/// organization and network each channel belongs to) is reused.
+pub const LOOKUP_LIFETIME: Duration = Duration::from_secs(5 * 60);
+
+/// How long a channel listing that lacks a channel is trusted before the channel is looked up
+/// again: a call naming a channel that does not exist costs one listing a minute at most.
+pub const MISS_LIFETIME: Duration = Duration::from_secs(60);
+
 /// A [`Backend`] for Buffer's GraphQL API.
 ///
-/// Cheap to clone: clones share the HTTP client and the caches (organizations, channel
-/// routes, page cursors).
+/// Cheap to clone: clones share the HTTP client and the lookups.
+///
+/// Listing posts needs the channel's organization, and a post's link the channel's network;
+/// both come from a channel listing, which concurrent calls share and later calls reuse for
+/// [`LOOKUP_LIFETIME`] (a channel it lacks for [`MISS_LIFETIME`]). The organizations of the
+/// account are looked up the same way. [`channels`](crate::BackendExt::channels) itself always
+/// lists anew, and refreshes the lookups. No write of this backend changes an organization or
+/// where a channel belongs, so none has to forget them. Page cursors are never kept: see
+/// [`Pager`](crate::Pager).
 ///
 /// ```no_run
 /// use buffer_bridge::{BackendExt, graphql::GraphQl};
@@ -89,11 +108,33 @@ struct Inner {
     /// The organization set on the builder; `None` means every organization of the account.
     organization_id: Option<OrganizationId>,
     max_aliases: usize,
-    /// The account's organizations, read once.
-    organizations: Mutex<Option<Vec<OrganizationId>>>,
-    /// What requests need to know about a channel, from the last channel listing.
-    routes: Mutex<HashMap<ChannelId, ChannelRoute>>,
-    cursors: paging::CursorCache,
+    /// The account's organizations.
+    organizations: lookups::Lookup<Arc<[OrganizationId]>>,
+    /// The latest channel listing.
+    channels: lookups::Lookup<Arc<Directory>>,
+}
+
+/// A channel listing, with each channel's route found by id.
+#[derive(Debug)]
+struct Directory {
+    channels: Vec<Channel>,
+    routes: HashMap<ChannelId, ChannelRoute>,
+}
+
+impl Directory {
+    fn new(channels: Vec<Channel>) -> Self {
+        let routes = channels
+            .iter()
+            .filter_map(|channel| {
+                let route = ChannelRoute {
+                    organization_id: channel.organization_id.clone()?,
+                    service: channel.service.clone(),
+                };
+                Some((channel.id.clone(), route))
+            })
+            .collect();
+        Self { channels, routes }
+    }
 }
 
 /// Where a channel belongs: posts are listed per organization, and links go to the metadata
@@ -248,9 +289,8 @@ impl GraphQlBuilder {
                 wire: wire::Wire::new(transport, endpoint),
                 organization_id: self.organization_id,
                 max_aliases: self.max_aliases,
-                organizations: Mutex::new(None),
-                routes: Mutex::new(HashMap::new()),
-                cursors: paging::CursorCache::default(),
+                organizations: Default::default(),
+                channels: Default::default(),
             }),
         })
     }

@@ -2,20 +2,90 @@
 //! posting limits.
 
 use super::operations::{
-    Account, Channel, ChannelSchedule, Channels, DailyPostingLimits, Ideas, Organizations, Post,
-    PostCursors, Posts, account, channel, channel_schedule, channels, daily_posting_limits, ideas,
+    Account, Channel, ChannelSchedule, DailyPostingLimits, Ideas, Organizations, Post, PostCursors,
+    Posts, account, channel, channel_schedule, channels, daily_posting_limits, ideas,
     organizations, post, post_cursors, posts,
 };
-use super::paging::{Chunk, Listing};
-use super::wire::lock;
-use super::{ChannelRoute, GraphQl, convert};
+use super::paging::{self, Chunk, Listing};
+use super::{
+    ChannelRoute, Directory, GraphQl, LOOKUP_LIFETIME, MAX_ALIASES, MISS_LIFETIME, convert,
+};
 use crate::model::{
     self, ChannelId, DailyPostingLimit, Idea, OrganizationId, Page, PageRequest, PostId, PostList,
     PostQuery, Schedule,
 };
 use crate::{Error, Result};
 use graphql_client::GraphQLQuery;
+use serde_json::{Map, Value};
 use std::collections::HashMap;
+use std::fmt::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The selection of one organization's channels, kept in `graphql/fragments/` and copied
+/// verbatim into `graphql/channels.graphql` (a test keeps the two equal).
+const CHANNEL_FIELDS: &str = include_str!("../../graphql/fragments/ChannelFields.graphql");
+
+/// The name of the aliased listing of several organizations' channels.
+const CHANNELS_OPERATION: &str = "ChannelsOfOrganizations";
+
+/// A request for some organizations' channels: one organization uses the `Channels` document
+/// itself; several, aliased `channels` fields (`c0: channels(input: $o0)`) written at run time,
+/// so an account with many organizations costs one request per [`MAX_ALIASES`] of them.
+#[derive(Debug)]
+struct ChannelsRequest {
+    document: String,
+    operation_name: &'static str,
+    variables: Map<String, Value>,
+    /// The response field of each organization, in order.
+    fields: Vec<String>,
+}
+
+impl ChannelsRequest {
+    fn new(organizations: &[OrganizationId]) -> Result<Self> {
+        let input = |organization_id: &OrganizationId| {
+            serde_json::to_value(channels::ChannelsInput {
+                filter: None,
+                organization_id: organization_id.clone(),
+            })
+            .map_err(|e| Error::invalid_input(e.to_string()))
+        };
+        if let [organization_id] = organizations {
+            return Ok(Self {
+                document: channels::QUERY.to_owned(),
+                operation_name: channels::OPERATION_NAME,
+                variables: Map::from_iter([("input".to_owned(), input(organization_id)?)]),
+                fields: vec!["channels".to_owned()],
+            });
+        }
+        let declarations: Vec<String> = (0..organizations.len())
+            .map(|i| format!("$o{i}: ChannelsInput!"))
+            .collect();
+        let mut document = format!(
+            "query {CHANNELS_OPERATION}({}) {{\n",
+            declarations.join(", ")
+        );
+        let mut variables = Map::new();
+        let mut fields = Vec::with_capacity(organizations.len());
+        for (i, organization_id) in organizations.iter().enumerate() {
+            let _ = write!(
+                document,
+                "  c{i}: channels(input: $o{i}) {{\n    ...ChannelFields\n  }}\n"
+            );
+            variables.insert(format!("o{i}"), input(organization_id)?);
+            fields.push(format!("c{i}"));
+        }
+        document.push_str("}\n\n");
+        document.push_str(CHANNEL_FIELDS.trim_end());
+        document.push('\n');
+        Ok(Self {
+            document,
+            operation_name: CHANNELS_OPERATION,
+            variables,
+            fields,
+        })
+    }
+}
 
 impl GraphQl {
     /// Sends one generated operation and decodes its whole `data`.
@@ -36,77 +106,94 @@ impl GraphQl {
         let account = model::Account::from(data.account);
         if self.inner.organization_id.is_none() {
             let ids = account.organizations.iter().map(|o| o.id.clone()).collect();
-            *lock(&self.inner.organizations) = Some(ids);
+            self.inner.organizations.put(ids).await;
         }
         Ok(account)
     }
 
-    /// The organizations to work in: the configured one, else every one of the account.
-    pub(super) async fn organization_ids(&self) -> Result<Vec<OrganizationId>> {
+    /// The organizations to work in: the configured one, else every one of the account,
+    /// looked up once per [`LOOKUP_LIFETIME`].
+    pub(super) async fn organization_ids(&self) -> Result<Arc<[OrganizationId]>> {
         if let Some(id) = &self.inner.organization_id {
-            return Ok(vec![id.clone()]);
+            return Ok(Arc::from([id.clone()]));
         }
-        if let Some(ids) = lock(&self.inner.organizations).clone() {
-            return Ok(ids);
-        }
-        let data = self
-            .query::<Organizations>(organizations::Variables)
-            .await?;
-        let ids: Vec<OrganizationId> = data
-            .account
-            .organizations
-            .into_iter()
-            .map(|o| o.id)
-            .collect();
-        *lock(&self.inner.organizations) = Some(ids.clone());
-        Ok(ids)
+        let lookup = || async {
+            let data = self
+                .query::<Organizations>(organizations::Variables)
+                .await?;
+            Ok(data
+                .account
+                .organizations
+                .into_iter()
+                .map(|o| o.id)
+                .collect())
+        };
+        self.inner.organizations.get(LOOKUP_LIFETIME, lookup).await
     }
 
-    /// Every channel of every organization worked in, one request per organization.
+    /// Every channel of every organization worked in. Always asked of the server (a call that
+    /// arrives while a listing is under way shares it); the routes are kept from it.
     pub(super) async fn channels(&self) -> Result<Vec<model::Channel>> {
+        Ok(self.directory(Duration::ZERO).await?.channels.clone())
+    }
+
+    /// The latest channel listing, if it is at most `max_age` old; else a new one.
+    async fn directory(&self, max_age: Duration) -> Result<Arc<Directory>> {
+        self.inner
+            .channels
+            .get(max_age, || async {
+                Ok(Arc::new(Directory::new(self.list_channels().await?)))
+            })
+            .await
+    }
+
+    /// Lists the channels of every organization worked in, up to [`MAX_ALIASES`]
+    /// organizations a request.
+    async fn list_channels(&self) -> Result<Vec<model::Channel>> {
+        let organizations = self.organization_ids().await?;
         let mut all = Vec::new();
-        for organization_id in self.organization_ids().await? {
-            let input = channels::ChannelsInput {
-                filter: None,
-                organization_id,
-            };
-            let data = self
-                .query::<Channels>(channels::Variables { input })
-                .await?;
-            all.extend(data.channels.into_iter().map(model::Channel::from));
-        }
-        let mut routes = lock(&self.inner.routes);
-        for channel in &all {
-            if let Some(organization_id) = &channel.organization_id {
-                routes.insert(
-                    channel.id.clone(),
-                    ChannelRoute {
-                        organization_id: organization_id.clone(),
-                        service: channel.service.clone(),
-                    },
-                );
+        for batch in organizations.chunks(MAX_ALIASES) {
+            let request = ChannelsRequest::new(batch)?;
+            let mut data: HashMap<String, Option<Vec<channels::ChannelFields>>> = self
+                .inner
+                .wire
+                .send(
+                    &request.document,
+                    request.operation_name,
+                    &request.variables,
+                )
+                .await?
+                .into_data()?;
+            for field in &request.fields {
+                let listed = data.remove(field).flatten().ok_or_else(|| {
+                    Error::protocol(
+                        None,
+                        format!("the response has no value for `{field}`"),
+                        String::new(),
+                    )
+                })?;
+                all.extend(listed.into_iter().map(model::Channel::from));
             }
         }
         Ok(all)
     }
 
-    /// The routes of some channels, listing the channels again when one is not known yet.
-    /// Channels that are still unknown are left out.
+    /// The routes of some channels. The channel listing is reused while it is at most
+    /// [`LOOKUP_LIFETIME`] old, and, for a channel it lacks, while it is at most
+    /// [`MISS_LIFETIME`] old: a channel that does not exist costs one listing a minute, not one
+    /// a call. Channels that are still unknown are left out.
     pub(super) async fn routes(
         &self,
         ids: &[ChannelId],
     ) -> Result<HashMap<ChannelId, ChannelRoute>> {
-        let known = |routes: &HashMap<ChannelId, ChannelRoute>| {
-            ids.iter()
-                .filter_map(|id| routes.get(id).map(|r| (id.clone(), r.clone())))
-                .collect::<HashMap<_, _>>()
-        };
-        let found = known(&lock(&self.inner.routes));
-        if found.len() == ids.iter().collect::<std::collections::HashSet<_>>().len() {
-            return Ok(found);
+        let mut directory = self.directory(LOOKUP_LIFETIME).await?;
+        if !ids.iter().all(|id| directory.routes.contains_key(id)) {
+            directory = self.directory(MISS_LIFETIME).await?;
         }
-        self.channels().await?;
-        Ok(known(&lock(&self.inner.routes)))
+        Ok(ids
+            .iter()
+            .filter_map(|id| directory.routes.get(id).map(|r| (id.clone(), r.clone())))
+            .collect())
     }
 
     pub(super) async fn channel(&self, id: &ChannelId) -> Result<model::Channel> {
@@ -156,7 +243,7 @@ impl GraphQl {
             query,
             organization_id,
         };
-        self.inner.cursors.page(&listing, &query.page).await
+        paging::page(&listing, &query.page).await
     }
 
     pub(super) async fn ideas(
@@ -168,7 +255,7 @@ impl GraphQl {
             backend: self,
             organization_id,
         };
-        self.inner.cursors.page(&listing, page).await
+        paging::page(&listing, page).await
     }
 
     pub(super) async fn daily_posting_limits(
@@ -346,5 +433,60 @@ impl Listing for IdeaListing<'_> {
             has_next: chunk.has_next,
             end_cursor: chunk.end_cursor,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_channel_fields_are_those_of_the_channels_document() {
+        assert!(
+            channels::QUERY.contains(CHANNEL_FIELDS.trim_end()),
+            "graphql/channels.graphql must hold graphql/fragments/ChannelFields.graphql verbatim"
+        );
+    }
+
+    #[test]
+    fn one_organization_sends_the_channels_document_itself() {
+        let request = ChannelsRequest::new(&[OrganizationId::new("o")]).unwrap();
+        assert_eq!(request.document, channels::QUERY);
+        assert_eq!(request.fields, ["channels"]);
+        assert_eq!(request.variables["input"]["organizationId"], "o");
+    }
+
+    #[test]
+    fn several_organizations_are_aliased_fields_of_a_valid_document() {
+        let organizations: Vec<OrganizationId> = (0..MAX_ALIASES)
+            .map(|i| OrganizationId::new(format!("org{i}")))
+            .collect();
+        let request = ChannelsRequest::new(&organizations).unwrap();
+        assert!(request.document.starts_with(
+            "query ChannelsOfOrganizations($o0: ChannelsInput!, $o1: ChannelsInput!, "
+        ));
+        assert!(
+            request
+                .document
+                .contains("  c29: channels(input: $o29) {\n    ...ChannelFields\n  }\n")
+        );
+        assert_eq!(request.fields.len(), MAX_ALIASES);
+        assert_eq!(request.fields[29], "c29");
+        assert_eq!(request.variables["o29"]["organizationId"], "org29");
+        assert!(
+            request.variables["o0"].get("filter").is_none(),
+            "absent, not null"
+        );
+        let schema = apollo_compiler::Schema::parse_and_validate(
+            include_str!("../../schema.graphql"),
+            "schema.graphql",
+        )
+        .unwrap();
+        apollo_compiler::ExecutableDocument::parse_and_validate(
+            &schema,
+            &request.document,
+            "channels",
+        )
+        .unwrap();
     }
 }

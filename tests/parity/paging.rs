@@ -1,8 +1,10 @@
 //! Pages: offsets, page tokens used across backends, the stream of all posts, sort orders.
 
-use buffer_bridge::model::{PageRequest, PageToken, Post, PostList, PostQuery, When};
+use buffer_bridge::model::{
+    ChannelId, PageRequest, PageToken, Post, PostId, PostList, PostQuery, When,
+};
 use buffer_bridge::{BackendExt, BackendKind, ErrorKind};
-use buffer_sim::Service;
+use buffer_sim::{RateLimits, Service};
 use futures::TryStreamExt;
 use std::time::Duration;
 
@@ -272,5 +274,209 @@ async fn when_the_queue_changes_between_pages_only_a_cursor_resumes_after_the_la
                 .all(|p| first.items.iter().all(|seen| seen.id != p.id)),
             "{made_by} token on {used_on}: never a post of the first page again"
         );
+    }
+}
+
+/// The ids at `start..start + len` of the channel's queue as the store holds it now: what an
+/// offset page must hold at this moment on either backend.
+fn window(both: &Both, channel: &ChannelId, start: u64, len: usize) -> Vec<String> {
+    queue_in_store(&both.sim, channel)
+        .into_iter()
+        .skip(start as usize)
+        .take(len)
+        .collect()
+}
+
+#[tokio::test]
+async fn an_offset_page_read_again_after_deletes_holds_what_the_store_now_holds_there() {
+    // issue 10, "Pages that lie": page 4 of 5, ten queued posts deleted, page 4 again.
+    let both = Both::start().await;
+    let twitter = long_queue(&both, 40).await;
+    for round in ["before the deletes", "after the deletes"] {
+        for (kind, backend) in both.each() {
+            let got = page(
+                backend,
+                &twitter,
+                PostList::Queue,
+                PageRequest::offset(4, 5),
+            )
+            .await;
+            assert_eq!(
+                ids(&got.items),
+                window(&both, &twitter, 15, 5),
+                "page 4 on {kind} {round}"
+            );
+        }
+        if round == "before the deletes" {
+            for id in queue_in_store(&both.sim, &twitter).into_iter().take(10) {
+                both.rest.delete_post(&PostId::new(id)).await.unwrap();
+            }
+        }
+    }
+}
+
+/// A write that moves posts of the queue, through one backend.
+#[derive(Clone, Copy, Debug)]
+enum Write {
+    /// Deletes the posts at these positions.
+    Delete(&'static [usize]),
+    /// Queues this many new posts.
+    Create(usize),
+    /// Moves the first movable post from this position on to the front.
+    MoveToTop(usize),
+}
+
+async fn apply(both: &Both, channel: &ChannelId, write: Write, through: BackendKind) {
+    let backend = both.backend(through);
+    let queue = queue_in_store(&both.sim, channel);
+    let post = |at: usize| PostId::new(queue[at].clone());
+    match write {
+        Write::Delete(positions) => {
+            for at in positions {
+                backend.delete_post(&post(*at)).await.unwrap();
+            }
+        }
+        Write::Create(count) => {
+            for n in 0..count {
+                create(
+                    backend,
+                    &format!("added by {through} {n}"),
+                    &[channel],
+                    When::Queue,
+                )
+                .await;
+            }
+        }
+        Write::MoveToTop(at) => {
+            // Buffer moves only posts that are not custom scheduled.
+            let movable = both
+                .sim
+                .store()
+                .queue(channel.as_str())
+                .into_iter()
+                .skip(at)
+                .find(|p| !p.custom_scheduled)
+                .expect("a movable post");
+            backend
+                .move_post_to_top(&PostId::new(movable.id))
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// A page token kept from an earlier read, with what it continues after.
+struct Kept {
+    token: PageToken,
+    last_seen: String,
+}
+
+impl Kept {
+    /// The page the token must give on `used_on` now: a cursor (its own backend) resumes
+    /// after the last post seen, or, when that post has left the queue, where the cursor was;
+    /// an offset (any other use) resumes at its offset.
+    fn expected(
+        &self,
+        both: &Both,
+        channel: &ChannelId,
+        used_on: BackendKind,
+        size: usize,
+    ) -> Vec<String> {
+        let queue = queue_in_store(&both.sim, channel);
+        let start = match queue.iter().position(|id| *id == self.last_seen) {
+            Some(at) if self.token.backend() == GraphQl && used_on == GraphQl => at as u64 + 1,
+            _ => self.token.offset(),
+        };
+        window(both, channel, start, size)
+    }
+}
+
+#[tokio::test]
+async fn offset_and_token_reads_interleaved_with_writes_return_what_the_store_holds() {
+    const SIZE: u32 = 5;
+    // About 400 requests: more than the Free plan's limits allow in frozen time.
+    let unlimited = RateLimits {
+        enabled: false,
+        ..RateLimits::default()
+    };
+    let both = Both::from(
+        buffer_sim::Simulator::builder()
+            .clock_scale(0.0)
+            .rate_limits(unlimited),
+    )
+    .await;
+    let twitter = long_queue(&both, 30).await;
+    let writes = [
+        (Write::Delete(&[0, 6, 11]), Rest),
+        (Write::Create(4), GraphQl),
+        (Write::MoveToTop(17), Rest),
+        (Write::Delete(&[3, 4]), GraphQl),
+        (Write::MoveToTop(9), GraphQl),
+        (Write::Create(2), Rest),
+        (Write::Delete(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]), Rest),
+    ];
+    for (step, (write, through)) in writes.into_iter().enumerate() {
+        // Read pages 1 to 4 on both backends, keeping every page's token.
+        let mut kept = Vec::new();
+        for (kind, backend) in both.each() {
+            for number in 1..=4 {
+                let got = page(
+                    backend,
+                    &twitter,
+                    PostList::Queue,
+                    PageRequest::offset(number, SIZE),
+                )
+                .await;
+                let start = u64::from((number - 1) * SIZE);
+                assert_eq!(
+                    ids(&got.items),
+                    window(&both, &twitter, start, SIZE as usize),
+                    "step {step}: page {number} on {kind} before {write:?}"
+                );
+                kept.push(Kept {
+                    token: got.next.expect("more pages follow"),
+                    last_seen: got.items.last().unwrap().id.to_string(),
+                });
+            }
+        }
+
+        apply(&both, &twitter, write, through).await;
+
+        // Every kept token, replayed on both backends, then the offset pages again.
+        for keep in &kept {
+            for (kind, backend) in both.each() {
+                let got = page(
+                    backend,
+                    &twitter,
+                    PostList::Queue,
+                    PageRequest::after(keep.token.clone(), SIZE),
+                )
+                .await;
+                assert_eq!(
+                    ids(&got.items),
+                    keep.expected(&both, &twitter, kind, SIZE as usize),
+                    "step {step}: a {} token at offset {} replayed on {kind} after {write:?} through {through}",
+                    keep.token.backend(),
+                    keep.token.offset()
+                );
+            }
+        }
+        for (kind, backend) in both.each() {
+            for number in 1..=4 {
+                let got = page(
+                    backend,
+                    &twitter,
+                    PostList::Queue,
+                    PageRequest::offset(number, SIZE),
+                )
+                .await;
+                let start = u64::from((number - 1) * SIZE);
+                assert_eq!(
+                    ids(&got.items),
+                    window(&both, &twitter, start, SIZE as usize),
+                    "step {step}: page {number} on {kind} after {write:?} through {through}"
+                );
+            }
+        }
     }
 }
