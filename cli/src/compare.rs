@@ -533,13 +533,12 @@ fn note(outcome: &Outcome) -> String {
                 n => format!("{first} (+{} more)", n - 1),
             }
         }
-        Verdict::Unsupported | Verdict::Failed => {
-            shorten(outcome.detail.as_deref().unwrap_or_default(), 70)
-        }
         Verdict::Match if !outcome.ignored.is_empty() => {
             format!("{} known differences", outcome.ignored.len())
         }
         Verdict::Match => String::new(),
+        // Unsupported, failed, both failed: the detail says why.
+        _ => shorten(outcome.detail.as_deref().unwrap_or_default(), 70),
     }
 }
 
