@@ -26,8 +26,8 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The `User-Agent` sent when none is configured.
 pub const DEFAULT_USER_AGENT: &str = concat!("buffer-bridge/", env!("CARGO_PKG_VERSION"));
 
-/// An access token or API key. Its `Debug` and `Display` never show it, and everything a
-/// backend prints passes through [`Credential::redact`], which finds it in any encoding.
+/// An access token or API key. Its `Debug` never shows it, and everything a backend prints
+/// is redacted of it first: as it is, JSON-escaped, percent-encoded or form-encoded.
 #[derive(Clone)]
 pub struct Credential {
     secret: SecretString,
