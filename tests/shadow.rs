@@ -482,8 +482,39 @@ fn many_posts(count: usize) -> Vec<Post> {
 
 /// A candidate answering 20,000 items where the primary answers one (a paging bug, a huge
 /// account): the comparison must not diff it item by item, nor hold it on the caller's path.
-#[tokio::test]
-async fn a_huge_candidate_answer_is_summarised_not_diffed() {
+///
+/// Memory is measured in a process of its own (this test binary, running this test alone):
+/// the tests running beside it in this one would be counted too.
+#[test]
+fn a_huge_candidate_answer_is_summarised_not_diffed() {
+    const ALONE: &str = "BUFFER_BRIDGE_SHADOW_TEST_ALONE";
+    const NAME: &str = "a_huge_candidate_answer_is_summarised_not_diffed";
+    if std::env::var_os(ALONE).is_some() {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(a_huge_candidate_answer_in_this_process());
+        return;
+    }
+    let run = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", NAME, "--test-threads=1"])
+        .env(ALONE, "1")
+        .output()
+        .expect("the test binary runs again");
+    let output = format!(
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(run.status.success(), "{output}");
+    assert!(
+        output.contains("1 passed"),
+        "the test did not run: {output}"
+    );
+}
+
+async fn a_huge_candidate_answer_in_this_process() {
     let huge = Arc::new(Page::new(many_posts(20_000), None, None));
     let answer = Arc::clone(&huge);
     let candidate = Fake::new(BackendKind::GraphQl, move |_| {
