@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo run --release --example bench                  # every figure
-//! cargo run --release --example bench -- pages batch   # some: memory pages creates decoding batch
+//! cargo run --release --example bench -- pages batch   # some: memory pages creates decoding batch shadow
 //! ```
 //!
 //! Prints one JSON line per figure (`{"metric", "ours", "baseline", "ratio", "unit"}`), then a
@@ -525,6 +525,112 @@ async fn back_to_back(count: usize) -> f64 {
     started.elapsed().as_secs_f64() * 1000.0
 }
 
+/// Calls timed for each side of the shadow figure, in rounds that alternate the two sides so
+/// that drift in the machine's load falls on both.
+const SHADOW_ROUNDS: usize = 5;
+const SHADOW_CALLS_PER_ROUND: usize = 200;
+
+/// A candidate that answers every read with the same 20,000 posts: a paging bug, or an account
+/// far larger than the primary's view of it.
+struct HugeCandidate(buffer_bridge::model::Page<buffer_bridge::model::Post>);
+
+#[async_trait::async_trait]
+impl buffer_bridge::Backend for HugeCandidate {
+    fn kind(&self) -> buffer_bridge::BackendKind {
+        buffer_bridge::BackendKind::GraphQl
+    }
+
+    async fn execute(&self, _: buffer_bridge::Request) -> Result<buffer_bridge::Response> {
+        Ok(buffer_bridge::Response::Posts(self.0.clone()))
+    }
+}
+
+/// The caller's p99 reading a 20-post queue page through a `Shadow` whose candidate answers
+/// 20,000 posts, against the primary (the classic API on the simulator) alone.
+async fn shadow() -> Result<Vec<Figure>> {
+    use buffer_bridge::model::{Page, Post, PostStatus, Service as PostService};
+    use buffer_bridge::shadow::{MemoryReporter, Shadow, Verdict};
+    use std::sync::Arc;
+
+    let sim = unlimited().await;
+    let channel = sim.demo().channels[0].id.clone();
+    for i in 0..PAGE_SIZE {
+        sim.store()
+            .add_post(buffer_sim::NewPost::new(
+                &channel,
+                &format!("shadowed post {i}"),
+                buffer_sim::When::Queue,
+            ))
+            .expect("the simulator accepts the post");
+    }
+    let primary: Arc<dyn buffer_bridge::Backend> = Arc::new(
+        buffer_bridge::rest::ClassicRest::builder()
+            .access_token(sim.access_token())
+            .base_url(sim.rest_url())
+            .build()?,
+    );
+    let posts = (0..20_000)
+        .map(|i| {
+            let text = format!("candidate post {i}");
+            let id = format!("{i:024x}");
+            Post::new(
+                id.as_str(),
+                channel.as_str(),
+                PostService::Twitter,
+                text,
+                PostStatus::Scheduled,
+            )
+        })
+        .collect();
+    let candidate = Arc::new(HugeCandidate(Page::new(posts, None, None)));
+    let reporter = MemoryReporter::new();
+    let shadowed = Shadow::builder(Arc::clone(&primary), candidate)
+        .reporter(reporter.clone())
+        .build();
+    let query =
+        PostQuery::new(channel.as_str(), PostList::Queue).page(PageRequest::first(PAGE_SIZE));
+
+    let through_shadow: Arc<dyn buffer_bridge::Backend> = Arc::new(shadowed.clone());
+    // Warm up: connections opened, the shadow's thread started.
+    for backend in [&primary, &through_shadow] {
+        backend.posts(&query).await?;
+    }
+    let (mut alone, mut through) = (Vec::new(), Vec::new());
+    for _ in 0..SHADOW_ROUNDS {
+        for (backend, times) in [(&primary, &mut alone), (&through_shadow, &mut through)] {
+            for _ in 0..SHADOW_CALLS_PER_ROUND {
+                let started = Instant::now();
+                backend.posts(&query).await?;
+                times.push(started.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+    }
+    shadowed.settled().await;
+    let reports = reporter.take();
+    let compared = reports
+        .iter()
+        .filter(|c| c.verdict() == Verdict::Mismatch)
+        .count();
+    eprintln!(
+        "shadow: {compared} of {} calls compared (by summary), {} dropped",
+        through.len() + 1,
+        shadowed.dropped()
+    );
+    Ok(vec![Figure::new(
+        "caller p99 through a shadow with a 20,000-item candidate (vs the primary alone)",
+        p99(&mut through),
+        p99(&mut alone),
+        "ms",
+    )])
+}
+
+/// The 99th percentile of `times`.
+fn p99(times: &mut [f64]) -> f64 {
+    times.sort_by(f64::total_cmp);
+    let at = (times.len() * 99).div_ceil(100).saturating_sub(1);
+    times.get(at).copied().unwrap_or(0.0)
+}
+
 fn table(figures: &[Figure]) {
     let width = figures.iter().map(|f| f.metric.len()).max().unwrap_or(10);
     println!();
@@ -569,6 +675,9 @@ fn main() -> Result<()> {
     }
     if wanted("batch") {
         figures.extend(runtime.block_on(batch())?);
+    }
+    if wanted("shadow") {
+        figures.extend(runtime.block_on(shadow())?);
     }
     table(&figures);
     Ok(())

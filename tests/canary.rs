@@ -274,3 +274,214 @@ async fn confirmations_that_echo_the_token_are_logged_without_it() {
     assert!(logs.contains("Update deleted for [redacted]"), "{logs}");
     assert!(!logs.contains(TOKEN), "the token leaked: {logs}");
 }
+
+/// A token with the characters encoders treat differently (`/`, `+`, `=`, a space, `~`); its
+/// `7c1e5a92d4` survives every encoding, so finding it anywhere means a leak.
+const ECHOED: &str = "1/canary+TOKEN= 7c1e5a92d4~x";
+const SURVIVES_ENCODING: &str = "7c1e5a92d4";
+
+/// The ways a server can echo a token back.
+#[derive(Clone, Copy, Debug)]
+enum Encoding {
+    Literal,
+    /// JSON with `/` escaped, as PHP writes it.
+    JsonEscaped,
+    PercentUpper,
+    PercentLower,
+    /// `application/x-www-form-urlencoded`: `+` for a space.
+    Form,
+}
+
+impl Encoding {
+    const ALL: [Self; 5] = [
+        Self::Literal,
+        Self::JsonEscaped,
+        Self::PercentUpper,
+        Self::PercentLower,
+        Self::Form,
+    ];
+
+    fn apply(self, token: &str) -> String {
+        let percent = |lower: bool| {
+            token
+                .bytes()
+                .map(|byte| match byte {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                        char::from(byte).to_string()
+                    }
+                    _ if lower => format!("%{byte:02x}"),
+                    _ => format!("%{byte:02X}"),
+                })
+                .collect::<String>()
+        };
+        match self {
+            Self::Literal => token.to_owned(),
+            Self::JsonEscaped => token.replace('/', "\\/"),
+            Self::PercentUpper => percent(false),
+            Self::PercentLower => percent(true),
+            Self::Form => url::form_urlencoded::byte_serialize(token.as_bytes()).collect(),
+        }
+    }
+}
+
+/// Answers with `body`, into which it writes the bearer token the client sent, encoded.
+struct Echo {
+    status: u16,
+    encoding: Encoding,
+    body: fn(&str) -> String,
+}
+
+impl wiremock::Respond for Echo {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let sent = request
+            .headers
+            .get("authorization")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .expect("the client sends its token as a bearer token");
+        let echoed = self.encoding.apply(sent);
+        assert!(echoed.contains(SURVIVES_ENCODING), "{echoed}");
+        ResponseTemplate::new(self.status).set_body_string((self.body)(&echoed))
+    }
+}
+
+async fn echo(
+    server: &MockServer,
+    route: &str,
+    status: u16,
+    encoding: Encoding,
+    body: fn(&str) -> String,
+) {
+    Mock::given(path(route))
+        .respond_with(Echo {
+            status,
+            encoding,
+            body,
+        })
+        .mount(server)
+        .await;
+}
+
+fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    (logs, tracing::subscriber::set_default(subscriber))
+}
+
+fn assert_no_leak(encoding: Encoding, texts: &[String]) {
+    for text in texts {
+        assert!(
+            !text.contains(SURVIVES_ENCODING) && !text.contains("canary"),
+            "{encoding:?}: the token leaked: {text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_classic_token_never_shows_in_any_encoding_it_is_echoed_in() {
+    for encoding in Encoding::ALL {
+        let (logs, _guard) = capture_logs();
+        let server = MockServer::start().await;
+        echo(&server, "/1/updates/coded.json", 400, encoding, |token| {
+            format!(r#"{{"code":1004,"error":"bad token {token}"}}"#)
+        })
+        .await;
+        echo(&server, "/1/updates/html500.json", 500, encoding, |token| {
+            format!("<html><body>Invalid token {token}</body></html>")
+        })
+        .await;
+        echo(
+            &server,
+            "/1/updates/truncated.json",
+            200,
+            encoding,
+            |token| format!(r#"{{"id":"{token}"#),
+        )
+        .await;
+        let rest = ClassicRest::builder()
+            .access_token(ECHOED)
+            .base_url(format!("{}/1/", server.uri()))
+            .build()
+            .unwrap();
+
+        let mut shown = vec![format!("{rest:?}")];
+        for id in ["coded", "html500", "truncated"] {
+            let error = rest.post(&PostId::new(id)).await.unwrap_err();
+            let text = printed(&error);
+            assert!(text.contains("[redacted]"), "{encoding:?} {id}: {text}");
+            shown.push(text);
+        }
+        shown.push(logs.text());
+        assert_no_leak(encoding, &shown);
+    }
+}
+
+#[tokio::test]
+async fn the_graphql_key_never_shows_in_any_encoding_nor_any_warning_field() {
+    const ACCOUNT: &str = r#""account":{"id":"a","email":"me@example.com","name":"Me","timezone":"Europe/Paris","createdAt":"2020-01-01T00:00:00Z","organizations":[]}"#;
+    for encoding in Encoding::ALL {
+        let (logs, _guard) = capture_logs();
+        let server = MockServer::start().await;
+        echo(&server, "/refused", 200, encoding, |key| {
+            format!(
+                r#"{{"errors":[{{"message":"Invalid API key {key}","extensions":{{"code":"UNAUTHENTICATED"}}}}]}}"#
+            )
+        })
+        .await;
+        echo(&server, "/warned", 200, encoding, |key| {
+            format!(
+                r#"{{"data":{{{ACCOUNT}}},"extensions":{{"warnings":[
+                    {{"code":"{key}","message":"key {key} is old","paths":["input.{key}"]}},
+                    {{"code":7,"message":{{"unexpected":"{key}"}}}}]}}}}"#
+            )
+        })
+        .await;
+        echo(&server, "/broken", 502, encoding, |key| {
+            format!("<html>bad gateway for {key}</html>")
+        })
+        .await;
+        echo(&server, "/misshapen", 200, encoding, |key| {
+            format!(r#"{{"data":{{"account":{{"id":["{key}"]}}}}}}"#)
+        })
+        .await;
+        let backend = |route: &str| {
+            GraphQl::builder()
+                .api_key(ECHOED)
+                .base_url(format!("{}/{route}", server.uri()))
+                .build()
+                .unwrap()
+        };
+
+        let mut shown = Vec::new();
+        for route in ["refused", "broken", "misshapen"] {
+            let error = backend(route).account().await.unwrap_err();
+            let text = printed(&error);
+            assert!(text.contains("[redacted]"), "{encoding:?} {route}: {text}");
+            shown.push(text);
+        }
+        let warned = backend("warned");
+        warned.account().await.unwrap();
+        let warnings = warned.last_warnings();
+        assert_eq!(warnings.len(), 2, "{encoding:?}");
+        let first = format!("{:?}", warnings[0]);
+        for field in [
+            "code: Some(\"[redacted]\")",
+            "key [redacted] is old",
+            "input.[redacted]",
+        ] {
+            assert!(first.contains(field), "{encoding:?}: {first}");
+        }
+        shown.extend([
+            format!("{warnings:?}"),
+            serde_json::to_string(&warnings).unwrap(),
+            format!("{warned:?}"),
+        ]);
+        shown.push(logs.text());
+        assert_no_leak(encoding, &shown);
+    }
+}

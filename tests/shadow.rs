@@ -11,9 +11,58 @@ use buffer_bridge::shadow::{
 use buffer_bridge::{
     Backend, BackendExt, BackendKind, Error, ErrorKind, Operation, Request, Response, Result,
 };
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// Counts the bytes this test binary holds and the most it has held, so that a test can bound
+/// what the shadow costs in memory (other tests running beside it add a little).
+struct Counting;
+
+static HELD: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+fn held(grown: usize) {
+    let now = HELD.fetch_add(grown, Ordering::Relaxed) + grown;
+    PEAK.fetch_max(now, Ordering::Relaxed);
+}
+
+// SAFETY: every call goes straight to the system allocator; the counters only observe it.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let block = unsafe { System.alloc(layout) };
+        if !block.is_null() {
+            held(layout.size());
+        }
+        block
+    }
+
+    unsafe fn dealloc(&self, block: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(block, layout) };
+        HELD.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, block: *mut u8, layout: Layout, size: usize) -> *mut u8 {
+        let moved = unsafe { System.realloc(block, layout, size) };
+        if !moved.is_null() {
+            HELD.fetch_sub(layout.size(), Ordering::Relaxed);
+            held(size);
+        }
+        moved
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Runs `work` and returns how many bytes above what was held before it the process peaked at.
+async fn peak_growth(work: impl std::future::Future<Output = ()>) -> usize {
+    let before = HELD.load(Ordering::Relaxed);
+    PEAK.store(before, Ordering::Relaxed);
+    work.await;
+    PEAK.load(Ordering::Relaxed).saturating_sub(before)
+}
 
 // Ids and names from the recorded classic bodies in the reference (profiles, updates).
 const CHANNEL: &str = "4eb854340acb04e870000010";
@@ -85,10 +134,11 @@ impl Backend for Fake {
         }
         match self.behaviour {
             Behaviour::Answer => (self.answer)(&request),
-            Behaviour::Fail => Err(Error::Transport {
-                message: "connection reset by the candidate".into(),
-                source: None,
-            }),
+            Behaviour::Fail => Err(Error::of_kind(
+                ErrorKind::Transport,
+                "connection reset by the candidate".into(),
+                None,
+            )),
             Behaviour::Hang => futures::future::pending().await,
             Behaviour::Panic => panic!("candidate blew up"),
         }
@@ -135,10 +185,11 @@ fn classic(request: &Request) -> Result<Response> {
             Response::Created(buffer_bridge::model::CreateOutcome::new(Vec::new()))
         }
         _ => {
-            return Err(Error::NotFound {
-                message: "Update could not be found.".into(),
-                legacy_code: Some(1020),
-            });
+            return Err(Error::of_kind(
+                ErrorKind::NotFound,
+                "Update could not be found.".into(),
+                Some(1020),
+            ));
         }
     })
 }
@@ -236,6 +287,358 @@ async fn a_slow_candidate_does_not_delay_the_caller() {
     .await
     .expect("the candidate never started");
     assert!(reporter.comparisons().is_empty(), "nothing compared yet");
+}
+
+/// A candidate that blocks the OS thread it runs on (a synchronous client inside `execute`, a
+/// lock held across a slow call) until the test opens its gate.
+struct ThreadBlocking {
+    gate: Mutex<std::sync::mpsc::Receiver<()>>,
+    entered: AtomicUsize,
+    blocked: AtomicBool,
+}
+
+#[async_trait]
+impl Backend for ThreadBlocking {
+    fn kind(&self) -> BackendKind {
+        BackendKind::GraphQl
+    }
+
+    async fn execute(&self, request: Request) -> Result<Response> {
+        self.entered.fetch_add(1, Ordering::SeqCst);
+        self.blocked.store(true, Ordering::SeqCst);
+        // The bound only keeps a shadow that runs this on the caller's thread from hanging the
+        // test forever; the test fails on `blocked` either way.
+        let gate = self.gate.lock().unwrap();
+        let _ = gate.recv_timeout(Duration::from_secs(30));
+        drop(gate);
+        self.blocked.store(false, Ordering::SeqCst);
+        graphql(&request)
+    }
+}
+
+/// On a one-thread runtime, as `#[tokio::test]` gives: a candidate run on the caller's runtime
+/// would block every caller until it returns.
+#[tokio::test]
+async fn a_candidate_that_blocks_its_thread_never_blocks_the_caller() {
+    let (open, gate) = std::sync::mpsc::channel::<()>();
+    let candidate = Arc::new(ThreadBlocking {
+        gate: Mutex::new(gate),
+        entered: AtomicUsize::new(0),
+        blocked: AtomicBool::new(false),
+    });
+    let primary = Arc::new(Fake::new(BackendKind::ClassicRest, classic));
+    let reporter = MemoryReporter::new();
+    let shadow = Shadow::builder(primary.clone(), candidate.clone())
+        .reporter(reporter.clone())
+        .max_in_flight(4)
+        .build();
+    let expected = json(&primary.channels().await);
+
+    assert_eq!(json(&shadow.channels().await), expected);
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while candidate.entered.load(Ordering::SeqCst) == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the candidate never started");
+    for _ in 0..50 {
+        assert_eq!(json(&shadow.channels().await), expected);
+    }
+    assert!(
+        candidate.blocked.load(Ordering::SeqCst),
+        "the caller's calls waited until the candidate let go of its thread"
+    );
+    assert_eq!(primary.calls(), 52);
+    // One comparison holds the blocked thread, three wait behind it: the other 47 are dropped.
+    assert_eq!(shadow.dropped(), 47);
+
+    drop(open);
+    shadow.settled().await;
+    assert_eq!(candidate.entered.load(Ordering::SeqCst), 4);
+    let verdicts: Vec<Verdict> = reporter.take().iter().map(|c| c.verdict()).collect();
+    assert_eq!(count(&verdicts, Verdict::Match), 4, "{verdicts:?}");
+    assert_eq!(count(&verdicts, Verdict::Dropped), 47, "{verdicts:?}");
+}
+
+fn count(verdicts: &[Verdict], wanted: Verdict) -> usize {
+    verdicts.iter().filter(|v| **v == wanted).count()
+}
+
+/// A candidate that hangs until the test lets it go: no timeout can end the hang before the
+/// test has looked.
+struct Stuck {
+    released: tokio::sync::Semaphore,
+    calls: AtomicUsize,
+}
+
+#[async_trait]
+impl Backend for Stuck {
+    fn kind(&self) -> BackendKind {
+        BackendKind::GraphQl
+    }
+
+    async fn execute(&self, request: Request) -> Result<Response> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let _released = self.released.acquire().await;
+        graphql(&request)
+    }
+}
+
+/// A hundred calls at once against a candidate that hangs: the slots fill, every other
+/// comparison is dropped at once, counted and reported, and no caller waits.
+#[tokio::test]
+async fn a_hanging_candidate_fills_the_slots_and_the_rest_are_dropped() {
+    let primary = Arc::new(Fake::new(BackendKind::ClassicRest, classic));
+    let candidate = Arc::new(Stuck {
+        released: tokio::sync::Semaphore::new(0),
+        calls: AtomicUsize::new(0),
+    });
+    let reporter = MemoryReporter::new();
+    let shadow = Shadow::builder(primary.clone(), candidate.clone())
+        .reporter(reporter.clone())
+        .max_in_flight(4)
+        .candidate_timeout(Duration::from_secs(3600))
+        .build();
+    let expected = json(&primary.account().await);
+    let calls = 100;
+    let answers = futures::future::join_all((0..calls).map(|_| shadow.account())).await;
+    for answer in &answers {
+        assert_eq!(json(answer), expected);
+    }
+    assert_eq!(primary.calls(), calls + 1);
+    assert_eq!(shadow.dropped(), calls as u64 - 4);
+    assert!(candidate.calls.load(Ordering::SeqCst) <= 4);
+
+    candidate
+        .released
+        .add_permits(tokio::sync::Semaphore::MAX_PERMITS);
+    shadow.settled().await;
+    assert_eq!(candidate.calls.load(Ordering::SeqCst), 4);
+    let reports = reporter.take();
+    let verdicts: Vec<Verdict> = reports.iter().map(|c| c.verdict()).collect();
+    assert_eq!(count(&verdicts, Verdict::Match), 4, "{verdicts:?}");
+    assert_eq!(
+        count(&verdicts, Verdict::Dropped),
+        calls - 4,
+        "{verdicts:?}"
+    );
+    let dropped = reports
+        .iter()
+        .find(|c| c.verdict() == Verdict::Dropped)
+        .unwrap();
+    assert_eq!(dropped.operation, Operation::Account);
+    let detail = dropped.outcome.detail.as_deref().unwrap_or_default();
+    assert!(detail.contains("4 comparisons"), "{detail}");
+
+    // The slots are free again: the next call is compared.
+    shadow.account().await.unwrap();
+    shadow.settled().await;
+    assert_eq!(reporter.take()[0].verdict(), Verdict::Match);
+    assert_eq!(shadow.dropped(), calls as u64 - 4);
+}
+
+/// Every other call panics in the candidate: the shadow's thread survives them and goes on
+/// comparing.
+#[tokio::test]
+async fn a_panicking_candidate_never_reaches_the_caller_nor_stops_the_shadow() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&calls);
+    let (primary, candidate) = backends(Fake::new(BackendKind::GraphQl, move |request| {
+        if seen.fetch_add(1, Ordering::SeqCst) % 2 == 0 {
+            panic!("candidate blew up");
+        }
+        classic(request)
+    }));
+    let reporter = MemoryReporter::new();
+    let shadow = shadow(&primary, &candidate, &reporter);
+    let expected = json(&primary.channels().await);
+    for _ in 0..20 {
+        assert_eq!(json(&shadow.channels().await), expected);
+    }
+    shadow.settled().await;
+    let reports = reporter.take();
+    let verdicts: Vec<Verdict> = reports.iter().map(|c| c.verdict()).collect();
+    assert_eq!(count(&verdicts, Verdict::Failed), 10, "{verdicts:?}");
+    assert_eq!(count(&verdicts, Verdict::Match), 10, "{verdicts:?}");
+    assert!(reports.iter().any(|c| {
+        c.outcome
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.contains("panicked: candidate blew up"))
+    }));
+}
+
+/// Posts with ids of their own, as a page of `count` would list them.
+fn many_posts(count: usize) -> Vec<Post> {
+    (0..count)
+        .map(|i| {
+            let mut post = queued_post(PostStatus::Scheduled);
+            post.id = format!("{i:024x}").into();
+            post
+        })
+        .collect()
+}
+
+/// A candidate answering 20,000 items where the primary answers one (a paging bug, a huge
+/// account): the comparison must not diff it item by item, nor hold it on the caller's path.
+///
+/// Memory is measured in a process of its own (this test binary, running this test alone):
+/// the tests running beside it in this one would be counted too.
+#[test]
+fn a_huge_candidate_answer_is_summarised_not_diffed() {
+    const ALONE: &str = "BUFFER_BRIDGE_SHADOW_TEST_ALONE";
+    const NAME: &str = "a_huge_candidate_answer_is_summarised_not_diffed";
+    if std::env::var_os(ALONE).is_some() {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(a_huge_candidate_answer_in_this_process());
+        return;
+    }
+    let run = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", NAME, "--test-threads=1"])
+        .env(ALONE, "1")
+        .output()
+        .expect("the test binary runs again");
+    let output = format!(
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(run.status.success(), "{output}");
+    assert!(
+        output.contains("1 passed"),
+        "the test did not run: {output}"
+    );
+}
+
+async fn a_huge_candidate_answer_in_this_process() {
+    let huge = Arc::new(Page::new(many_posts(20_000), None, None));
+    let answer = Arc::clone(&huge);
+    let candidate = Fake::new(BackendKind::GraphQl, move |_| {
+        Ok(Response::Posts((*answer).clone()))
+    });
+    let (primary, candidate) = backends(candidate);
+    let reporter = MemoryReporter::new();
+    let shadow = shadow(&primary, &candidate, &reporter);
+    let query = PostQuery::new(CHANNEL, PostList::Queue);
+    let expected = json(&primary.posts(&query).await);
+    let one_copy = {
+        let before = HELD.load(Ordering::Relaxed);
+        let copy = (*huge).clone();
+        let size = HELD.load(Ordering::Relaxed).saturating_sub(before);
+        drop(copy);
+        size
+    };
+
+    let calls = 5;
+    let growth = peak_growth(async {
+        for _ in 0..calls {
+            assert_eq!(json(&shadow.posts(&query).await), expected);
+        }
+        shadow.settled().await;
+    })
+    .await;
+    // The candidate's answers themselves (one at a time, at most two) and a little more; a
+    // comparison item by item costs many copies of the answer as JSON.
+    assert!(
+        growth < 2 * one_copy + 16 * 1024 * 1024,
+        "the shadow peaked {} MB above its start; one answer is {} MB",
+        growth >> 20,
+        one_copy >> 20
+    );
+
+    let reports = reporter.take();
+    assert_eq!(reports.len(), calls);
+    for report in &reports {
+        assert_eq!(report.verdict(), Verdict::Mismatch);
+        let differences = &report.outcome.differences;
+        assert_eq!(paths(differences), ["$.summary.ids", "$.summary.items"]);
+        assert_eq!(differences[1].primary, Some(1.into()));
+        assert_eq!(differences[1].candidate, Some(20_000.into()));
+        let detail = report.outcome.detail.as_deref().unwrap_or_default();
+        assert!(detail.contains("20000 items"), "{detail}");
+        let size = serde_json::to_string(report).unwrap().len();
+        assert!(size < 4096, "a report of {size} bytes");
+    }
+}
+
+/// Over the configured limits, equal answers still match (by count and ids, in any order) and
+/// different ids still differ.
+#[tokio::test]
+async fn answers_over_the_limits_compare_by_count_and_ids() {
+    let page = |posts: Vec<Post>| Response::Posts(Page::new(posts, None, None));
+    let mut reversed = many_posts(30);
+    reversed.reverse();
+    let mut other = many_posts(30);
+    other[7].id = "another post".into();
+    let query = PostQuery::new(CHANNEL, PostList::Queue);
+    for (limit, candidate, verdict) in [
+        (Limits::Items(10), reversed.clone(), Verdict::Match),
+        (Limits::Items(10), other.clone(), Verdict::Mismatch),
+        (Limits::Bytes(2_000), reversed, Verdict::Match),
+        (Limits::Bytes(2_000), other, Verdict::Mismatch),
+    ] {
+        let primary = Arc::new(Fake::new(BackendKind::ClassicRest, move |_| {
+            Ok(page(many_posts(30)))
+        }));
+        let candidate = Arc::new(Fake::new(BackendKind::GraphQl, move |_| {
+            Ok(page(candidate.clone()))
+        }));
+        let reporter = MemoryReporter::new();
+        let builder = Shadow::builder(primary.clone(), candidate)
+            .comparator(Comparator::empty())
+            .reporter(reporter.clone());
+        let shadow = match limit {
+            Limits::Items(items) => builder.max_compared_items(items),
+            Limits::Bytes(bytes) => builder.max_compared_bytes(bytes),
+        }
+        .build();
+        shadow.posts(&query).await.unwrap();
+        shadow.settled().await;
+        let report = &reporter.take()[0];
+        assert_eq!(report.verdict(), verdict, "{limit:?}");
+        assert!(
+            report
+                .outcome
+                .detail
+                .as_deref()
+                .unwrap_or_default()
+                .contains("30 items"),
+            "{limit:?}: {:?}",
+            report.outcome
+        );
+        if verdict == Verdict::Mismatch {
+            assert_eq!(paths(&report.outcome.differences), ["$.summary.ids"]);
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Limits {
+    Items(usize),
+    Bytes(usize),
+}
+
+/// Two backends failing the same way agree on nothing: that is its own verdict, not a match.
+#[tokio::test]
+async fn both_failing_the_same_way_is_not_a_match() {
+    let unavailable = |_: &Request| Err(Error::from_status(503, None));
+    let primary = Arc::new(Fake::new(BackendKind::ClassicRest, unavailable));
+    let candidate = Arc::new(Fake::new(BackendKind::GraphQl, unavailable));
+    let reporter = MemoryReporter::new();
+    let shadow = shadow(&primary, &candidate, &reporter);
+    assert!(shadow.channels().await.is_err());
+    shadow.settled().await;
+    let report = &reporter.take()[0];
+    assert_eq!(report.verdict(), Verdict::BothFailed);
+    let detail = report.outcome.detail.as_deref().unwrap_or_default();
+    assert!(
+        detail.starts_with("primary: ") && detail.contains("; candidate: "),
+        "{detail}"
+    );
 }
 
 #[tokio::test]
@@ -744,10 +1147,7 @@ fn writes_compare_their_posts_like_reads_and_refusals_by_kind() {
         created(rest, duplicate),
         created(
             graphql,
-            Error::LimitReached {
-                message: "Queue is full".into(),
-                legacy_code: None,
-            },
+            Error::of_kind(ErrorKind::LimitReached, "Queue is full".into(), None),
         ),
     );
     assert_eq!(

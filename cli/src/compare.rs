@@ -25,7 +25,7 @@ pub struct CompareArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
-    /// Exit with status 1 when any answer mismatches or the candidate fails.
+    /// Exit with status 1 when any answer mismatches, the candidate fails, or both fail.
     #[arg(long)]
     strict: bool,
     /// The API whose answers are the reference; the other one is the candidate.
@@ -92,6 +92,8 @@ struct Summary {
     mismatch: usize,
     unsupported: usize,
     failed: usize,
+    /// Both sides failed the same way: nothing was compared, so it is not a match.
+    both_failed: usize,
     primary: SideTotal,
     candidate: SideTotal,
 }
@@ -165,7 +167,7 @@ pub async fn run(connection: &Connection, args: &CompareArgs) -> Result<ExitCode
     runner.progress.finish_and_clear();
 
     let summary = runner.summary();
-    let failing = summary.mismatch + summary.failed;
+    let failing = summary.mismatch + summary.failed + summary.both_failed;
     if args.json {
         print_json(&Report {
             operations: &runner.rows,
@@ -371,6 +373,7 @@ impl Runner<'_> {
             mismatch: count(Verdict::Mismatch),
             unsupported: count(Verdict::Unsupported),
             failed: count(Verdict::Failed),
+            both_failed: count(Verdict::BothFailed),
             primary: total(|r| r.primary, self.primary.kind()),
             candidate: total(|r| r.candidate, self.candidate.kind()),
         }
@@ -446,12 +449,13 @@ impl Runner<'_> {
             }
         }
         println!(
-            "\n{} compared: {} match, {} mismatch, {} unsupported, {} failed",
+            "\n{} compared: {} match, {} mismatch, {} unsupported, {} failed, {} both failed",
             summary.compared,
             summary.matched,
             summary.mismatch,
             summary.unsupported,
-            summary.failed
+            summary.failed,
+            summary.both_failed
         );
         for side in [&summary.primary, &summary.candidate] {
             let requests = side
@@ -533,13 +537,12 @@ fn note(outcome: &Outcome) -> String {
                 n => format!("{first} (+{} more)", n - 1),
             }
         }
-        Verdict::Unsupported | Verdict::Failed => {
-            shorten(outcome.detail.as_deref().unwrap_or_default(), 70)
-        }
         Verdict::Match if !outcome.ignored.is_empty() => {
             format!("{} known differences", outcome.ignored.len())
         }
         Verdict::Match => String::new(),
+        // Unsupported, failed, both failed: the detail says why.
+        _ => shorten(outcome.detail.as_deref().unwrap_or_default(), 70),
     }
 }
 

@@ -47,7 +47,7 @@ fn compare_on_the_simulator_covers_every_read_and_prints_json() {
     for operation in operations {
         let verdict = operation["verdict"].as_str().unwrap_or_default();
         assert!(
-            ["match", "mismatch", "unsupported", "failed"].contains(&verdict),
+            ["match", "mismatch", "unsupported", "failed", "both_failed"].contains(&verdict),
             "{operation}"
         );
         for side in ["primary", "candidate"] {
@@ -65,7 +65,10 @@ fn compare_on_the_simulator_covers_every_read_and_prints_json() {
     assert_eq!(summary["candidate"]["backend"], "graphql");
 
     // --strict fails exactly when something mismatched or failed.
-    let differing = summary["mismatch"].as_u64().unwrap() + summary["failed"].as_u64().unwrap();
+    let differing = ["mismatch", "failed", "both_failed"]
+        .iter()
+        .map(|verdict| summary[verdict].as_u64().unwrap())
+        .sum::<u64>();
     let strict = buffer_bridge(&["compare", "--sim", "--strict"]);
     assert_eq!(
         strict.status.code(),
@@ -74,6 +77,52 @@ fn compare_on_the_simulator_covers_every_read_and_prints_json() {
     let table = String::from_utf8_lossy(&strict.stdout);
     assert!(table.starts_with("OPERATION"), "{table}");
     assert!(table.contains(" compared: "), "{table}");
+}
+
+/// Both APIs pointed at a loopback port nobody listens on: every call fails on both sides the
+/// same way, which must not read as "2 match, exit 0".
+#[test]
+fn compare_when_neither_backend_answers_reports_both_failed_and_strict_fails() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let compare = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_buffer-bridge"))
+            .arg("compare")
+            .args(args)
+            .env_clear()
+            .env("BUFFER_ACCESS_TOKEN", "unreachable-token")
+            .env("BUFFER_REST_URL", format!("http://127.0.0.1:{port}/1/"))
+            .env("BUFFER_API_KEY", "unreachable-key")
+            .env("BUFFER_GRAPHQL_URL", format!("http://127.0.0.1:{port}/"))
+            .output()
+            .expect("the buffer-bridge binary runs")
+    };
+
+    let output = compare(&["--json"]);
+    assert!(output.status.success(), "{output:?}");
+    let report = json(&output);
+    let summary = &report["summary"];
+    assert_eq!(summary["match"], 0, "{summary}");
+    assert!(summary["both_failed"].as_u64().unwrap() >= 2, "{summary}");
+    let account = report["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["operation"] == "account")
+        .expect("the account was compared");
+    assert_eq!(account["verdict"], "both_failed", "{account}");
+    let detail = account["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.starts_with("primary: ") && detail.contains("; candidate: "),
+        "{detail}"
+    );
+
+    let strict = compare(&["--strict"]);
+    assert_eq!(strict.status.code(), Some(1), "{strict:?}");
+    let table = String::from_utf8_lossy(&strict.stdout);
+    assert!(table.contains("both_failed"), "{table}");
+    assert!(table.contains(" 0 match, "), "{table}");
 }
 
 #[test]

@@ -340,6 +340,8 @@ impl Wire {
         }
     }
 
+    /// Keeps and logs the warnings of a response, every field of each redacted first (the
+    /// ones [`Warning`] reads and any other): Buffer may echo the key in any of them.
     fn keep_warnings(&self, extensions: Option<&Value>) {
         let Some(list) = extensions
             .and_then(|e| e.get("warnings"))
@@ -349,13 +351,14 @@ impl Wire {
         };
         let mut kept = lock(&self.warnings);
         for value in list {
-            let mut warning =
-                serde_json::from_value::<Warning>(value.clone()).unwrap_or_else(|_| Warning {
-                    code: None,
-                    message: value.to_string(),
-                    paths: Vec::new(),
-                });
-            warning.message = self.credential.redact(&warning.message);
+            let mut value = value.clone();
+            self.credential.redact_json(&mut value);
+            let warning = Warning::deserialize(&value).unwrap_or_else(|_| Warning {
+                code: None,
+                // Redacted again as text: a key Buffer sent as a number is in it now.
+                message: self.credential.redact(&value.to_string()),
+                paths: Vec::new(),
+            });
             tracing::warn!(
                 code = warning.code.as_deref().unwrap_or(""),
                 paths = ?warning.paths,

@@ -4,14 +4,18 @@
 //! transport every request goes through (`transport`).
 
 pub mod rate_limit;
+mod redact;
 pub(crate) mod transport;
 
 use crate::backend::Response;
 use crate::model::CreateOutcome;
 use crate::{Error, Result};
+use redact::Redactor;
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
@@ -28,24 +32,31 @@ pub const DEFAULT_MAX_BODY_SIZE: usize = 16 * 1024 * 1024;
 /// The `User-Agent` sent when none is configured.
 pub const DEFAULT_USER_AGENT: &str = concat!("buffer-bridge/", env!("CARGO_PKG_VERSION"));
 
-/// An access token or API key. Its `Debug` and `Display` never show it.
+/// An access token or API key. Its `Debug` never shows it, and everything a backend prints
+/// is redacted of it first: as it is, JSON-escaped, percent-encoded or form-encoded.
 #[derive(Clone)]
-pub struct Credential(SecretString);
+pub struct Credential {
+    secret: SecretString,
+    /// Every form the secret can take in text, computed once.
+    redactor: Arc<Redactor>,
+}
 
 impl Credential {
     /// Wraps a token.
     pub fn new(token: impl Into<String>) -> Self {
-        Self(SecretString::from(token.into()))
+        let secret = SecretString::from(token.into());
+        let redactor = Arc::new(Redactor::new(secret.expose_secret()));
+        Self { secret, redactor }
     }
 
     /// The `Authorization: Bearer …` header value, marked sensitive so HTTP logging skips it.
     pub(crate) fn bearer(&self) -> Result<HeaderValue> {
-        let mut value = HeaderValue::from_str(&format!("Bearer {}", self.0.expose_secret()))
+        let mut value = HeaderValue::from_str(&format!("Bearer {}", self.secret.expose_secret()))
             .map_err(|_| {
-                Error::invalid_input(
-                    "the access token contains characters that cannot go in an HTTP header",
-                )
-            })?;
+            Error::invalid_input(
+                "the access token contains characters that cannot go in an HTTP header",
+            )
+        })?;
         value.set_sensitive(true);
         Ok(value)
     }
@@ -74,18 +85,38 @@ impl Credential {
         }
     }
 
-    /// Replaces every occurrence of the token in `text` with `[redacted]`.
+    /// `text` with the token replaced by `[redacted]` wherever it appears: as it is,
+    /// JSON-escaped, percent-encoded or form-encoded. A token under 8 characters is replaced
+    /// only where it stands as a whole word, so that it cannot garble the text around it.
     pub(crate) fn redact(&self, text: &str) -> String {
-        let secret = self.0.expose_secret();
-        if secret.is_empty() {
-            text.to_owned()
-        } else {
-            text.replace(secret, "[redacted]")
+        self.redactor.redact(text).into_owned()
+    }
+
+    /// Redacts every string of a JSON value, object keys included: for values shown whole,
+    /// such as a warning whose shape is unknown.
+    pub(crate) fn redact_json(&self, value: &mut Value) {
+        match value {
+            Value::String(text) => {
+                if let std::borrow::Cow::Owned(clean) = self.redactor.redact(text) {
+                    *text = clean;
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|item| self.redact_json(item)),
+            Value::Object(fields) => {
+                *fields = std::mem::take(fields)
+                    .into_iter()
+                    .map(|(key, mut field)| {
+                        self.redact_json(&mut field);
+                        (self.redact(&key), field)
+                    })
+                    .collect();
+            }
+            Value::Null | Value::Bool(_) | Value::Number(_) => {}
         }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.0.expose_secret().trim().is_empty()
+        self.secret.expose_secret().trim().is_empty()
     }
 }
 
@@ -212,7 +243,7 @@ pub(crate) fn transport(context: &str, error: reqwest::Error, timeout: Duration)
 const SNIPPET_CHARS: usize = 160;
 
 /// The start of a body for an error message: at most 160 characters, whitespace folded, and
-/// the credential removed.
+/// the credential removed (before the cut, so the cut cannot leave part of it).
 pub fn snippet(body: &[u8], credential: &Credential) -> String {
     let text = String::from_utf8_lossy(body);
     let folded: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -250,6 +281,22 @@ mod tests {
             "https://api.buffer.com/graphql"
         );
         assert!(endpoint_url("http://api.buffer.com").is_err());
+    }
+
+    #[test]
+    fn short_tokens_never_garble_a_message() {
+        let credential = Credential::new("t");
+        let text = "could not reach the classic API: token t refused";
+        assert_eq!(
+            credential.redact(text),
+            "could not reach the classic API: token [redacted] refused"
+        );
+        let mut warning = serde_json::json!({"code": "t", "paths": ["input.t", "t"], "t": 1});
+        credential.redact_json(&mut warning);
+        assert_eq!(
+            warning,
+            serde_json::json!({"code": "[redacted]", "paths": ["input.[redacted]", "[redacted]"], "[redacted]": 1})
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use super::known::{self, KnownDifference, Subject, Treatment};
 use super::path::{JsonPath, PathPattern};
+use super::summary::{Answer, Summary};
 use crate::backend::{Operation, Response};
 use crate::{Error, ErrorKind, Result};
 use serde::Serialize;
@@ -14,26 +15,37 @@ use std::sync::Arc;
 /// How one comparison ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Verdict {
-    /// Matched: after normalising, both answers are the same (or both failed the same way).
+    /// Matched: after normalising, both answers are the same.
     Match,
-    /// Mismatched: the answers differ; see [`Outcome::differences`].
+    /// Mismatched: the answers differ (or only one side failed, or both failed in different
+    /// ways); see [`Outcome::differences`].
     Mismatch,
     /// The candidate (or the primary) does not support the operation
     /// ([`Error::Unsupported`]): there is nothing to compare.
     Unsupported,
     /// The candidate failed (error, timeout or panic) where the primary answered.
     Failed,
+    /// Both failed, the same way: nothing was compared, so this is not a match (two backends
+    /// that cannot be reached agree on nothing). [`Outcome::detail`] has both errors.
+    BothFailed,
+    /// Not compared at all: the shadow already had as many comparisons in flight as it
+    /// allows, so this one was dropped rather than delay the caller. A sign that the candidate
+    /// is slow or stuck; [`Shadow::dropped`](super::Shadow::dropped) counts them.
+    Dropped,
 }
 
 impl Verdict {
-    /// `match`, `mismatch`, `unsupported` or `failed`, as in reports.
+    /// `match`, `mismatch`, `unsupported`, `failed`, `both_failed` or `dropped`, as in reports.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Match => "match",
             Self::Mismatch => "mismatch",
             Self::Unsupported => "unsupported",
             Self::Failed => "failed",
+            Self::BothFailed => "both_failed",
+            Self::Dropped => "dropped",
         }
     }
 }
@@ -82,7 +94,8 @@ pub struct Outcome {
     /// The differences an ignore rule left out.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ignored: Vec<Ignored>,
-    /// Why the candidate is unsupported or failed.
+    /// Why the candidate is unsupported or failed, what both sides failed with, why the
+    /// comparison was dropped, or that the answers were too large to compare item by item.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
@@ -506,6 +519,41 @@ impl Comparator {
         primary: &Result<Response>,
         candidate: &Result<Response>,
     ) -> Outcome {
+        let (primary, candidate) = (primary.as_ref(), candidate.as_ref());
+        self.compare_shown(
+            operation,
+            primary.map(Shown::Whole),
+            candidate.map(Shown::Whole),
+        )
+    }
+
+    /// Compares two answers as a shadow holds them, either possibly summarised.
+    pub(super) fn compare_answers(
+        &self,
+        operation: Operation,
+        primary: &Result<Answer>,
+        candidate: &Result<Answer>,
+    ) -> Outcome {
+        let (primary, candidate) = (primary.as_ref(), candidate.as_ref());
+        self.compare_shown(operation, primary.map(Shown::of), candidate.map(Shown::of))
+    }
+
+    fn compare_shown(
+        &self,
+        operation: Operation,
+        primary: std::result::Result<Shown<'_>, &Error>,
+        candidate: std::result::Result<Shown<'_>, &Error>,
+    ) -> Outcome {
+        // Once either answer is summarised, both are: a summary only compares with a summary.
+        let summarised = [&primary, &candidate].iter().find_map(|side| match side {
+            Ok(Shown::Summarised(summary)) => Some(summary.items()),
+            _ => None,
+        });
+        let value = |shown: &Shown<'_>| match (summarised, shown) {
+            (None, Shown::Whole(response)) => self.normalised(operation, response),
+            (Some(_), Shown::Whole(response)) => Summary::of(response).to_value(),
+            (_, Shown::Summarised(summary)) => summary.to_value(),
+        };
         // `whole`: one side failed and the other answered, so the answers differ as a whole.
         let (primary, candidate, whole) = match (primary, candidate) {
             (Err(error @ Error::Unsupported { .. }), _)
@@ -515,13 +563,13 @@ impl Comparator {
             (Ok(_), Err(error)) => {
                 return Outcome::without_diff(Verdict::Failed, Some(error.to_string()));
             }
-            (Ok(p), Ok(c)) => (
-                self.normalised(operation, p),
-                self.normalised(operation, c),
-                false,
-            ),
+            (Err(p), Err(c)) if p.kind() == c.kind() => {
+                let detail = format!("primary: {p}; candidate: {c}");
+                return Outcome::without_diff(Verdict::BothFailed, Some(detail));
+            }
+            (Ok(p), Ok(c)) => (value(&p), value(&c), false),
             (Err(p), Err(c)) => (error_value(p.kind()), error_value(c.kind()), false),
-            (Err(p), Ok(c)) => (error_value(p.kind()), self.normalised(operation, c), true),
+            (Err(p), Ok(c)) => (error_value(p.kind()), value(&c), true),
         };
         let mut differences = Vec::new();
         if whole {
@@ -558,7 +606,27 @@ impl Comparator {
                     reason: reason.unwrap_or_default(),
                 })
                 .collect(),
-            detail: None,
+            detail: summarised.map(|items| {
+                format!(
+                    "an answer of {items} items was too large to compare item by item; \
+                     compared by item count and ids"
+                )
+            }),
+        }
+    }
+}
+
+/// An answer as the comparator reads it.
+enum Shown<'a> {
+    Whole(&'a Response),
+    Summarised(Summary),
+}
+
+impl<'a> Shown<'a> {
+    fn of(answer: &'a Answer) -> Self {
+        match answer {
+            Answer::Whole(response) => Self::Whole(response),
+            Answer::Summarised(summary) => Self::Summarised(*summary),
         }
     }
 }
@@ -576,6 +644,11 @@ impl Outcome {
     /// An outcome for a candidate that failed before answering (timed out or panicked).
     pub(crate) fn failed(detail: String) -> Self {
         Self::without_diff(Verdict::Failed, Some(detail))
+    }
+
+    /// An outcome for a comparison the shadow had no room for.
+    pub(crate) fn dropped(detail: String) -> Self {
+        Self::without_diff(Verdict::Dropped, Some(detail))
     }
 }
 

@@ -11,8 +11,23 @@
 //! would add the candidate's latency to the caller's, up to the bound, on every call, which is
 //! exactly what a side-by-side run must not do. The price is that a comparison is reported a
 //! little after the call returns; [`Shadow::settled`] waits for those in flight (tests, and short
-//! programs before they exit), and at most [`ShadowBuilder::max_in_flight`] run at once, so a
-//! candidate that hangs costs memory for a bounded number of tasks, not an unbounded one.
+//! programs before they exit).
+//!
+//! # What the caller's path costs
+//!
+//! The candidate's calls, the comparisons and the reports run on a small runtime of the
+//! shadow's own (one thread, and one more for comparing), never on the caller's: a candidate
+//! that blocks its thread, panics or hangs stalls only the shadow. On the caller's path, nothing
+//! grows with what the candidate answers: a call takes a slot, starts the candidate's task,
+//! and hands over a copy of the primary's answer (its summary instead, when it lists more than
+//! [`ShadowBuilder::max_compared_items`] items).
+//!
+//! At most [`ShadowBuilder::max_in_flight`] comparisons are in flight at once. When all slots
+//! are taken, a call's comparison is dropped at once, never queued behind the others: it is
+//! counted ([`Shadow::dropped`]) and reported with [`Verdict::Dropped`]. An answer over the
+//! size limits ([`ShadowBuilder::max_compared_items`], [`ShadowBuilder::max_compared_bytes`])
+//! is compared by its item count and a digest of its ids, not item by item, so that neither
+//! time nor memory grows with what a candidate sends.
 //!
 //! Writes go to the primary only: both backends usually reach the same Buffer account, and a
 //! comparison must never post twice. Only a candidate declared a sandbox (another account, the
@@ -70,10 +85,13 @@ mod compare;
 pub mod known;
 mod path;
 mod report;
+mod summary;
+mod worker;
 
 pub use compare::{Comparator, Difference, Ignored, Normaliser, Outcome, Verdict};
 pub use path::{JsonPath, PathPattern, Step};
 pub use report::{Comparison, JsonLinesReporter, MemoryReporter, Reporter, Side, TracingReporter};
+pub use summary::{DEFAULT_MAX_COMPARED_BYTES, DEFAULT_MAX_COMPARED_ITEMS};
 
 use crate::backend::{Backend, BackendKind, Capabilities, Request, Response};
 use crate::http::rate_limit::RateLimits;
@@ -81,16 +99,22 @@ use crate::{Error, Result};
 use async_trait::async_trait;
 use futures::FutureExt;
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
-use tokio::sync::{Semaphore, oneshot};
+use summary::{Answer, Limits};
+use tokio::sync::oneshot;
+use worker::{Slot, Slots, Worker};
 
 /// How long the candidate may take when no timeout is set.
 pub const DEFAULT_CANDIDATE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How many comparisons may run at once when no limit is set.
+/// How many comparisons may be in flight at once when no limit is set.
 pub const DEFAULT_MAX_IN_FLIGHT: u32 = 64;
+
+/// How many reports of dropped comparisons may wait for the reporter at once. Each holds only
+/// the request; past this, drops are still counted, and the next report says how many.
+const MAX_PENDING_DROP_REPORTS: usize = 1_024;
 
 /// Which calls are compared. Deterministic, so a run can be repeated.
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
@@ -134,16 +158,24 @@ fn splitmix64(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
+/// What the shadow's tasks share with it. Not the worker: a task must not keep the runtime it
+/// runs on alive.
 struct Settings {
     comparator: Comparator,
     reporter: Arc<dyn Reporter>,
     candidate_timeout: Duration,
     sandbox: bool,
     sample: Sample,
-    max_in_flight: u32,
-    slots: Arc<Semaphore>,
+    limits: Limits,
     calls: AtomicU64,
-    skipped: AtomicU64,
+    dropped: AtomicU64,
+    /// One a comparison, from its start until it is reported.
+    comparisons: Arc<Slots>,
+    /// One a report of a dropped comparison, until it is made.
+    drop_reports: Arc<Slots>,
+    /// Drops not reported one by one because the reports of drops were backed up too; the
+    /// next report of a drop carries their number.
+    unreported_drops: AtomicU64,
 }
 
 /// A [`Backend`] that answers from a primary and compares a candidate in the background.
@@ -153,6 +185,8 @@ pub struct Shadow {
     primary: Arc<dyn Backend>,
     candidate: Arc<dyn Backend>,
     settings: Arc<Settings>,
+    /// Started by the first comparison; `None` when its thread could not be started.
+    worker: Arc<OnceLock<Option<Worker>>>,
 }
 
 impl std::fmt::Debug for Shadow {
@@ -162,6 +196,7 @@ impl std::fmt::Debug for Shadow {
             .field("candidate", &self.candidate.kind())
             .field("sandbox", &self.settings.sandbox)
             .field("sample", &self.settings.sample)
+            .field("dropped", &self.dropped())
             .finish_non_exhaustive()
     }
 }
@@ -176,6 +211,18 @@ pub struct ShadowBuilder {
     sandbox: bool,
     sample: Sample,
     max_in_flight: u32,
+    limits: Limits,
+}
+
+/// What a call does about its comparison, decided before the primary is called.
+enum Plan {
+    /// Not sampled, a write to a candidate that is not a sandbox, or a drop whose report
+    /// has no room either.
+    Skip,
+    /// The candidate's task waits for the primary's answer.
+    Compare(oneshot::Sender<(Result<Answer>, Duration)>),
+    /// No room: report the drop once the primary has answered.
+    Drop(Request, Slot),
 }
 
 impl Shadow {
@@ -185,7 +232,7 @@ impl Shadow {
         Self::builder(primary, candidate).build()
     }
 
-    /// A builder, to set the reporter, sampling, ignore rules, timeout or sandbox.
+    /// A builder, to set the reporter, sampling, ignore rules, timeout, limits or sandbox.
     pub fn builder(primary: Arc<dyn Backend>, candidate: Arc<dyn Backend>) -> ShadowBuilder {
         ShadowBuilder {
             primary,
@@ -196,6 +243,7 @@ impl Shadow {
             sandbox: false,
             sample: Sample::All,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            limits: Limits::default(),
         }
     }
 
@@ -209,62 +257,87 @@ impl Shadow {
         &self.candidate
     }
 
-    /// Waits until every comparison started so far has been reported.
+    /// Waits until every comparison in flight, and every report of a dropped one, has been
+    /// reported (tests, and short programs before they exit). Comparisons started while it
+    /// waits are waited for too. A candidate that blocks its thread holds it until it returns;
+    /// one that hangs, until its timeout.
     pub async fn settled(&self) {
-        // Each comparison holds one permit: all permits free means none in flight.
-        if let Ok(all) = self
-            .settings
-            .slots
-            .acquire_many(self.settings.max_in_flight)
-            .await
-        {
-            drop(all);
-        }
+        self.settings.comparisons.idle().await;
+        self.settings.drop_reports.idle().await;
     }
 
     /// How many sampled calls went uncompared because [`ShadowBuilder::max_in_flight`]
-    /// comparisons were already running (a sign that the candidate is slow or hanging).
-    pub fn skipped(&self) -> u64 {
-        self.settings.skipped.load(Ordering::Relaxed)
+    /// comparisons were already in flight (a sign that the candidate is slow or stuck). Each
+    /// is also reported with [`Verdict::Dropped`].
+    pub fn dropped(&self) -> u64 {
+        self.settings.dropped.load(Ordering::Relaxed)
     }
 
-    fn should_compare(&self, request: &Request) -> bool {
+    fn worker(&self) -> Option<&Worker> {
+        self.worker
+            .get_or_init(|| {
+                Worker::start()
+                    .inspect_err(|error| {
+                        tracing::warn!(
+                            target: "buffer_bridge::shadow",
+                            %error,
+                            "could not start the shadow's thread; no call will be compared"
+                        );
+                    })
+                    .ok()
+            })
+            .as_ref()
+    }
+
+    /// Decides what `request`'s comparison does, on the caller's path: never waits.
+    fn plan(&self, request: &Request) -> Plan {
         if request.writes() && !self.settings.sandbox {
-            return false;
+            return Plan::Skip;
         }
         let call = self.settings.calls.fetch_add(1, Ordering::Relaxed);
-        self.settings.sample.takes(call)
+        if !self.settings.sample.takes(call) {
+            return Plan::Skip;
+        }
+        let Some(worker) = self.worker() else {
+            self.settings.dropped.fetch_add(1, Ordering::Relaxed);
+            return Plan::Skip;
+        };
+        if let Some(slot) = self.settings.comparisons.try_take() {
+            return Plan::Compare(self.start_candidate(worker, request, slot));
+        }
+        self.settings.dropped.fetch_add(1, Ordering::Relaxed);
+        match self.settings.drop_reports.try_take() {
+            Some(slot) => Plan::Drop(request.clone(), slot),
+            None => {
+                self.settings
+                    .unreported_drops
+                    .fetch_add(1, Ordering::Relaxed);
+                Plan::Skip
+            }
+        }
     }
 
-    /// Starts the candidate on `request` in a task of its own; the task compares its answer
-    /// with the primary's once that arrives through the returned sender. `None` when the
-    /// comparison cannot start (no tokio runtime, or too many in flight).
+    /// Starts the candidate on `request` in a task of the shadow's runtime. The task compares
+    /// the candidate's answer with the primary's once that arrives through the returned sender,
+    /// on the runtime's blocking thread, and reports; `slot` is freed when it has reported.
     fn start_candidate(
         &self,
+        worker: &Worker,
         request: &Request,
-    ) -> Option<oneshot::Sender<(Result<Response>, Duration)>> {
-        let runtime = tokio::runtime::Handle::try_current().ok()?;
-        let Ok(slot) = self.settings.slots.clone().try_acquire_owned() else {
-            self.settings.skipped.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(
-                target: "buffer_bridge::shadow",
-                operation = request.operation().as_str(),
-                in_flight = self.settings.max_in_flight,
-                "too many comparisons in flight; this call is not compared"
-            );
-            return None;
-        };
-        let (send_primary, primary_answer) = oneshot::channel();
+        slot: Slot,
+    ) -> oneshot::Sender<(Result<Answer>, Duration)> {
+        let (send_primary, primary_answer) = oneshot::channel::<(Result<Answer>, Duration)>();
         let candidate = Arc::clone(&self.candidate);
         let settings = Arc::clone(&self.settings);
         let primary_kind = self.primary.kind();
         let request = request.clone();
-        runtime.spawn(async move {
-            let _slot = slot;
+        worker.handle().spawn(async move {
             let started = Instant::now();
             let attempt = AssertUnwindSafe(candidate.execute(request.clone())).catch_unwind();
+            let limits = settings.limits;
             let answer = match tokio::time::timeout(settings.candidate_timeout, attempt).await {
-                Ok(Ok(answer)) => Ok(answer),
+                // A huge answer is summarised here and let go, not held until the primary's.
+                Ok(Ok(answer)) => Ok(answer.map(|response| Answer::keep(response, limits))),
                 Ok(Err(panic)) => Err(format!("the candidate panicked: {}", panic_text(&*panic))),
                 Err(_) => Err(Error::Timeout {
                     after: Some(settings.candidate_timeout),
@@ -276,20 +349,59 @@ impl Shadow {
             let Ok((primary, primary_elapsed)) = primary_answer.await else {
                 return;
             };
-            let operation = request.operation();
-            let outcome = match answer {
-                Ok(candidate) => settings.comparator.compare(operation, &primary, &candidate),
-                Err(failure) => Outcome::failed(failure),
+            let compare = move || {
+                let operation = request.operation();
+                let outcome = match answer {
+                    Ok(candidate) => {
+                        let primary = primary.map(|answer| answer.within_bytes(limits));
+                        let candidate = candidate.map(|answer| answer.within_bytes(limits));
+                        settings
+                            .comparator
+                            .compare_answers(operation, &primary, &candidate)
+                    }
+                    Err(failure) => Outcome::failed(failure),
+                };
+                settings.reporter.report(&Comparison {
+                    operation,
+                    request,
+                    primary: Side::new(primary_kind, primary_elapsed),
+                    candidate: candidate_side,
+                    outcome,
+                });
+                drop(slot);
             };
-            settings.reporter.report(&Comparison {
-                operation,
-                request,
-                primary: Side::new(primary_kind, primary_elapsed),
-                candidate: candidate_side,
-                outcome,
-            });
+            // Not awaited: the slot, moved in, is what tracks the comparison.
+            drop(tokio::task::spawn_blocking(compare));
         });
-        Some(send_primary)
+        send_primary
+    }
+
+    /// Reports a dropped comparison from the shadow's runtime, never on the caller's path.
+    fn report_drop(&self, request: Request, primary_elapsed: Duration, slot: Slot) {
+        let Some(worker) = self.worker() else {
+            return;
+        };
+        let settings = Arc::clone(&self.settings);
+        let primary = Side::new(self.primary.kind(), primary_elapsed);
+        let candidate = Side::new(self.candidate.kind(), Duration::ZERO);
+        worker.handle().spawn_blocking(move || {
+            let also = settings.unreported_drops.swap(0, Ordering::Relaxed);
+            let mut detail = format!(
+                "not compared: {} comparisons were already in flight",
+                settings.comparisons.limit()
+            );
+            if also > 0 {
+                detail.push_str(&format!(" (and {also} more calls dropped unreported)"));
+            }
+            settings.reporter.report(&Comparison {
+                operation: request.operation(),
+                request,
+                primary,
+                candidate,
+                outcome: Outcome::dropped(detail),
+            });
+            drop(slot);
+        });
     }
 }
 
@@ -325,16 +437,21 @@ impl Backend for Shadow {
     }
 
     async fn execute(&self, request: Request) -> Result<Response> {
-        let comparison = if self.should_compare(&request) {
-            self.start_candidate(&request)
-        } else {
-            None
-        };
+        let plan = self.plan(&request);
         let started = Instant::now();
         let answer = self.primary.execute(request).await;
-        if let Some(comparison) = comparison {
-            // The comparison task may be gone (it panicked in a reporter); that is its loss.
-            let _ = comparison.send((answer.clone(), started.elapsed()));
+        let elapsed = started.elapsed();
+        match plan {
+            Plan::Skip => {}
+            Plan::Compare(comparison) => {
+                let copy = match &answer {
+                    Ok(response) => Ok(Answer::copy(response, self.settings.limits)),
+                    Err(error) => Err(error.clone()),
+                };
+                // The task may be gone (the shadow's runtime stopped); that is its loss.
+                let _ = comparison.send((copy, elapsed));
+            }
+            Plan::Drop(request, slot) => self.report_drop(request, elapsed, slot),
         }
         answer
     }
@@ -365,7 +482,8 @@ impl ShadowBuilder {
         self
     }
 
-    /// Where comparisons go; the default is [`TracingReporter`].
+    /// Where comparisons go; the default is [`TracingReporter`]. It is called on the shadow's
+    /// own thread, never the caller's.
     pub fn reporter(mut self, reporter: impl Reporter + 'static) -> Self {
         self.reporter = Arc::new(reporter);
         self
@@ -391,15 +509,33 @@ impl ShadowBuilder {
         self
     }
 
-    /// The most comparisons running at once (default 64, at least 1); calls beyond it are
-    /// answered as usual and not compared.
+    /// The most comparisons in flight at once, from the candidate's call until the report
+    /// (default 64, at least 1). A call beyond it is answered as usual, and its comparison
+    /// dropped and counted: it bounds the memory a hanging candidate can hold.
     pub fn max_in_flight(mut self, limit: u32) -> Self {
         self.max_in_flight = limit.max(1);
         self
     }
 
-    /// Builds the shadow.
+    /// The most items an answer may list and be compared item by item (default
+    /// [`DEFAULT_MAX_COMPARED_ITEMS`]); a longer one is compared by its item count and a
+    /// digest of its ids, and on the caller's path only that summary is made, not a copy.
+    pub fn max_compared_items(mut self, items: usize) -> Self {
+        self.limits.items = items;
+        self
+    }
+
+    /// The most bytes an answer may take as JSON and be compared item by item (default
+    /// [`DEFAULT_MAX_COMPARED_BYTES`]); a larger one is compared by its item count and a
+    /// digest of its ids. Measured on the shadow's thread, by serialising up to the limit.
+    pub fn max_compared_bytes(mut self, bytes: usize) -> Self {
+        self.limits.bytes = bytes;
+        self
+    }
+
+    /// Builds the shadow. Its thread starts with the first comparison.
     pub fn build(self) -> Shadow {
+        let slots = self.max_in_flight as usize;
         Shadow {
             primary: self.primary,
             candidate: self.candidate,
@@ -409,11 +545,14 @@ impl ShadowBuilder {
                 candidate_timeout: self.candidate_timeout,
                 sandbox: self.sandbox,
                 sample: self.sample,
-                max_in_flight: self.max_in_flight,
-                slots: Arc::new(Semaphore::new(self.max_in_flight as usize)),
+                limits: self.limits,
                 calls: AtomicU64::new(0),
-                skipped: AtomicU64::new(0),
+                dropped: AtomicU64::new(0),
+                comparisons: Slots::new(slots),
+                drop_reports: Slots::new(MAX_PENDING_DROP_REPORTS),
+                unreported_drops: AtomicU64::new(0),
             }),
+            worker: Arc::new(OnceLock::new()),
         }
     }
 }

@@ -55,15 +55,17 @@ impl Comparison {
 
 /// Receives every comparison a [`Shadow`](super::Shadow) makes.
 ///
-/// Called from a background task, after the caller already has the primary's answer: a slow
-/// reporter delays nothing but later comparisons.
+/// Called on the shadow's own thread, after the caller already has the primary's answer: a
+/// slow reporter delays nothing but later comparisons (which are dropped once
+/// [`max_in_flight`](super::ShadowBuilder::max_in_flight) are waiting for it).
 pub trait Reporter: Send + Sync {
     /// Records one comparison.
     fn report(&self, comparison: &Comparison);
 }
 
-/// Reports through `tracing` (target `buffer_bridge::shadow`): mismatches and failures as
-/// warnings, matches and unsupported operations at debug level. The default reporter.
+/// Reports through `tracing` (target `buffer_bridge::shadow`): mismatches, failures and drops
+/// as warnings, matches, unsupported operations and calls both sides failed at debug level.
+/// The default reporter.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TracingReporter;
 
@@ -101,6 +103,17 @@ impl Reporter for TracingReporter {
                 target: "buffer_bridge::shadow",
                 operation, candidate_ms, error = c.outcome.detail.as_deref().unwrap_or(""),
                 "candidate failed"
+            ),
+            // The caller got the primary's error already.
+            Verdict::BothFailed => tracing::debug!(
+                target: "buffer_bridge::shadow",
+                operation, errors = c.outcome.detail.as_deref().unwrap_or(""),
+                "both backends failed"
+            ),
+            Verdict::Dropped => tracing::warn!(
+                target: "buffer_bridge::shadow",
+                operation, detail = c.outcome.detail.as_deref().unwrap_or(""),
+                "comparison dropped"
             ),
         }
     }
