@@ -15,6 +15,7 @@
 //! - [`retry`]: [`Retrying`](retry::Retrying), retries that never post twice.
 //! - [`pacing`]: [`Paced`](pacing::Paced), requests kept inside Buffer's rate limits.
 //! - [`config`]: build any of these from a TOML file or `BUFFER_*` variables.
+//! - [`preflight`]: every problem a post would meet on each backend, before any request.
 //!
 //! ```no_run
 //! use buffer_bridge::{Backend, BackendExt, model::{NewPost, PostList, PostQuery}, rest::ClassicRest};
@@ -43,6 +44,7 @@ pub mod graphql;
 pub mod http;
 pub mod model;
 pub mod pacing;
+pub mod preflight;
 pub mod rest;
 pub mod retry;
 pub mod router;
