@@ -24,6 +24,7 @@ mod graphql;
 mod limits;
 mod log;
 mod model;
+mod network_rules;
 mod paging;
 mod reply;
 mod rest;
