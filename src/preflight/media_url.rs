@@ -37,7 +37,10 @@ pub(super) fn problems(url: &str) -> Vec<(ProblemKind, String)> {
     if parsed.scheme() != "https" {
         found.push((
             ProblemKind::InsecureUrl,
-            format!("{url} is not https; host the media at an https URL"),
+            format!(
+                "{url} is not https: Buffer fetches media when the post publishes, and a plain \
+                 http URL may be refused or altered on the way; host the media at an https URL"
+            ),
         ));
     }
     if let Some(host) = parsed.host().filter(is_private) {

@@ -64,6 +64,8 @@ impl Table {
 pub struct Rule {
     /// The problem this rule reports.
     pub kind: ProblemKind,
+    /// What the rule is about, in a few words.
+    pub subject: String,
     #[serde(deserialize_with = "severity")]
     rest: Option<Severity>,
     #[serde(deserialize_with = "severity")]
@@ -182,9 +184,91 @@ fn backends<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<BackendKin
         .collect()
 }
 
+/// The README's "What changes when you switch" box: each rule whose outcome differs between
+/// the two APIs, with the networks it concerns. Kept equal to the README by a test.
+#[cfg(test)]
+fn what_changes(table: &Table) -> String {
+    use BackendKind::{ClassicRest as Rest, GraphQl};
+    // (what, classic API, GraphQL) → networks, in the table's order.
+    let mut rows: Vec<((String, String, String), Vec<String>)> = Vec::new();
+    let mut add = |what: &str, on: &dyn Fn(BackendKind) -> bool, rule: &Rule, network: &str| {
+        let cell = |backend| match on(backend) {
+            true => rule.switch.on(backend).to_owned(),
+            false => "—".to_owned(),
+        };
+        let key = (what.to_owned(), cell(Rest), cell(GraphQl));
+        if key.1 == key.2 {
+            return;
+        }
+        match rows.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, networks)) => networks.push(network.to_owned()),
+            None => rows.push((key, vec![network.to_owned()])),
+        }
+    };
+    for rule in &table.rules {
+        for network in &table.networks {
+            let name = network.name.as_str();
+            match rule.kind {
+                ProblemKind::NoLinkPreview => {
+                    add(
+                        &rule.subject,
+                        &|b| !network.link_preview.contains(&b),
+                        rule,
+                        name,
+                    );
+                }
+                // Only where a preview can be sent at all; elsewhere it is the row above.
+                ProblemKind::LinkWithMedia => {
+                    if !network.link_preview.is_empty() {
+                        let previews = |b| network.link_preview.contains(&b);
+                        add(&rule.subject, &previews, rule, name);
+                    }
+                }
+                ProblemKind::MetadataMissing => {
+                    for metadata in &network.metadata {
+                        add(
+                            &metadata.what,
+                            &|b| metadata.backends.contains(&b),
+                            rule,
+                            name,
+                        );
+                    }
+                }
+                _ => add(&rule.subject, &|b| rule.severity(b).is_some(), rule, name),
+            }
+        }
+    }
+    let mut out = String::from("| what | networks | classic API | GraphQL |\n|---|---|---|---|\n");
+    for ((what, rest, graphql), networks) in rows {
+        let networks = match networks.len() == table.networks.len() {
+            true => "every network".to_owned(),
+            false => networks.join(", "),
+        };
+        out.push_str(&format!("| {what} | {networks} | {rest} | {graphql} |\n"));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_readme_box_is_the_tables() {
+        const BEGIN: &str = "<!-- what-changes:begin (generated from rules/networks.json) -->\n";
+        const END: &str = "<!-- what-changes:end -->";
+        let readme = include_str!("../../README.md");
+        let expected = what_changes(table());
+        let shown = readme
+            .split_once(BEGIN)
+            .and_then(|(_, rest)| rest.split_once(END))
+            .map(|(shown, _)| shown);
+        assert!(
+            shown == Some(expected.as_str()),
+            "README.md's \"What changes when you switch\" box differs from the rules table; \
+             put this between its markers:\n{BEGIN}{expected}{END}"
+        );
+    }
 
     #[test]
     fn table_reads_and_every_source_it_cites_is_listed() {
