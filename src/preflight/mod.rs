@@ -502,3 +502,124 @@ impl<'a> Found<'a> {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use BackendKind::{ClassicRest as Rest, GraphQl};
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_772_445_600, 0).expect("a time")
+    }
+
+    fn kinds(problems: &[Problem]) -> Vec<(&ProblemKind, Severity)> {
+        problems.iter().map(|p| (&p.kind, p.severity)).collect()
+    }
+
+    #[test]
+    fn a_link_in_the_text_needs_no_preview() {
+        let channels = [Channel::new("m", Service::Mastodon, "me")];
+        let url = "https://example.com/read";
+        let inline = NewPost::new(format!("Read {url}"))
+            .channel("m")
+            .link(Link::new(url));
+        for backend in BackendKind::ALL {
+            assert!(check_new_post(&inline, &channels, backend, now()).is_empty());
+        }
+        let apart = NewPost::new("Read this").channel("m").link(Link::new(url));
+        let graphql = check_new_post(&apart, &channels, GraphQl, now());
+        assert_eq!(
+            kinds(&graphql),
+            [(&ProblemKind::NoLinkPreview, Severity::Error)]
+        );
+        assert!(
+            graphql[0]
+                .message
+                .contains("put https://example.com/read in the text")
+        );
+        let rest = check_new_post(&apart, &channels, Rest, now());
+        assert_eq!(
+            kinds(&rest),
+            [(&ProblemKind::NoLinkPreview, Severity::Warning)]
+        );
+    }
+
+    #[test]
+    fn missing_metadata_says_what_to_do_instead() {
+        let channels = [Channel::new("y", Service::Youtube, "me")];
+        let post = NewPost::new("A film")
+            .channel("y")
+            .asset(Asset::video("https://cdn.example.com/f.mp4"));
+        assert!(check_new_post(&post, &channels, Rest, now()).is_empty());
+        let problems = check_new_post(&post, &channels, GraphQl, now());
+        assert_eq!(
+            kinds(&problems),
+            [(&ProblemKind::MetadataMissing, Severity::Error)]
+        );
+        let message = &problems[0].message;
+        assert!(
+            message.contains("metadata.youtube.title, categoryId"),
+            "{message}"
+        );
+        assert!(message.contains("through the classic API"), "{message}");
+    }
+
+    #[test]
+    fn too_long_counts_characters_and_offers_a_thread_where_there_is_one() {
+        let channels = [
+            Channel::new("b", Service::Bluesky, "me"),
+            Channel::new("l", Service::Linkedin, "me"),
+        ];
+        let at_limit = NewPost::new("é".repeat(300)).channel("b");
+        assert!(check_new_post(&at_limit, &channels, GraphQl, now()).is_empty());
+        let over = NewPost::new("é".repeat(3001)).channels(["b", "l"]);
+        let problems = check_new_post(&over, &channels, GraphQl, now());
+        assert_eq!(problems.len(), 2);
+        assert!(problems[0].message.contains("thread"), "{}", problems[0]);
+        assert!(!problems[1].message.contains("thread"), "{}", problems[1]);
+    }
+
+    #[test]
+    fn an_edit_of_a_sent_post_is_refused_and_kept_media_is_not_rechecked() {
+        let channel = Channel::new("i", Service::Instagram, "me");
+        let mut post = Post::new("p", "i", Service::Instagram, "Sent", PostStatus::Sent);
+        post.assets = vec![Asset::image("http://cdn.example.com/old.png")];
+        let edit = PostEdit::default().text("Changed");
+        for backend in BackendKind::ALL {
+            let problems = check_edit(&edit, &post, &channel, backend, now());
+            assert_eq!(
+                kinds(&problems),
+                [(&ProblemKind::NotEditable, Severity::Error)]
+            );
+        }
+        post.status = PostStatus::Scheduled;
+        let mut bare = PostEdit::default();
+        bare.assets = Patch::Clear;
+        let problems = check_edit(&bare, &post, &channel, GraphQl, now());
+        assert_eq!(
+            kinds(&problems),
+            [(&ProblemKind::MediaRequired, Severity::Error)]
+        );
+        let problems = check_edit(&bare, &post, &channel, Rest, now());
+        assert_eq!(
+            kinds(&problems),
+            [
+                (&ProblemKind::MediaRequired, Severity::Error),
+                (&ProblemKind::Unsupported, Severity::Error)
+            ]
+        );
+    }
+
+    #[test]
+    fn kinds_read_back_from_their_names_and_unknown_names_are_kept() {
+        for name in ["too_long", "link_with_media", "unsupported"] {
+            assert_eq!(ProblemKind::parse(name).as_str(), name);
+        }
+        let future: ProblemKind = serde_json::from_str("\"story_too_long\"").unwrap();
+        assert_eq!(future, ProblemKind::Other("story_too_long".to_owned()));
+        assert_eq!(
+            serde_json::to_string(&future).unwrap(),
+            "\"story_too_long\""
+        );
+    }
+}
