@@ -593,8 +593,10 @@ mod tests {
             );
         }
         post.status = PostStatus::Scheduled;
-        let mut bare = PostEdit::default();
-        bare.assets = Patch::Clear;
+        let bare = PostEdit {
+            assets: Patch::Clear,
+            ..PostEdit::default()
+        };
         let problems = check_edit(&bare, &post, &channel, GraphQl, now());
         assert_eq!(
             kinds(&problems),
