@@ -16,6 +16,7 @@
 //! - [`retry`]: [`Retrying`](retry::Retrying), retries that never post twice.
 //! - [`pacing`]: [`Paced`](pacing::Paced), requests kept inside Buffer's rate limits.
 //! - [`config`]: build any of these from a TOML file or `BUFFER_*` variables.
+//! - [`preflight`]: every problem a post would meet on each backend, before any request.
 //!
 //! ```no_run
 //! use buffer_bridge::{Backend, BackendExt, model::{NewPost, PostList, PostQuery}, rest::ClassicRest};
@@ -45,6 +46,7 @@ pub mod http;
 pub mod journal;
 pub mod model;
 pub mod pacing;
+pub mod preflight;
 pub mod rest;
 pub mod retry;
 pub mod router;

@@ -24,10 +24,10 @@ use std::time::{Duration, Instant};
 pub struct CompareArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
     /// Exit with status 1 when any answer mismatches, the candidate fails, or both fail.
     #[arg(long)]
-    strict: bool,
+    pub(crate) strict: bool,
     /// The API whose answers are the reference; the other one is the candidate.
     #[arg(long, value_enum, default_value = "rest")]
     primary: Api,

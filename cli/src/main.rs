@@ -8,6 +8,7 @@ mod compare;
 mod connection;
 mod look;
 mod table;
+mod writes;
 
 use buffer_bridge::BackendKind;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -39,8 +40,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run every read operation over every channel on both APIs and report each difference.
-    Compare(compare::CompareArgs),
+    /// Run every read operation over every channel on both APIs and report each difference
+    /// (with --writes: the write scenarios, on the simulator).
+    Compare {
+        #[command(flatten)]
+        reads: compare::CompareArgs,
+        #[command(flatten)]
+        writes: writes::WriteArgs,
+    },
     /// Print which operations each API supports, and what to do where one lacks an operation.
     Capabilities {
         /// Print JSON instead of a table.
@@ -94,15 +101,19 @@ impl From<Api> for BackendKind {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Command::Capabilities { json } = cli.command {
-        return finish(look::capabilities(json));
+    match &cli.command {
+        Command::Capabilities { json } => return finish(look::capabilities(*json)),
+        Command::Compare { reads, writes } if writes.writes => {
+            return finish(writes::run(cli.sim, reads.json, reads.strict).await);
+        }
+        _ => {}
     }
     let connection = match Connection::open(cli.sim, cli.config.as_deref()).await {
         Ok(connection) => connection,
         Err(message) => return finish(Err(message)),
     };
     finish(match cli.command {
-        Command::Compare(args) => compare::run(&connection, &args).await,
+        Command::Compare { reads, .. } => compare::run(&connection, &reads).await,
         Command::Channels(look) => look::channels(&connection, look.backend, look.json).await,
         Command::Queue {
             look,

@@ -25,6 +25,7 @@ mod limits;
 mod listen;
 mod log;
 mod model;
+mod network_rules;
 mod paging;
 mod reply;
 mod rest;

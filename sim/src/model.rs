@@ -80,22 +80,10 @@ impl Service {
         }
     }
 
-    /// Longest text the network takes (the classic `/info/configuration` `character_limit`).
+    /// Longest text the network takes (the classic `/info/configuration` `character_limit`),
+    /// from the network rules table.
     pub fn character_limit(self) -> usize {
-        match self {
-            Service::Twitter => 280,
-            Service::Facebook => 5000,
-            Service::Instagram => 2200,
-            Service::Linkedin => 3000,
-            Service::Pinterest => 500,
-            Service::Tiktok => 2200,
-            Service::Googlebusiness => 1500,
-            Service::Mastodon => 500,
-            Service::Youtube => 5000,
-            Service::Threads => 500,
-            Service::Bluesky => 300,
-            Service::StartPage => 5000,
-        }
+        crate::network_rules::text_limit(self)
     }
 }
 

@@ -147,8 +147,15 @@ async fn create_fans_out_with_bracket_arrays_and_media() {
     assert_eq!(updates.len(), 2, "the unknown profile id is ignored");
     assert_eq!(updates[0]["profile_id"], twitter.as_str());
     assert_eq!(updates[0]["status"], "buffer");
-    assert_eq!(updates[0]["media"]["link"], "https://example.com");
-    assert_eq!(updates[0]["media"]["description"], "Our site");
+    // The classic API ignores link previews on Twitter and keeps them on LinkedIn.
+    assert_eq!(
+        updates[0]["media"],
+        serde_json::Value::Null,
+        "{}",
+        updates[0]
+    );
+    assert_eq!(updates[1]["media"]["link"], "https://example.com");
+    assert_eq!(updates[1]["media"]["description"], "Our site");
     assert!(updates[0]["due_at"].is_i64() && updates[0]["created_at"].is_i64());
     assert_eq!(body["buffer_count"], 5);
 

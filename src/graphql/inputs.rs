@@ -31,7 +31,7 @@ pub(super) fn schedule(when: &When) -> (ShareMode, Option<DateTime<Utc>>) {
 
 /// The `[AssetInput!]` array, one item per asset in order. Fails before any request when an
 /// asset cannot be sent: documents need a title and a thumbnail.
-pub(super) fn assets(assets: &[Asset]) -> Result<Vec<AssetInput>> {
+pub(crate) fn assets(assets: &[Asset]) -> Result<Vec<AssetInput>> {
     assets.iter().map(asset).collect()
 }
 

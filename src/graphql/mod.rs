@@ -45,6 +45,8 @@ mod writes;
 
 pub use wire::Warning;
 
+pub(crate) use inputs::assets as asset_inputs;
+
 use crate::backend::{Backend, BackendKind, Request, Response};
 use crate::http::rate_limit::RateLimits;
 use crate::http::transport::Transport;

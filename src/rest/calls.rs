@@ -249,7 +249,7 @@ pub(super) async fn create_post(rest: &ClassicRest, new: &NewPost) -> Result<Cre
 }
 
 /// The form of `POST updates/create.json`.
-pub(super) fn create_form(new: &NewPost) -> Result<Form> {
+pub(crate) fn create_form(new: &NewPost) -> Result<Form> {
     let mut form = Form::new();
     form.optional("text", new.text.as_deref())
         .list("profile_ids", new.channel_ids.iter());
@@ -378,6 +378,36 @@ fn is_about_the_post(error: &Error) -> bool {
 /// nothing is just that read. The edit endpoint documents `media[picture]` for an image
 /// (create uses `media[photo]`), so an image and a link preview picture cannot both be set.
 pub(super) async fn edit_post(rest: &ClassicRest, id: &PostId, edit: &PostEdit) -> Result<Post> {
+    let (text, changes) = edit_changes(edit)?;
+    let text = match text {
+        Some(text) => text.to_owned(),
+        None if changes.is_empty() => return post(rest, id).await,
+        None => post(rest, id).await?.text,
+    };
+    let mut form = Form::new();
+    form.field("text", text).append(changes);
+    let edited: Edited = rest
+        .post(
+            &["updates", id.as_str(), "update"],
+            &form,
+            "the edited update",
+        )
+        .await?;
+    edited
+        .update
+        .ok_or_else(|| {
+            Error::protocol(
+                None,
+                "the classic API confirmed the edit without the `update` it should return",
+                String::new(),
+            )
+        })?
+        .into_post()
+}
+
+/// An edit's new text and the rest of its form, or why the classic API cannot make it: checked
+/// before any request, here and by the preflight.
+pub(crate) fn edit_changes(edit: &PostEdit) -> Result<(Option<&str>, Form)> {
     let text = match &edit.text {
         Patch::Set(text) => Some(text.as_str()),
         Patch::Keep => None,
@@ -421,30 +451,7 @@ pub(super) async fn edit_post(rest: &ClassicRest, id: &PostId, edit: &PostEdit) 
             ));
         }
     }
-    let text = match text {
-        Some(text) => text.to_owned(),
-        None if changes.is_empty() => return post(rest, id).await,
-        None => post(rest, id).await?.text,
-    };
-    let mut form = Form::new();
-    form.field("text", text).append(changes);
-    let edited: Edited = rest
-        .post(
-            &["updates", id.as_str(), "update"],
-            &form,
-            "the edited update",
-        )
-        .await?;
-    edited
-        .update
-        .ok_or_else(|| {
-            Error::protocol(
-                None,
-                "the classic API confirmed the edit without the `update` it should return",
-                String::new(),
-            )
-        })?
-        .into_post()
+    Ok((text, changes))
 }
 
 pub(super) async fn share_post(rest: &ClassicRest, id: &PostId) -> Result<()> {

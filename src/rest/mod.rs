@@ -13,6 +13,8 @@ mod paging;
 mod probe;
 mod wire;
 
+pub(crate) use calls::{create_form, edit_changes};
+
 use crate::backend::{Backend, BackendKind, Request, Response};
 use crate::http::rate_limit::RateLimits;
 use crate::http::transport::Transport;

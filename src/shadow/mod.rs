@@ -222,7 +222,7 @@ enum Plan {
     /// The candidate's task waits for the primary's answer.
     Compare(oneshot::Sender<(Result<Answer>, Duration)>),
     /// No room: report the drop once the primary has answered.
-    Drop(Request, Slot),
+    Drop(Box<Request>, Slot),
 }
 
 impl Shadow {
@@ -307,7 +307,7 @@ impl Shadow {
         }
         self.settings.dropped.fetch_add(1, Ordering::Relaxed);
         match self.settings.drop_reports.try_take() {
-            Some(slot) => Plan::Drop(request.clone(), slot),
+            Some(slot) => Plan::Drop(Box::new(request.clone()), slot),
             None => {
                 self.settings
                     .unreported_drops
@@ -451,7 +451,7 @@ impl Backend for Shadow {
                 // The task may be gone (the shadow's runtime stopped); that is its loss.
                 let _ = comparison.send((copy, elapsed));
             }
-            Plan::Drop(request, slot) => self.report_drop(request, elapsed, slot),
+            Plan::Drop(request, slot) => self.report_drop(*request, elapsed, slot),
         }
         answer
     }

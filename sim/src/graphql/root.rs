@@ -15,6 +15,7 @@ use super::filter::{PostFilter, PostOrder};
 use super::node::{default_of, is_member, resolve};
 use super::render;
 use crate::model::{Asset, AssetKind, Idea, Post, PostStatus, Service, ShareMode};
+use crate::network_rules;
 use crate::paging::{After, cursor_page};
 use crate::schedule::timezone;
 use crate::store::{NewPost, PostEdit, SimError, State, Store, When};
@@ -549,6 +550,9 @@ impl Root<'_> {
     }
 
     fn create_post(&self, input: &Value) -> Result<Value, SimError> {
+        self.with(|state, _, _, account| {
+            network_rules::check_graphql_create(state, account, input)
+        })?;
         let when = when_of(input, None)?.unwrap_or(When::Queue);
         let new = NewPost {
             assets: input_assets(input)?,

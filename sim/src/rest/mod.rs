@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use crate::limits::Limiter;
 use crate::log::Api;
 use crate::model::{Asset, AssetKind, Day, DaySchedule, Post, PostStatus, Service};
+use crate::network_rules;
 use crate::paging::offset_page;
 use crate::reply::Reply;
 use crate::store::{NewPost, PostEdit, SimError, State, Store, StoreConfig, When};
@@ -500,7 +501,9 @@ fn shuffle(ctx: Ctx<'_>) -> Outcome {
     Ok(json!({ "success": true, "updates": ctx.updates(&posts) }))
 }
 
-/// `media[...]` as assets: `photo`/`picture` an image, `video` a video, `link` a link.
+/// `media[...]` as assets: `photo` an image, `video` a video, `link` a link preview. `picture`
+/// is the link preview's picture beside a `link` (the documented preview fields), and the image
+/// without one (the edit endpoint's name for it).
 fn media_assets(params: &Params) -> Vec<Asset> {
     let media = params.map("media");
     let field = |name: &str| {
@@ -509,8 +512,15 @@ fn media_assets(params: &Params) -> Vec<Asset> {
             .find(|(k, v)| k == name && !v.is_empty())
             .map(|(_, v)| v.clone())
     };
+    let link = field("link");
+    let picture = field("picture");
+    let (image, preview_picture) = match (field("photo"), &link) {
+        (Some(photo), _) => (Some(photo), picture),
+        (None, None) => (picture, None),
+        (None, Some(_)) => (None, picture),
+    };
     let mut assets = Vec::new();
-    if let Some(url) = field("photo").or_else(|| field("picture")) {
+    if let Some(url) = image {
         assets.push(Asset {
             kind: AssetKind::Image,
             url,
@@ -528,11 +538,11 @@ fn media_assets(params: &Params) -> Vec<Asset> {
             description: None,
         });
     }
-    if let Some(url) = field("link") {
+    if let Some(url) = link {
         assets.push(Asset {
             kind: AssetKind::Link,
             url,
-            thumbnail: None,
+            thumbnail: preview_picture,
             title: field("title"),
             description: field("description"),
         });
@@ -614,7 +624,7 @@ fn create(ctx: Ctx<'_>) -> Outcome {
     let text = ctx.params.get("text").unwrap_or_default();
     let assets = media_assets(ctx.params);
     let retweet = retweet(ctx.params);
-    let entries = channel_ids
+    let mut entries: Vec<NewPost> = channel_ids
         .iter()
         .map(|id| {
             let mut assets = assets.clone();
@@ -633,6 +643,9 @@ fn create(ctx: Ctx<'_>) -> Outcome {
             }
         })
         .collect();
+    for entry in &mut entries {
+        network_rules::check_classic_create(ctx.state, entry)?;
+    }
     let posts = ctx
         .state
         .create_posts(ctx.account, entries, ctx.now, ctx.config)?;
