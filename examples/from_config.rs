@@ -5,13 +5,14 @@
 //! cargo run --example from_config -- --env    # on Buffer, from the BUFFER_* variables
 //! ```
 //!
-//! The application only ever sees an `Arc<dyn Backend>`: moving from the classic API to GraphQL
-//! is a change of configuration (`backend = "rest"` → `"shadow"` → `"router"` → `"graphql"`).
+//! The application only ever sees a [`Client`], one `Backend`: moving from the classic API to
+//! GraphQL is a change of configuration (`backend = "rest"` → `"shadow"` → `"router"` →
+//! `"graphql"`). Retries, pacing and exactly-once writes are on unless configured off; a
+//! shadow's comparisons go to `tracing`, memory or a JSON-lines file.
 
-use buffer_bridge::config::BackendConfig;
+use buffer_bridge::config::{BackendConfig, Client};
 use buffer_bridge::{Backend, BackendExt};
 use buffer_sim::Simulator;
-use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> buffer_bridge::Result<()> {
@@ -61,9 +62,19 @@ async fn main() -> buffer_bridge::Result<()> {
         ("BUFFER_API_KEY", sim.api_key().to_owned()),
         ("BUFFER_GRAPHQL_URL", sim.graphql_url()),
         ("BUFFER_SHADOW_SAMPLE_RATE", "0.5".to_owned()),
+        ("BUFFER_SHADOW_REPORT", "memory".to_owned()),
     ];
     println!("\nfrom the environment (shadow):");
-    show(BackendConfig::from_vars(vars)?.build()?).await?;
+    let shadow = BackendConfig::from_vars(vars)?.build()?;
+    show(shadow.clone()).await?;
+    shadow.settled().await;
+    for comparison in shadow.comparisons() {
+        println!(
+            "  compared {}: {}",
+            comparison.operation,
+            comparison.verdict().as_str()
+        );
+    }
 
     // A missing setting is an error that says what to set.
     let error = BackendConfig::from_vars([("BUFFER_BACKEND", "graphql")])?
@@ -75,12 +86,12 @@ async fn main() -> buffer_bridge::Result<()> {
     Ok(())
 }
 
-async fn show(backend: Arc<dyn Backend>) -> buffer_bridge::Result<()> {
+async fn show(backend: Client) -> buffer_bridge::Result<()> {
     let channels = backend.channels().await?;
     println!(
-        "{} channels through a backend whose default API is {} ({})",
+        "{} channels through {} ({})",
         channels.len(),
-        backend.kind(),
+        backend.describe(),
         channels
             .iter()
             .map(|c| format!("{} on {}", c.name, c.service))

@@ -93,6 +93,15 @@ macro_rules! operations {
                 match self { $( Self::$name => $writes, )+ }
             }
 
+            /// The operation whose route this one takes: a write's reconciliation goes where
+            /// creates go, since the layer that made the write keeps its journal.
+            pub fn route_as(self) -> Self {
+                match self {
+                    Self::Reconcile => Self::CreatePost,
+                    other => other,
+                }
+            }
+
             /// Why `backend` lacks this operation and what to do instead; `None` when it has it.
             pub fn unsupported_hint(self, backend: BackendKind) -> Option<&'static str> {
                 match (self, backend) {
@@ -453,6 +462,13 @@ pub trait Backend: Send + Sync {
     fn server_time(&self) -> Option<DateTime<Utc>> {
         None
     }
+
+    /// What this backend is, its layers included (`retrying(paced(graphql))`,
+    /// `shadow(rest, candidate graphql)`): for logs and `Debug`, since [`kind`](Self::kind)
+    /// names only the API whose answers come back.
+    fn describe(&self) -> String {
+        self.kind().to_string()
+    }
 }
 
 #[async_trait]
@@ -472,6 +488,9 @@ impl<B: Backend + ?Sized> Backend for Arc<B> {
     fn server_time(&self) -> Option<DateTime<Utc>> {
         (**self).server_time()
     }
+    fn describe(&self) -> String {
+        (**self).describe()
+    }
 }
 
 #[async_trait]
@@ -490,6 +509,9 @@ impl<B: Backend + ?Sized> Backend for Box<B> {
     }
     fn server_time(&self) -> Option<DateTime<Utc>> {
         (**self).server_time()
+    }
+    fn describe(&self) -> String {
+        (**self).describe()
     }
 }
 

@@ -83,8 +83,14 @@ impl Router {
         self
     }
 
-    /// The backend chosen for `operation`, before any fallback.
+    /// The backend chosen for `operation`, before any fallback. An operation without a route of
+    /// its own takes the route of [`Operation::route_as`]: reconciling a write asks the backend
+    /// that made it.
     pub fn backend_for(&self, operation: Operation) -> &Arc<dyn Backend> {
+        if let Some(backend) = self.routes.get(&operation) {
+            return backend;
+        }
+        let operation = operation.route_as();
         let group = if operation.writes() {
             &self.writes
         } else {
@@ -135,9 +141,25 @@ impl Backend for Router {
             .fold(self.default.capabilities(), Capabilities::union)
     }
 
-    /// The default backend's clock: the simplest answer for a router over two servers.
+    /// The clock of the backend creates go to: the clock that fences their reconciliation.
     fn server_time(&self) -> Option<chrono::DateTime<chrono::Utc>> {
-        self.default.server_time()
+        self.backend_for(Operation::CreatePost).server_time()
+    }
+
+    fn describe(&self) -> String {
+        let mut routes: Vec<String> = Vec::new();
+        for operation in Operation::ALL {
+            let chosen = self.backend_for(*operation);
+            if !Arc::ptr_eq(chosen, &self.default) {
+                routes.push(format!("{operation} → {}", chosen.describe()));
+            }
+        }
+        let routes = if routes.is_empty() {
+            String::new()
+        } else {
+            format!("; {}", routes.join(", "))
+        };
+        format!("router(default {}{routes})", self.default.describe())
     }
 
     async fn execute(&self, request: Request) -> Result<Response> {

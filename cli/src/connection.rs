@@ -54,9 +54,9 @@ impl Connection {
     pub fn chosen(&self, api: Option<Api>) -> Result<Arc<dyn Backend>, String> {
         match api {
             Some(api) => self.backend(api.into()),
-            None if self.config.backend.is_some() => {
-                self.config.build().map_err(|error| error.message())
-            }
+            None if self.config.backend.is_some() => (self.config.build())
+                .map(|client| client.backend())
+                .map_err(|error| error.message()),
             None => self.backend(BackendKind::GraphQl).or_else(|missing_key| {
                 self.backend(BackendKind::ClassicRest)
                     .map_err(|_| missing_key)

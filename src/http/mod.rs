@@ -49,6 +49,12 @@ impl Credential {
         Self { secret, redactor }
     }
 
+    /// Whether `other` holds the same secret: a sandbox must not be configured with the
+    /// primary's own credential.
+    pub(crate) fn same_secret(&self, other: &Credential) -> bool {
+        self.secret.expose_secret() == other.secret.expose_secret()
+    }
+
     /// The `Authorization: Bearer …` header value, marked sensitive so HTTP logging skips it.
     pub(crate) fn bearer(&self) -> Result<HeaderValue> {
         let mut value = HeaderValue::from_str(&format!("Bearer {}", self.secret.expose_secret()))

@@ -196,6 +196,10 @@ impl<B: Backend> Backend for Paced<B> {
         self.inner.kind()
     }
 
+    fn describe(&self) -> String {
+        format!("paced({})", self.inner.describe())
+    }
+
     fn capabilities(&self) -> Capabilities {
         self.inner.capabilities()
     }

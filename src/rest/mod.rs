@@ -192,9 +192,30 @@ impl ClassicRest {
             received
                 .deadline
                 .check(answer.decode(what, &self.credential))
+                .map_err(|error| self.hint_base_url(error))
         }
         .instrument(span)
         .await
+    }
+
+    /// A 404 that is not one of Buffer's own errors, from a base URL without its `/1/`: every
+    /// call answers so, and the message says why.
+    fn hint_base_url(&self, mut error: Error) -> Error {
+        if let Error::NotFound {
+            message,
+            legacy_code: None,
+            ..
+        } = &mut error
+        {
+            if !self.base_url.path().ends_with("/1/") {
+                message.push_str(&format!(
+                    " (the classic base URL {} does not end in /1/, as Buffer's {DEFAULT_BASE_URL} \
+                     does: every call answers 404)",
+                    self.base_url
+                ));
+            }
+        }
+        error
     }
 
     /// The URL of an endpoint, with the query for a GET.

@@ -245,6 +245,10 @@ impl<B: Backend> Backend for Retrying<B> {
         self.inner.kind()
     }
 
+    fn describe(&self) -> String {
+        format!("retrying({})", self.inner.describe())
+    }
+
     fn capabilities(&self) -> Capabilities {
         self.inner.capabilities()
     }

@@ -291,7 +291,8 @@ impl Shadow {
 
     /// Decides what `request`'s comparison does, on the caller's path: never waits.
     fn plan(&self, request: &Request) -> Plan {
-        if request.writes() && !self.settings.sandbox {
+        // A reconciliation asks about a write: only a sandbox saw it too.
+        if request.operation().route_as().writes() && !self.settings.sandbox {
             return Plan::Skip;
         }
         let call = self.settings.calls.fetch_add(1, Ordering::Relaxed);
@@ -434,6 +435,19 @@ impl Backend for Shadow {
     /// The primary's clock: the writes that matter go to it.
     fn server_time(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.primary.server_time()
+    }
+
+    fn describe(&self) -> String {
+        let sandbox = if self.settings.sandbox {
+            " (sandbox)"
+        } else {
+            ""
+        };
+        format!(
+            "shadow({}, candidate {}{sandbox})",
+            self.primary.describe(),
+            self.candidate.describe()
+        )
     }
 
     async fn execute(&self, request: Request) -> Result<Response> {

@@ -8,18 +8,39 @@
 //! | `timeout_secs` | `BUFFER_TIMEOUT_SECS` | request timeout of both backends |
 //! | `user_agent` | `BUFFER_USER_AGENT` | `User-Agent` of both backends |
 //! | `rest.access_token` | `BUFFER_ACCESS_TOKEN` | classic OAuth access token |
-//! | `rest.url` | `BUFFER_REST_URL` | classic base URL |
+//! | `rest.url` | `BUFFER_REST_URL` | classic base URL (ends in `/1/`) |
 //! | `graphql.api_key` | `BUFFER_API_KEY` | GraphQL API key |
 //! | `graphql.url` | `BUFFER_GRAPHQL_URL` | GraphQL endpoint |
 //! | `graphql.organization_id` | `BUFFER_ORGANIZATION_ID` | the organization to work in |
+//! | `retry.enabled` | `BUFFER_RETRY` | retry transient failures, writes exactly once (default `true`) |
+//! | `retry.max_attempts` | `BUFFER_RETRY_MAX_ATTEMPTS` | attempts per call (default 4) |
+//! | `pacing.enabled` | `BUFFER_PACING` | stay inside each API's rate limit (default `true`) |
+//! | `pacing.max_wait_secs` | `BUFFER_PACING_MAX_WAIT_SECS` | longest wait for room before `RateLimited` (default 60) |
+//! | `journal.path` | `BUFFER_JOURNAL` | SQLite file of write outcomes, kept across restarts (default: in memory) |
 //! | `shadow.primary` | `BUFFER_SHADOW_PRIMARY` | the backend that answers (default `rest`) |
 //! | `shadow.candidate` | `BUFFER_SHADOW_CANDIDATE` | the backend compared (default: the other one) |
-//! | `shadow.sandbox` | `BUFFER_SHADOW_SANDBOX` | `true` when the candidate may receive writes |
 //! | `shadow.sample_rate` | `BUFFER_SHADOW_SAMPLE_RATE` | share of calls compared, 0.0–1.0 (default 1.0) |
 //! | `shadow.sample_seed` | `BUFFER_SHADOW_SAMPLE_SEED` | seed of the sampling (default 0) |
 //! | `shadow.candidate_timeout_secs` | `BUFFER_SHADOW_TIMEOUT_SECS` | candidate timeout (default 10) |
+//! | `shadow.report` | `BUFFER_SHADOW_REPORT` | `tracing` (default), `memory` ([`Client::comparisons`]) or `jsonl` |
+//! | `shadow.report_file` | `BUFFER_SHADOW_REPORT_FILE` | the JSON-lines file comparisons are appended to |
+//! | `shadow.sandbox.token` | `BUFFER_SHADOW_SANDBOX_TOKEN` | the sandbox account's own credential: the candidate then receives writes too |
+//! | `shadow.sandbox.url` | `BUFFER_SHADOW_SANDBOX_URL` | the sandbox's base URL (default Buffer's) |
+//! | `shadow.sandbox.organization_id` | `BUFFER_SHADOW_SANDBOX_ORGANIZATION_ID` | the sandbox's organization (GraphQL) |
 //! | `router.default` | `BUFFER_ROUTE_DEFAULT` | where unrouted operations go (default `rest`) |
 //! | `router.routes` | `BUFFER_ROUTES` | `posts=graphql,create_post=rest`; `reads` and `writes` name groups |
+//!
+//! # What gets built
+//!
+//! [`BackendConfig::build`] returns a [`Client`]: a [`Backend`] whose every API backend is
+//! wrapped as `retrying(paced(api))` (each API with its own budget, one journal for all of
+//! them), under the shadow or the router if one is configured. The client keeps handles on
+//! what a program needs after building: [`Client::settled`] and [`Client::comparisons`] for
+//! a shadow, [`Backend::describe`] to log what was built.
+//!
+//! A sandbox candidate receives the primary's writes, so it takes credentials of its own
+//! (`[shadow.sandbox]`), and the configuration refuses one that would reach the primary's
+//! account with the primary's credential: a shadow must never post twice.
 //!
 //! ```
 //! use buffer_bridge::config::BackendConfig;
@@ -42,18 +63,19 @@
 //! # Ok::<(), buffer_bridge::Error>(())
 //! ```
 
-use crate::backend::{Backend, BackendKind, Operation};
-use crate::graphql::GraphQl;
+mod build;
+mod client;
+
+pub use client::Client;
+
+use crate::backend::{BackendKind, Operation};
 use crate::http::Credential;
-use crate::rest::ClassicRest;
-use crate::router::Router;
-use crate::shadow::{Sample, Shadow};
 use crate::{Error, Result};
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
+#[cfg(feature = "toml")]
 use std::path::Path;
-use std::sync::Arc;
-use std::time::Duration;
+use std::path::PathBuf;
 
 /// Which backend to build.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -63,9 +85,9 @@ pub enum BackendChoice {
     Rest,
     /// The GraphQL API.
     Graphql,
-    /// A [`Shadow`]: answers from the primary, compares the candidate.
+    /// A [`Shadow`](crate::shadow::Shadow): answers from the primary, compares the candidate.
     Shadow,
-    /// A [`Router`]: one backend per operation.
+    /// A [`Router`](crate::router::Router): one backend per operation.
     Router,
 }
 
@@ -107,6 +129,79 @@ pub struct GraphQlConfig {
     pub organization_id: Option<String>,
 }
 
+/// Retries of transient failures, and writes made exactly once
+/// ([`Retrying`](crate::retry::Retrying)). On unless turned off.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RetryConfig {
+    /// Whether to retry (default `true`). Off, a write's outcome is still never guessed, but
+    /// nothing is journaled, retried or reconciled.
+    pub enabled: Option<bool>,
+    /// Attempts per call, the first included (default 4).
+    pub max_attempts: Option<u32>,
+}
+
+/// Pacing inside each API's rate limit ([`Paced`](crate::pacing::Paced)). On unless turned off.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct PacingConfig {
+    /// Whether to pace (default `true`).
+    pub enabled: Option<bool>,
+    /// The longest a call waits for room before failing with `RateLimited` (default 60).
+    pub max_wait_secs: Option<u64>,
+}
+
+/// Where write outcomes are journaled.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct JournalConfig {
+    /// A SQLite file ([`SqliteJournal`](crate::journal::SqliteJournal)), so that a restarted
+    /// process neither repeats nor loses a write; in memory when unset.
+    pub path: Option<PathBuf>,
+}
+
+/// Where a shadow's comparisons go.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportChoice {
+    /// Through `tracing` ([`TracingReporter`](crate::shadow::TracingReporter)).
+    #[default]
+    Tracing,
+    /// Kept in memory, read with [`Client::comparisons`].
+    Memory,
+    /// One JSON line each, appended to `shadow.report_file`.
+    Jsonl,
+}
+
+impl ReportChoice {
+    fn parse(text: &str) -> Option<Self> {
+        match text {
+            "tracing" => Some(Self::Tracing),
+            "memory" => Some(Self::Memory),
+            "jsonl" => Some(Self::Jsonl),
+            _ => None,
+        }
+    }
+}
+
+/// A sandbox account for a shadow's candidate: with it, the candidate receives writes too.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct SandboxConfig {
+    /// The sandbox's own access token or API key (for the candidate's API). Never the
+    /// primary's: the configuration refuses it.
+    #[serde(default, deserialize_with = "credential")]
+    pub token: Option<Credential>,
+    /// The sandbox's base URL or endpoint (a simulator, say), when not Buffer's.
+    pub url: Option<String>,
+    /// The sandbox's organization (GraphQL), when its account has several.
+    pub organization_id: Option<String>,
+}
+
 /// Settings of a shadow run.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -116,15 +211,19 @@ pub struct ShadowConfig {
     pub primary: Option<BackendKind>,
     /// The backend compared (default: the other one).
     pub candidate: Option<BackendKind>,
-    /// Whether the candidate is a sandbox account that may receive writes.
-    #[serde(default)]
-    pub sandbox: bool,
+    /// A sandbox account for the candidate, which then receives writes too.
+    #[serde(default, deserialize_with = "sandbox")]
+    pub sandbox: Option<SandboxConfig>,
     /// The share of calls compared, 0.0 to 1.0 (default 1.0).
     pub sample_rate: Option<f64>,
     /// The seed that picks the sampled calls.
     pub sample_seed: Option<u64>,
     /// The candidate's timeout in seconds.
     pub candidate_timeout_secs: Option<u64>,
+    /// Where comparisons go (default `tracing`; `jsonl` when only `report_file` is set).
+    pub report: Option<ReportChoice>,
+    /// The JSON-lines file comparisons are appended to.
+    pub report_file: Option<PathBuf>,
 }
 
 /// Settings of a router.
@@ -148,7 +247,7 @@ enum Source {
 }
 
 /// A backend's configuration, from a TOML file or the environment. Its `Debug` never shows
-/// the token or the key.
+/// a token or a key.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
@@ -165,6 +264,15 @@ pub struct BackendConfig {
     /// The GraphQL backend.
     #[serde(default)]
     pub graphql: GraphQlConfig,
+    /// Retries and exactly-once writes.
+    #[serde(default)]
+    pub retry: RetryConfig,
+    /// Pacing inside the rate limits.
+    #[serde(default)]
+    pub pacing: PacingConfig,
+    /// The journal of write outcomes.
+    #[serde(default)]
+    pub journal: JournalConfig,
     /// The shadow, when `backend = "shadow"`.
     #[serde(default)]
     pub shadow: ShadowConfig,
@@ -179,6 +287,25 @@ fn credential<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Crede
     Ok(Option::<String>::deserialize(deserializer)?.map(Credential::new))
 }
 
+/// Why `sandbox = true` is no longer enough, for the configurations written before.
+const SANDBOX_NEEDS_CREDENTIALS: &str = "a sandbox takes its own credentials, never the \
+     primary's: write [shadow.sandbox] with token = \"…\" (and url = \"…\") instead of \
+     sandbox = true";
+
+fn sandbox<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<SandboxConfig>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Form {
+        Flag(bool),
+        Table(SandboxConfig),
+    }
+    match Form::deserialize(deserializer)? {
+        Form::Flag(false) => Ok(None),
+        Form::Flag(true) => Err(serde::de::Error::custom(SANDBOX_NEEDS_CREDENTIALS)),
+        Form::Table(table) => Ok(Some(table)),
+    }
+}
+
 /// Every setting: its TOML key and its environment variable.
 const SETTINGS: &[(&str, &str)] = &[
     ("backend", "BUFFER_BACKEND"),
@@ -189,14 +316,26 @@ const SETTINGS: &[(&str, &str)] = &[
     ("graphql.api_key", "BUFFER_API_KEY"),
     ("graphql.url", "BUFFER_GRAPHQL_URL"),
     ("graphql.organization_id", "BUFFER_ORGANIZATION_ID"),
+    ("retry.enabled", "BUFFER_RETRY"),
+    ("retry.max_attempts", "BUFFER_RETRY_MAX_ATTEMPTS"),
+    ("pacing.enabled", "BUFFER_PACING"),
+    ("pacing.max_wait_secs", "BUFFER_PACING_MAX_WAIT_SECS"),
+    ("journal.path", "BUFFER_JOURNAL"),
     ("shadow.primary", "BUFFER_SHADOW_PRIMARY"),
     ("shadow.candidate", "BUFFER_SHADOW_CANDIDATE"),
-    ("shadow.sandbox", "BUFFER_SHADOW_SANDBOX"),
     ("shadow.sample_rate", "BUFFER_SHADOW_SAMPLE_RATE"),
     ("shadow.sample_seed", "BUFFER_SHADOW_SAMPLE_SEED"),
     (
         "shadow.candidate_timeout_secs",
         "BUFFER_SHADOW_TIMEOUT_SECS",
+    ),
+    ("shadow.report", "BUFFER_SHADOW_REPORT"),
+    ("shadow.report_file", "BUFFER_SHADOW_REPORT_FILE"),
+    ("shadow.sandbox.token", "BUFFER_SHADOW_SANDBOX_TOKEN"),
+    ("shadow.sandbox.url", "BUFFER_SHADOW_SANDBOX_URL"),
+    (
+        "shadow.sandbox.organization_id",
+        "BUFFER_SHADOW_SANDBOX_ORGANIZATION_ID",
     ),
     ("router.default", "BUFFER_ROUTE_DEFAULT"),
     ("router.routes", "BUFFER_ROUTES"),
@@ -215,6 +354,7 @@ fn invalid(message: String) -> Error {
 
 impl BackendConfig {
     /// Reads a TOML configuration.
+    #[cfg(feature = "toml")]
     pub fn from_toml_str(text: &str) -> Result<Self> {
         toml::from_str(text).map_err(|error| {
             // The error's own rendering quotes the offending line, which may hold a secret:
@@ -231,6 +371,7 @@ impl BackendConfig {
     }
 
     /// Reads a TOML configuration file.
+    #[cfg(feature = "toml")]
     pub fn from_toml_file(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|error| {
@@ -281,9 +422,35 @@ impl BackendConfig {
                 "BUFFER_API_KEY" => config.graphql.api_key = Some(Credential::new(value)),
                 "BUFFER_GRAPHQL_URL" => config.graphql.url = owned(),
                 "BUFFER_ORGANIZATION_ID" => config.graphql.organization_id = owned(),
+                "BUFFER_RETRY" => config.retry.enabled = Some(flag(name, value)?),
+                "BUFFER_RETRY_MAX_ATTEMPTS" => {
+                    config.retry.max_attempts = Some(
+                        number(name, value)?
+                            .try_into()
+                            .map_err(|_| invalid(format!("{name} is too large: {value}")))?,
+                    );
+                }
+                "BUFFER_PACING" => config.pacing.enabled = Some(flag(name, value)?),
+                "BUFFER_PACING_MAX_WAIT_SECS" => {
+                    config.pacing.max_wait_secs = Some(number(name, value)?);
+                }
+                "BUFFER_JOURNAL" => config.journal.path = Some(PathBuf::from(value)),
                 "BUFFER_SHADOW_PRIMARY" => config.shadow.primary = Some(kind(name, value)?),
                 "BUFFER_SHADOW_CANDIDATE" => config.shadow.candidate = Some(kind(name, value)?),
-                "BUFFER_SHADOW_SANDBOX" => config.shadow.sandbox = flag(name, value)?,
+                "BUFFER_SHADOW_SANDBOX" => {
+                    return Err(invalid(format!(
+                        "{name} is no longer read: a sandbox takes its own credentials, never \
+                         the primary's; set BUFFER_SHADOW_SANDBOX_TOKEN (and \
+                         BUFFER_SHADOW_SANDBOX_URL) instead"
+                    )));
+                }
+                "BUFFER_SHADOW_SANDBOX_TOKEN" => {
+                    config_sandbox(&mut config.shadow).token = Some(Credential::new(value));
+                }
+                "BUFFER_SHADOW_SANDBOX_URL" => config_sandbox(&mut config.shadow).url = owned(),
+                "BUFFER_SHADOW_SANDBOX_ORGANIZATION_ID" => {
+                    config_sandbox(&mut config.shadow).organization_id = owned();
+                }
                 "BUFFER_SHADOW_SAMPLE_RATE" => {
                     config.shadow.sample_rate = Some(value.parse().map_err(|_| {
                         invalid(format!(
@@ -296,6 +463,16 @@ impl BackendConfig {
                 }
                 "BUFFER_SHADOW_TIMEOUT_SECS" => {
                     config.shadow.candidate_timeout_secs = Some(number(name, value)?);
+                }
+                "BUFFER_SHADOW_REPORT" => {
+                    config.shadow.report = Some(ReportChoice::parse(value).ok_or_else(|| {
+                        invalid(format!(
+                            "{name} must be tracing, memory or jsonl, not {value:?}"
+                        ))
+                    })?);
+                }
+                "BUFFER_SHADOW_REPORT_FILE" => {
+                    config.shadow.report_file = Some(PathBuf::from(value));
                 }
                 "BUFFER_ROUTE_DEFAULT" => config.router.default = Some(kind(name, value)?),
                 "BUFFER_ROUTES" => config.router.routes = routes(value)?,
@@ -319,179 +496,11 @@ impl BackendConfig {
             self.name(key)
         ))
     }
+}
 
-    /// Builds the configured backend.
-    pub fn build(&self) -> Result<Arc<dyn Backend>> {
-        let choice = self.backend.ok_or_else(|| {
-            self.missing(
-                "backend",
-                "configuration",
-                "rest, graphql, shadow or router",
-            )
-        })?;
-        match choice {
-            BackendChoice::Rest => self.backend_of(BackendKind::ClassicRest),
-            BackendChoice::Graphql => self.backend_of(BackendKind::GraphQl),
-            BackendChoice::Shadow => self.build_shadow(),
-            BackendChoice::Router => self.build_router(),
-        }
-    }
-
-    /// Builds one of the two API backends from its settings, whatever `backend` says (the
-    /// `compare` command builds both this way).
-    pub fn backend_of(&self, kind: BackendKind) -> Result<Arc<dyn Backend>> {
-        let timeout = self.timeout_secs.map(Duration::from_secs);
-        match kind {
-            BackendKind::ClassicRest => {
-                let token = self.rest.access_token.clone().ok_or_else(|| {
-                    self.missing(
-                        "rest.access_token",
-                        "rest backend",
-                        "a classic OAuth access token",
-                    )
-                })?;
-                let mut builder = ClassicRest::builder().access_token(token);
-                if let Some(url) = &self.rest.url {
-                    builder = builder.base_url(url.clone());
-                }
-                if let Some(timeout) = timeout {
-                    builder = builder.timeout(timeout);
-                }
-                if let Some(agent) = &self.user_agent {
-                    builder = builder.user_agent(agent.clone());
-                }
-                Ok(Arc::new(
-                    builder.build().map_err(|e| self.context("rest", e))?,
-                ))
-            }
-            BackendKind::GraphQl => {
-                let key = self.graphql.api_key.clone().ok_or_else(|| {
-                    self.missing(
-                        "graphql.api_key",
-                        "graphql backend",
-                        "an API key from publish.buffer.com/settings/api",
-                    )
-                })?;
-                let mut builder = GraphQl::builder().api_key(key);
-                if let Some(url) = &self.graphql.url {
-                    builder = builder.base_url(url.clone());
-                }
-                if let Some(organization) = &self.graphql.organization_id {
-                    builder = builder.organization_id(organization.clone());
-                }
-                if let Some(timeout) = timeout {
-                    builder = builder.timeout(timeout);
-                }
-                if let Some(agent) = &self.user_agent {
-                    builder = builder.user_agent(agent.clone());
-                }
-                Ok(Arc::new(
-                    builder.build().map_err(|e| self.context("graphql", e))?,
-                ))
-            }
-        }
-    }
-
-    /// Says which settings a builder's error came from (a bad URL: `BUFFER_REST_URL`).
-    fn context(&self, section: &str, error: Error) -> Error {
-        match error {
-            Error::InvalidInput { message, .. } => invalid(format!(
-                "the {section} backend cannot be built from {}: {message}",
-                match self.source {
-                    Source::Environment if section == "rest" =>
-                        "BUFFER_ACCESS_TOKEN/BUFFER_REST_URL",
-                    Source::Environment => "BUFFER_API_KEY/BUFFER_GRAPHQL_URL",
-                    Source::File => section,
-                }
-            )),
-            other => other,
-        }
-    }
-
-    fn build_shadow(&self) -> Result<Arc<dyn Backend>> {
-        let settings = &self.shadow;
-        let primary = settings.primary.unwrap_or_else(|| {
-            settings
-                .candidate
-                .map_or(BackendKind::ClassicRest, BackendKind::other)
-        });
-        let candidate = settings.candidate.unwrap_or(primary.other());
-        if primary == candidate {
-            return Err(invalid(format!(
-                "{} and {} are both {primary}; a shadow compares two different backends",
-                self.name("shadow.primary"),
-                self.name("shadow.candidate")
-            )));
-        }
-        let sample = match settings.sample_rate {
-            None => Sample::All,
-            Some(rate) if !(0.0..=1.0).contains(&rate) => {
-                return Err(invalid(format!(
-                    "{} must be from 0.0 to 1.0, not {rate}",
-                    self.name("shadow.sample_rate")
-                )));
-            }
-            Some(rate) if rate >= 1.0 => Sample::All,
-            Some(share) => Sample::Share {
-                share,
-                seed: settings.sample_seed.unwrap_or(0),
-            },
-        };
-        let mut builder =
-            Shadow::builder(self.backend_of(primary)?, self.backend_of(candidate)?).sample(sample);
-        if let Some(secs) = settings.candidate_timeout_secs {
-            builder = builder.candidate_timeout(Duration::from_secs(secs));
-        }
-        if settings.sandbox {
-            builder = builder.sandbox_candidate();
-        }
-        Ok(Arc::new(builder.build()))
-    }
-
-    fn build_router(&self) -> Result<Arc<dyn Backend>> {
-        let default = self.router.default.unwrap_or(BackendKind::ClassicRest);
-        let mut needed = vec![default];
-        let mut routes = Vec::new();
-        for (name, kind) in &self.router.routes {
-            let target = route_target(name).ok_or_else(|| {
-                invalid(format!(
-                    "{} names {name:?}, which is not an operation; use reads, writes or one of: {}",
-                    self.name("router.routes"),
-                    Operation::ALL
-                        .iter()
-                        .map(|op| op.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            })?;
-            if let RouteTarget::One(operation) = target {
-                if let Some(hint) = operation.unsupported_hint(*kind) {
-                    return Err(invalid(format!(
-                        "{} sends {operation} to {kind}, which lacks it: {hint}",
-                        self.name("router.routes")
-                    )));
-                }
-            }
-            if !needed.contains(kind) {
-                needed.push(*kind);
-            }
-            routes.push((target, *kind));
-        }
-        let mut built = BTreeMap::new();
-        for kind in needed {
-            built.insert(kind, self.backend_of(kind)?);
-        }
-        let backend = |kind: BackendKind| Arc::clone(&built[&kind]);
-        let mut router = Router::new(backend(default));
-        for (target, kind) in routes {
-            router = match target {
-                RouteTarget::Reads => router.route_reads_to(backend(kind)),
-                RouteTarget::Writes => router.route_writes_to(backend(kind)),
-                RouteTarget::One(operation) => router.route(operation, backend(kind)),
-            };
-        }
-        Ok(Arc::new(router))
-    }
+/// The shadow's sandbox settings, made on first use.
+fn config_sandbox(shadow: &mut ShadowConfig) -> &mut SandboxConfig {
+    shadow.sandbox.get_or_insert_with(SandboxConfig::default)
 }
 
 /// What a route names: a group of operations or one.
