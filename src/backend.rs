@@ -541,70 +541,115 @@ macro_rules! expect {
 /// }
 /// # Ok(()) }
 /// ```
-#[async_trait]
 pub trait BackendExt: Backend {
     /// The account the credentials belong to.
+    ///
+    /// GraphQL reports the account's name, email and organizations; the classic API its plan
+    /// instead (MIGRATION.md, `GET /user.json`).
     #[doc(alias = "user")]
-    async fn account(&self) -> Result<Account> {
-        expect!(self.execute(Request::Account).await, Response::Account(a) => a, "account")
+    fn account(&self) -> impl Future<Output = Result<Account>> + Send {
+        async move {
+            expect!(self.execute(Request::Account).await, Response::Account(a) => a, "account")
+        }
     }
 
     /// Revokes the classic access token.
-    async fn deauthorize(&self) -> Result<()> {
-        expect!(self.execute(Request::Deauthorize).await, Response::Deauthorized => (), "deauthorize")
+    ///
+    /// Classic only: GraphQL answers [`Error::Unsupported`] (revoke API keys in Buffer's
+    /// settings).
+    fn deauthorize(&self) -> impl Future<Output = Result<()>> + Send {
+        async move {
+            expect!(self.execute(Request::Deauthorize).await, Response::Deauthorized => (), "deauthorize")
+        }
     }
 
     /// Every channel the account can post to.
+    ///
+    /// Classic: one request. GraphQL: one request for the organizations, then one per
+    /// organization, looked up once and kept five minutes.
     #[doc(alias = "profiles")]
-    async fn channels(&self) -> Result<Vec<Channel>> {
-        expect!(self.execute(Request::Channels).await, Response::Channels(c) => c, "channels")
+    fn channels(&self) -> impl Future<Output = Result<Vec<Channel>>> + Send {
+        async move {
+            expect!(self.execute(Request::Channels).await, Response::Channels(c) => c, "channels")
+        }
     }
 
     /// One channel.
     #[doc(alias = "profile")]
-    async fn channel(&self, id: &ChannelId) -> Result<Channel> {
-        expect!(self.execute(Request::Channel { id: id.clone() }).await, Response::Channel(c) => c, "channel")
+    fn channel(&self, id: &ChannelId) -> impl Future<Output = Result<Channel>> + Send {
+        async move {
+            expect!(self.execute(Request::Channel { id: id.clone() }).await, Response::Channel(c) => c, "channel")
+        }
     }
 
     /// A channel's posting schedule, one entry per day.
-    async fn schedules(&self, channel_id: &ChannelId) -> Result<Vec<Schedule>> {
-        expect!(self.execute(Request::Schedules { channel_id: channel_id.clone() }).await, Response::Schedules(s) => s, "schedules")
+    ///
+    /// GraphQL reads it from the channel's `postingSchedule`; both give the same days and times.
+    fn schedules(
+        &self,
+        channel_id: &ChannelId,
+    ) -> impl Future<Output = Result<Vec<Schedule>>> + Send {
+        async move {
+            expect!(self.execute(Request::Schedules { channel_id: channel_id.clone() }).await, Response::Schedules(s) => s, "schedules")
+        }
     }
 
     /// Replaces a channel's posting schedule.
-    async fn update_schedules(&self, channel_id: &ChannelId, schedules: &[Schedule]) -> Result<()> {
-        let request = Request::UpdateSchedules {
-            channel_id: channel_id.clone(),
-            schedules: schedules.to_vec(),
-        };
-        expect!(self.execute(request).await, Response::SchedulesUpdated => (), "update_schedules")
+    ///
+    /// Classic only: GraphQL answers [`Error::Unsupported`] before sending anything.
+    fn update_schedules(
+        &self,
+        channel_id: &ChannelId,
+        schedules: &[Schedule],
+    ) -> impl Future<Output = Result<()>> + Send {
+        async move {
+            let request = Request::UpdateSchedules {
+                channel_id: channel_id.clone(),
+                schedules: schedules.to_vec(),
+            };
+            expect!(self.execute(request).await, Response::SchedulesUpdated => (), "update_schedules")
+        }
     }
 
     /// One page of a channel's queued or sent posts.
+    ///
+    /// Classic pages by number; GraphQL by cursor. A page's [`next`](Page::next) token costs
+    /// one request on both; a page number ([`PageRequest::offset`]) on GraphQL walks from the
+    /// start (one request per 100 posts skipped). [`Page::total`] is `None` on GraphQL, which
+    /// does not count.
     #[doc(alias = "updates")]
-    async fn posts(&self, query: &PostQuery) -> Result<Page<Post>> {
-        expect!(self.execute(Request::Posts { query: query.clone() }).await, Response::Posts(p) => p, "posts")
+    fn posts(&self, query: &PostQuery) -> impl Future<Output = Result<Page<Post>>> + Send {
+        async move {
+            expect!(self.execute(Request::Posts { query: query.clone() }).await, Response::Posts(p) => p, "posts")
+        }
     }
 
     /// One post.
     #[doc(alias = "update")]
-    async fn post(&self, id: &PostId) -> Result<Post> {
-        expect!(self.execute(Request::Post { id: id.clone() }).await, Response::Post(p) => p, "post")
+    fn post(&self, id: &PostId) -> impl Future<Output = Result<Post>> + Send {
+        async move {
+            expect!(self.execute(Request::Post { id: id.clone() }).await, Response::Post(p) => p, "post")
+        }
     }
 
     /// One page of the interactions of a sent post, for one event type (`like`, `retweet`, …).
-    async fn interactions(
+    ///
+    /// Classic only: GraphQL has per-post `metrics` instead and answers
+    /// [`Error::Unsupported`].
+    fn interactions(
         &self,
         post_id: &PostId,
         event: &str,
         page: PageRequest,
-    ) -> Result<Page<Interaction>> {
-        let request = Request::Interactions {
-            post_id: post_id.clone(),
-            event: event.to_owned(),
-            page,
-        };
-        expect!(self.execute(request).await, Response::Interactions(i) => i, "interactions")
+    ) -> impl Future<Output = Result<Page<Interaction>>> + Send {
+        async move {
+            let request = Request::Interactions {
+                post_id: post_id.clone(),
+                event: event.to_owned(),
+                page,
+            };
+            expect!(self.execute(request).await, Response::Interactions(i) => i, "interactions")
+        }
     }
 
     /// Creates a post on each of its channels; the outcome has one result per channel:
@@ -617,8 +662,10 @@ pub trait BackendExt: Backend {
     /// calling again with the same post (or key) returns what is known and reconciles the
     /// rest instead of posting twice, and [`reconcile`](Self::reconcile) tells what became of
     /// it without sending anything. A bare backend sends whatever it is given.
-    async fn create_post(&self, post: &NewPost) -> Result<CreateOutcome> {
-        expect!(self.execute(Request::CreatePost { post: post.clone() }).await, Response::Created(c) => c, "create_post")
+    fn create_post(&self, post: &NewPost) -> impl Future<Output = Result<CreateOutcome>> + Send {
+        async move {
+            expect!(self.execute(Request::CreatePost { post: post.clone() }).await, Response::Created(c) => c, "create_post")
+        }
     }
 
     /// Creates many posts at once, each on its channels; one outcome per post, in order.
@@ -629,100 +676,153 @@ pub trait BackendExt: Backend {
     ///
     /// Cancellation and retries: as [`create_post`](Self::create_post), each post under its
     /// own key.
-    async fn create_posts(&self, posts: &[NewPost]) -> Result<Vec<CreateOutcome>> {
-        let request = Request::CreatePosts {
-            posts: posts.to_vec(),
-        };
-        expect!(self.execute(request).await, Response::CreatedMany(c) => c, "create_posts")
+    fn create_posts(
+        &self,
+        posts: &[NewPost],
+    ) -> impl Future<Output = Result<Vec<CreateOutcome>>> + Send {
+        async move {
+            let request = Request::CreatePosts {
+                posts: posts.to_vec(),
+            };
+            expect!(self.execute(request).await, Response::CreatedMany(c) => c, "create_posts")
+        }
     }
 
     /// Edits a post and returns it as it now is.
-    async fn edit_post(&self, id: &PostId, edit: &PostEdit) -> Result<Post> {
-        let request = Request::EditPost {
-            id: id.clone(),
-            edit: edit.clone(),
-        };
-        expect!(self.execute(request).await, Response::Post(p) => p, "edit_post")
+    ///
+    /// Idempotent: sending the same edit twice leaves the post as one edit would. GraphQL
+    /// reads the post first when the edit changes its link (one more request).
+    fn edit_post(&self, id: &PostId, edit: &PostEdit) -> impl Future<Output = Result<Post>> + Send {
+        async move {
+            let request = Request::EditPost {
+                id: id.clone(),
+                edit: edit.clone(),
+            };
+            expect!(self.execute(request).await, Response::Post(p) => p, "edit_post")
+        }
     }
 
     /// Publishes a queued post now.
-    async fn share_post(&self, id: &PostId) -> Result<()> {
-        expect!(self.execute(Request::SharePost { id: id.clone() }).await, Response::Shared => (), "share_post")
+    fn share_post(&self, id: &PostId) -> impl Future<Output = Result<()>> + Send {
+        async move {
+            expect!(self.execute(Request::SharePost { id: id.clone() }).await, Response::Shared => (), "share_post")
+        }
     }
 
     /// Deletes a post.
+    ///
+    /// Idempotent in effect: a second call answers [`Error::NotFound`].
     #[doc(alias = "destroy")]
-    async fn delete_post(&self, id: &PostId) -> Result<()> {
-        expect!(self.execute(Request::DeletePost { id: id.clone() }).await, Response::Deleted => (), "delete_post")
+    fn delete_post(&self, id: &PostId) -> impl Future<Output = Result<()>> + Send {
+        async move {
+            expect!(self.execute(Request::DeletePost { id: id.clone() }).await, Response::Deleted => (), "delete_post")
+        }
     }
 
     /// Moves a queued post to the front of its queue and returns it with its new time.
     #[doc(alias = "move_to_top")]
-    async fn move_post_to_top(&self, id: &PostId) -> Result<Post> {
-        expect!(self.execute(Request::MovePostToTop { id: id.clone() }).await, Response::Post(p) => p, "move_post_to_top")
+    fn move_post_to_top(&self, id: &PostId) -> impl Future<Output = Result<Post>> + Send {
+        async move {
+            expect!(self.execute(Request::MovePostToTop { id: id.clone() }).await, Response::Post(p) => p, "move_post_to_top")
+        }
     }
 
     /// Puts the queue in the given order, starting at `offset` when given.
-    async fn reorder_queue(
+    ///
+    /// Classic only: GraphQL answers [`Error::Unsupported`] (set each post's time with an
+    /// edit, or use [`move_post_to_top`](Self::move_post_to_top)).
+    fn reorder_queue(
         &self,
         channel_id: &ChannelId,
         order: &[PostId],
         offset: Option<u32>,
-    ) -> Result<Vec<Post>> {
-        let request = Request::ReorderQueue {
-            channel_id: channel_id.clone(),
-            order: order.to_vec(),
-            offset,
-        };
-        expect!(self.execute(request).await, Response::Queue(q) => q, "reorder_queue")
+    ) -> impl Future<Output = Result<Vec<Post>>> + Send {
+        async move {
+            let request = Request::ReorderQueue {
+                channel_id: channel_id.clone(),
+                order: order.to_vec(),
+                offset,
+            };
+            expect!(self.execute(request).await, Response::Queue(q) => q, "reorder_queue")
+        }
     }
 
     /// Shuffles the queue; returns its first `count` posts in their new order.
-    async fn shuffle_queue(&self, channel_id: &ChannelId, count: Option<u32>) -> Result<Vec<Post>> {
-        let request = Request::ShuffleQueue {
-            channel_id: channel_id.clone(),
-            count,
-        };
-        expect!(self.execute(request).await, Response::Queue(q) => q, "shuffle_queue")
+    ///
+    /// Classic only: GraphQL answers [`Error::Unsupported`].
+    fn shuffle_queue(
+        &self,
+        channel_id: &ChannelId,
+        count: Option<u32>,
+    ) -> impl Future<Output = Result<Vec<Post>>> + Send {
+        async move {
+            let request = Request::ShuffleQueue {
+                channel_id: channel_id.clone(),
+                count,
+            };
+            expect!(self.execute(request).await, Response::Queue(q) => q, "shuffle_queue")
+        }
     }
 
     /// How often a URL was shared through Buffer.
-    async fn link_shares(&self, url: &str) -> Result<u64> {
-        expect!(self.execute(Request::LinkShares { url: url.to_owned() }).await, Response::LinkShares(n) => n, "link_shares")
+    ///
+    /// Classic only: GraphQL answers [`Error::Unsupported`].
+    fn link_shares(&self, url: &str) -> impl Future<Output = Result<u64>> + Send {
+        async move {
+            expect!(self.execute(Request::LinkShares { url: url.to_owned() }).await, Response::LinkShares(n) => n, "link_shares")
+        }
     }
 
     /// Buffer's per-network limits.
-    async fn configuration(&self) -> Result<Configuration> {
-        expect!(self.execute(Request::Configuration).await, Response::Configuration(c) => c, "configuration")
+    ///
+    /// Classic only: GraphQL answers [`Error::Unsupported`]; [`NewPost::check`] carries the
+    /// limits the preflight applies on both.
+    fn configuration(&self) -> impl Future<Output = Result<Configuration>> + Send {
+        async move {
+            expect!(self.execute(Request::Configuration).await, Response::Configuration(c) => c, "configuration")
+        }
     }
 
     /// One page of an organization's ideas.
-    async fn ideas(
+    ///
+    /// GraphQL only: the classic API answers [`Error::Unsupported`].
+    fn ideas(
         &self,
         organization_id: &OrganizationId,
         page: PageRequest,
-    ) -> Result<Page<Idea>> {
-        let request = Request::Ideas {
-            organization_id: organization_id.clone(),
-            page,
-        };
-        expect!(self.execute(request).await, Response::Ideas(i) => i, "ideas")
+    ) -> impl Future<Output = Result<Page<Idea>>> + Send {
+        async move {
+            let request = Request::Ideas {
+                organization_id: organization_id.clone(),
+                page,
+            };
+            expect!(self.execute(request).await, Response::Ideas(i) => i, "ideas")
+        }
     }
 
     /// Creates an idea.
-    async fn create_idea(&self, idea: &NewIdea) -> Result<Idea> {
-        expect!(self.execute(Request::CreateIdea { idea: idea.clone() }).await, Response::Idea(i) => i, "create_idea")
+    ///
+    /// GraphQL only: the classic API answers [`Error::Unsupported`]. Not journaled: an idea
+    /// repeated after a lost answer is a second idea, which the caller can delete in Buffer.
+    fn create_idea(&self, idea: &NewIdea) -> impl Future<Output = Result<Idea>> + Send {
+        async move {
+            expect!(self.execute(Request::CreateIdea { idea: idea.clone() }).await, Response::Idea(i) => i, "create_idea")
+        }
     }
 
     /// Today's posting limits of some channels.
-    async fn daily_posting_limits(
+    ///
+    /// GraphQL only: the classic API answers [`Error::Unsupported`].
+    fn daily_posting_limits(
         &self,
         channel_ids: &[ChannelId],
-    ) -> Result<Vec<DailyPostingLimit>> {
-        let request = Request::DailyPostingLimits {
-            channel_ids: channel_ids.to_vec(),
-        };
-        expect!(self.execute(request).await, Response::DailyPostingLimits(l) => l, "daily_posting_limits")
+    ) -> impl Future<Output = Result<Vec<DailyPostingLimit>>> + Send {
+        async move {
+            let request = Request::DailyPostingLimits {
+                channel_ids: channel_ids.to_vec(),
+            };
+            expect!(self.execute(request).await, Response::DailyPostingLimits(l) => l, "daily_posting_limits")
+        }
     }
 
     /// Every post created on these channels since `since`, whatever its status (queued, sent,
@@ -731,16 +831,18 @@ pub trait BackendExt: Backend {
     /// GraphQL reads all the channels with one `posts` query (per organization); the classic
     /// API reads each channel's queue and sent list. [`RecentPosts::complete`] is false when
     /// the listing was longer than the reading limit.
-    async fn recent_posts(
+    fn recent_posts(
         &self,
         channel_ids: &[ChannelId],
         since: DateTime<Utc>,
-    ) -> Result<RecentPosts> {
-        let request = Request::RecentPosts {
-            channel_ids: channel_ids.to_vec(),
-            since,
-        };
-        expect!(self.execute(request).await, Response::RecentPosts(r) => r, "recent_posts")
+    ) -> impl Future<Output = Result<RecentPosts>> + Send {
+        async move {
+            let request = Request::RecentPosts {
+                channel_ids: channel_ids.to_vec(),
+                since,
+            };
+            expect!(self.execute(request).await, Response::RecentPosts(r) => r, "recent_posts")
+        }
     }
 
     /// What became of an earlier write with this idempotency key: one outcome per post, each
@@ -753,9 +855,14 @@ pub trait BackendExt: Backend {
     /// [`SqliteJournal`](crate::journal::SqliteJournal), to ask after a restart); unknown
     /// channels are looked up among the channels' recent posts, and nothing is ever sent.
     /// A backend without that layer answers [`Error::Unsupported`].
-    async fn reconcile(&self, key: &IdempotencyKey) -> Result<Vec<CreateOutcome>> {
-        let request = Request::Reconcile { key: key.clone() };
-        expect!(self.execute(request).await, Response::Reconciled(r) => r, "reconcile")
+    fn reconcile(
+        &self,
+        key: &IdempotencyKey,
+    ) -> impl Future<Output = Result<Vec<CreateOutcome>>> + Send {
+        async move {
+            let request = Request::Reconcile { key: key.clone() };
+            expect!(self.execute(request).await, Response::Reconciled(r) => r, "reconcile")
+        }
     }
 
     /// Reads a query's pages one after the other, from the query's page on; see [`Pager`].

@@ -4,6 +4,56 @@
 //! REST API (`api.bufferapp.com/1`, retiring on 2027-02-01) to the GraphQL API
 //! (`api.buffer.com`) one call at a time.
 //!
+//! # Start here
+//!
+//! 1. Build a backend: [`ClassicRest`](rest::ClassicRest) for what you have today,
+//!    [`GraphQl`](graphql::GraphQl) for where you are going, or either from configuration
+//!    ([`config::BackendConfig`], which also adds retries and pacing).
+//! 2. Call it through [`BackendExt`]'s typed methods; each says what differs between the APIs.
+//! 3. Before switching, run [`NewPost::check`](model::NewPost::check) (or `buffer-bridge compare
+//!    --writes --sim`) to see what GraphQL would refuse, compare both APIs on live reads with a
+//!    [`shadow`], and move one operation at a time with a [`router`].
+//! 4. Read [MIGRATION.md](https://github.com/buffer-bridge/buffer-bridge/blob/main/MIGRATION.md)
+//!    for the call-by-call mapping and every known difference.
+//!
+//! Everything runs without a network against `buffer-sim`, a simulator of Buffer speaking both
+//! APIs (add it to your `[dev-dependencies]`; `cargo run -p buffer-sim` serves it), and the
+//! `buffer-bridge` command (the `cli/` crate) compares, checks and inspects from a shell.
+//!
+//! ```
+//! use buffer_bridge::graphql::GraphQl;
+//! use buffer_bridge::model::{NewPost, PostList, PostQuery};
+//! use buffer_bridge::pacing::Paced;
+//! use buffer_bridge::retry::Retrying;
+//! use buffer_bridge::BackendExt;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> buffer_bridge::Result<()> {
+//! let sim = buffer_sim::Simulator::start().await; // in production: Buffer itself
+//! let graphql = GraphQl::builder()
+//!     .api_key(sim.api_key())
+//!     .base_url(sim.graphql_url())
+//!     .build()?;
+//! // Retries that never post twice, inside the rate limit.
+//! let buffer = Retrying::new(Paced::new(graphql));
+//!
+//! let channels = buffer.channels().await?;
+//! let post = NewPost::new("Hello from buffer-bridge").channel(channels[0].id.clone());
+//! let outcome = buffer.create_post(&post).await?;
+//! for (channel, error) in outcome.failures() {
+//!     eprintln!("{channel}: not created: {error}");
+//! }
+//! for (channel, error) in outcome.unknowns() {
+//!     // The answer was lost: ask later with `buffer.reconcile(&post.key())`.
+//!     eprintln!("{channel}: unknown: {error}");
+//! }
+//! let queue = buffer.posts(&PostQuery::new(channels[0].id.clone(), PostList::Queue)).await?;
+//! assert!(queue.items.iter().any(|queued| queued.text == "Hello from buffer-bridge"));
+//! # Ok(()) }
+//! ```
+//!
+//! # Modules
+//!
 //! - [`model`]: what both APIs mean, in the modern vocabulary (channels, posts).
 //! - [`backend`]: the [`Backend`] trait, its [`Request`]/[`Response`] pair and the typed
 //!   methods of [`BackendExt`].
@@ -17,24 +67,6 @@
 //! - [`pacing`]: [`Paced`](pacing::Paced), requests kept inside Buffer's rate limits.
 //! - [`config`]: build any of these from a TOML file or `BUFFER_*` variables.
 //! - [`preflight`]: every problem a post would meet on each backend, before any request.
-//!
-//! ```no_run
-//! use buffer_bridge::{Backend, BackendExt, model::{NewPost, PostList, PostQuery}, rest::ClassicRest};
-//! use std::sync::Arc;
-//!
-//! # async fn run() -> buffer_bridge::Result<()> {
-//! let backend: Arc<dyn Backend> = Arc::new(ClassicRest::builder().access_token("…").build()?);
-//! let channels = backend.channels().await?;
-//! let outcome = backend
-//!     .create_post(&NewPost::new("Hello from buffer-bridge").channels(channels.iter().map(|c| c.id.clone())))
-//!     .await?;
-//! for (channel, error) in outcome.failures() {
-//!     eprintln!("{channel}: {error}");
-//! }
-//! let queue = backend.posts(&PostQuery::new(channels[0].id.clone(), PostList::Queue)).await?;
-//! println!("{} queued", queue.total.unwrap_or(0));
-//! # Ok(()) }
-//! ```
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

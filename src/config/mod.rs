@@ -32,11 +32,11 @@
 //!
 //! # What gets built
 //!
-//! [`BackendConfig::build`] returns a [`Client`]: a [`Backend`] whose every API backend is
+//! [`BackendConfig::build`] returns a [`Client`]: a [`Backend`](crate::Backend) whose every API backend is
 //! wrapped as `retrying(paced(api))` (each API with its own budget, one journal for all of
 //! them), under the shadow or the router if one is configured. The client keeps handles on
 //! what a program needs after building: [`Client::settled`] and [`Client::comparisons`] for
-//! a shadow, [`Backend::describe`] to log what was built.
+//! a shadow, [`Backend::describe`](crate::Backend::describe) to log what was built.
 //!
 //! A sandbox candidate receives the primary's writes, so it takes credentials of its own
 //! (`[shadow.sandbox]`), and the configuration refuses one that would reach the primary's
