@@ -185,20 +185,35 @@ impl fmt::Display for Operation {
     }
 }
 
-/// Which operations a backend can do, asked before the call.
+/// Which operations a backend can do, asked before the call: a set of [`Operation`]s.
 ///
-/// A layer over several backends (a router) supports what any of them supports: see
-/// [`Capabilities::union`].
+/// A layer over several backends (a router) supports what any of them supports
+/// ([`union`](Self::union)); a layer that grants less than its backend can do (an access
+/// policy, a read-only view) narrows the set ([`only`](Self::only), [`without`](Self::without)),
+/// and calls outside it fail with [`Error::Unsupported`] before anything is sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Capabilities {
-    /// The APIs whose operations are included; the first one's hints explain what is missing.
+    /// One bit per operation, by its place in [`Operation::ALL`].
+    supported: u64,
+    /// The APIs whose operations were included; the first one's hints explain what is missing.
     backends: [Option<BackendKind>; 2],
 }
 
+const _: () = assert!(Operation::ALL.len() <= 64, "Capabilities keeps one bit per operation");
+
 impl Capabilities {
+    fn bit(operation: Operation) -> u64 {
+        1 << (operation as u32)
+    }
+
     /// What a backend of `kind` supports.
     pub fn of(backend: BackendKind) -> Self {
+        let supported = Operation::ALL
+            .iter()
+            .filter(|op| op.unsupported_hint(backend).is_none())
+            .fold(0, |bits, op| bits | Self::bit(*op));
         Self {
+            supported,
             backends: [Some(backend), None],
         }
     }
@@ -216,13 +231,34 @@ impl Capabilities {
                 *slot = Some(kind);
             }
         }
-        Self { backends }
+        Self {
+            supported: self.supported | other.supported,
+            backends,
+        }
+    }
+
+    /// Only the operations of `allowed` that this set has.
+    pub fn only(self, allowed: impl IntoIterator<Item = Operation>) -> Self {
+        let allowed = allowed
+            .into_iter()
+            .fold(0, |bits, op| bits | Self::bit(op));
+        Self {
+            supported: self.supported & allowed,
+            ..self
+        }
+    }
+
+    /// This set without `operation`.
+    pub fn without(self, operation: Operation) -> Self {
+        Self {
+            supported: self.supported & !Self::bit(operation),
+            ..self
+        }
     }
 
     /// Whether the operation is supported.
     pub fn supports(&self, operation: Operation) -> bool {
-        self.kinds()
-            .any(|kind| operation.unsupported_hint(kind).is_none())
+        self.supported & Self::bit(operation) != 0
     }
 
     /// The supported operations.
@@ -233,19 +269,29 @@ impl Capabilities {
             .filter(|op| self.supports(*op))
     }
 
-    /// `Ok` when supported, else the [`Error::Unsupported`] to return without sending anything.
+    /// `Ok` when supported, else the [`Error::Unsupported`] to return without sending anything:
+    /// with the API's hint when the API lacks it, or saying it was narrowed away.
     pub fn check(&self, operation: Operation) -> Result<()> {
         if self.supports(operation) {
             return Ok(());
         }
         let backend = self.kinds().next().unwrap_or(BackendKind::ClassicRest);
+        let hint = match self
+            .kinds()
+            .find_map(|kind| operation.unsupported_hint(kind))
+        {
+            Some(hint) if self.kinds().all(|k| operation.unsupported_hint(k).is_some()) => {
+                hint.to_owned()
+            }
+            _ => format!(
+                "{backend} has {operation}, but this backend's capabilities were narrowed to \
+                 leave it out (an access policy or a restricted view)"
+            ),
+        };
         Err(Error::Unsupported {
             operation,
             backend,
-            hint: operation
-                .unsupported_hint(backend)
-                .unwrap_or_default()
-                .to_owned(),
+            hint,
         })
     }
 

@@ -230,3 +230,29 @@ fn capabilities_are_the_union_and_kind_is_the_default() {
         Capabilities::of(BackendKind::GraphQl)
     );
 }
+
+#[test]
+fn capabilities_narrow_to_what_a_layer_grants_and_say_so() {
+    let graphql = Capabilities::of(BackendKind::GraphQl);
+    let read_only = graphql.only(Operation::ALL.iter().copied().filter(|op| !op.writes()));
+    assert!(read_only.supports(Operation::Posts));
+    assert!(!read_only.supports(Operation::CreatePost));
+    // Narrowing never grants what the API lacks.
+    assert!(!read_only.supports(Operation::LinkShares));
+    let no_deletes = graphql.without(Operation::DeletePost);
+    assert!(no_deletes.supports(Operation::EditPost));
+    assert!(!no_deletes.supports(Operation::DeletePost));
+    assert_eq!(
+        no_deletes.operations().count() + 1,
+        graphql.operations().count()
+    );
+
+    // The refusal says which it is: narrowed away, or missing from the API.
+    let narrowed = read_only.check(Operation::CreatePost).unwrap_err();
+    assert!(narrowed.to_string().contains("narrowed"), "{narrowed}");
+    let missing = read_only.check(Operation::LinkShares).unwrap_err();
+    assert!(
+        missing.to_string().contains("GraphQL has no link share counts"),
+        "{missing}"
+    );
+}
