@@ -457,9 +457,8 @@ async fn edits_keep_clear_and_set_fields_on_the_wire() {
     let buffer = backend(&server);
     let id = PostId::new("p1");
     buffer.edit_post(&id, &PostEdit::default()).await.unwrap();
-    let mut clear = PostEdit::default();
+    let mut clear = PostEdit::default().clear_assets();
     clear.text = Patch::Clear;
-    clear.assets = Patch::Clear;
     buffer.edit_post(&id, &clear).await.unwrap();
     let set = PostEdit::default()
         .text("fixed")

@@ -657,8 +657,7 @@ async fn edits_classic_cannot_express_are_refused_before_sending() {
     let id = PostId::new(UPDATE);
     let mut clear_text = PostEdit::default();
     clear_text.text = Patch::Clear;
-    let mut clear_link = PostEdit::default().text("x");
-    clear_link.link = Patch::Clear;
+    let clear_link = PostEdit::default().text("x").clear_link();
     let refused = [
         (clear_text, "clear a post's text"),
         (

@@ -370,6 +370,18 @@ impl PostEdit {
         self
     }
 
+    /// Removes every asset.
+    pub fn clear_assets(mut self) -> Self {
+        self.assets = Patch::Clear;
+        self
+    }
+
+    /// Removes the link preview.
+    pub fn clear_link(mut self) -> Self {
+        self.link = Patch::Clear;
+        self
+    }
+
     /// Reschedules the post.
     pub fn when(mut self, when: When) -> Self {
         self.when = Some(when);
