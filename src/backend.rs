@@ -199,7 +199,10 @@ pub struct Capabilities {
     backends: [Option<BackendKind>; 2],
 }
 
-const _: () = assert!(Operation::ALL.len() <= 64, "Capabilities keeps one bit per operation");
+const _: () = assert!(
+    Operation::ALL.len() <= 64,
+    "Capabilities keeps one bit per operation"
+);
 
 impl Capabilities {
     fn bit(operation: Operation) -> u64 {
@@ -239,9 +242,7 @@ impl Capabilities {
 
     /// Only the operations of `allowed` that this set has.
     pub fn only(self, allowed: impl IntoIterator<Item = Operation>) -> Self {
-        let allowed = allowed
-            .into_iter()
-            .fold(0, |bits, op| bits | Self::bit(op));
+        let allowed = allowed.into_iter().fold(0, |bits, op| bits | Self::bit(op));
         Self {
             supported: self.supported & allowed,
             ..self
@@ -280,7 +281,11 @@ impl Capabilities {
             .kinds()
             .find_map(|kind| operation.unsupported_hint(kind))
         {
-            Some(hint) if self.kinds().all(|k| operation.unsupported_hint(k).is_some()) => {
+            Some(hint)
+                if self
+                    .kinds()
+                    .all(|k| operation.unsupported_hint(k).is_some()) =>
+            {
                 hint.to_owned()
             }
             _ => format!(

@@ -107,7 +107,7 @@ async fn n_channels_cost_ceil_n_over_30_requests_with_one_outcome_each() {
             let variables = body["variables"].as_object().unwrap();
             assert_eq!(variables.len(), size);
             if size == 1 {
-                assert_eq!(body["query"], document("create_post"));
+                assert_eq!(body["query"], document("post_operations"));
             } else {
                 let query = body["query"].as_str().unwrap();
                 assert_eq!(body["operationName"], "CreatePosts");
@@ -329,7 +329,7 @@ async fn an_offset_walks_from_the_start_with_the_fewest_requests_and_keeps_no_cu
         .filter(|b| b["operationName"] == "PostCursors")
         .collect();
     assert_eq!(walks.len(), 9);
-    assert_eq!(walks[0]["query"], document("post_cursors"));
+    assert_eq!(walks[0]["query"], document("post_operations"));
     assert_eq!(walks[0]["variables"]["after"], Value::Null);
     assert!(walks.iter().all(|w| w["variables"]["first"] == 100));
     assert_eq!(sent.len(), 10);

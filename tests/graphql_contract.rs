@@ -187,7 +187,7 @@ async fn a_post_reads_by_id_and_maps_assets_and_links() {
     let post = backend(&server).post(&PostId::new("p1")).await.unwrap();
     expect(
         &only_body(&server).await,
-        "post",
+        "post_operations",
         "Post",
         json!({"input": {"id": "p1"}}),
     );
@@ -252,7 +252,7 @@ async fn queue_and_sent_use_buffers_filters_and_sort_orders() {
     let sent_bodies = bodies(&server).await;
     expect(
         &sent_bodies[0],
-        "posts",
+        "post_operations",
         "Posts",
         json!({"input": {
             "organizationId": "org1",
@@ -262,7 +262,7 @@ async fn queue_and_sent_use_buffers_filters_and_sort_orders() {
     );
     expect(
         &sent_bodies[1],
-        "posts",
+        "post_operations",
         "Posts",
         json!({"input": {
             "organizationId": "org1",
@@ -392,7 +392,7 @@ async fn a_single_channel_create_sends_the_create_post_document() {
     assert!(outcome.is_complete());
     expect(
         &only_body(&server).await,
-        "create_post",
+        "post_operations",
         "CreatePost",
         json!({"input": {
             "channelId": "c1",
@@ -470,25 +470,25 @@ async fn edits_keep_clear_and_set_fields_on_the_wire() {
     let sent = bodies(&server).await;
     expect(
         &sent[0],
-        "edit_post",
+        "post_operations",
         "EditPost",
         json!({"input": {"id": "p1"}}),
     );
     expect(
         &sent[1],
-        "edit_post",
+        "post_operations",
         "EditPost",
         json!({"input": {"id": "p1", "text": null, "assets": []}}),
     );
     expect(
         &sent[2],
-        "edit_post",
+        "post_operations",
         "EditPost",
         json!({"input": {"id": "p1", "text": "fixed", "mode": "customScheduled", "dueAt": "2026-12-01T08:00:00Z"}}),
     );
     expect(
         &sent[3],
-        "edit_post",
+        "post_operations",
         "EditPost",
         json!({"input": {"id": "p1", "mode": "shareNow"}}),
     );
@@ -539,7 +539,7 @@ async fn delete_and_move_to_top() {
         .unwrap();
     expect(
         &only_body(&server).await,
-        "delete_post",
+        "post_operations",
         "DeletePost",
         json!({"input": {"id": "p1"}}),
     );
@@ -569,7 +569,7 @@ async fn delete_and_move_to_top() {
     assert_eq!(moved.id.as_str(), "p1");
     expect(
         &only_body(&server).await,
-        "move_post_in_queue",
+        "post_operations",
         "MovePostInQueue",
         json!({"input": {"id": "p1", "position": "top"}}),
     );

@@ -38,7 +38,17 @@ fn validate(schema: &Valid<Schema>, path: &Path) -> Result<(), String> {
 fn every_document_the_backend_sends_validates() {
     let schema = schema();
     let documents = documents("graphql");
-    assert!(documents.len() >= 15, "one document per operation");
+    let operations: usize = documents
+        .iter()
+        .map(|path| {
+            fs::read_to_string(path)
+                .unwrap()
+                .lines()
+                .filter(|line| line.starts_with("query ") || line.starts_with("mutation "))
+                .count()
+        })
+        .sum();
+    assert!(operations >= 15, "every operation is in a document: {operations}");
     for path in documents {
         if let Err(error) = validate(&schema, &path) {
             panic!("{} does not validate:\n{error}", path.display());

@@ -252,7 +252,9 @@ fn capabilities_narrow_to_what_a_layer_grants_and_say_so() {
     assert!(narrowed.to_string().contains("narrowed"), "{narrowed}");
     let missing = read_only.check(Operation::LinkShares).unwrap_err();
     assert!(
-        missing.to_string().contains("GraphQL has no link share counts"),
+        missing
+            .to_string()
+            .contains("GraphQL has no link share counts"),
         "{missing}"
     );
 }

@@ -37,7 +37,7 @@ pub async fn page_bodies(count: usize) -> (Vec<u8>, Vec<u8>) {
         .await
         .expect("a body");
     let query = serde_json::json!({
-        "query": include_str!("../../graphql/posts.graphql"),
+        "query": include_str!("../../graphql/post_operations.graphql"),
         "operationName": "Posts",
         "variables": {
             "input": {

@@ -16,12 +16,14 @@ use crate::{Error, ErrorKind, Result};
 use serde_json::{Map, Value};
 use std::fmt::Write;
 
-/// The selection of one `createPost`, kept in `graphql/fragments/` and copied verbatim into
-/// `graphql/create_post.graphql` (a test keeps the two equal).
-const FRAGMENTS: [&str; 2] = [
-    include_str!("../../graphql/fragments/PostActionFields.graphql"),
-    include_str!("../../graphql/fragments/PostFields.graphql"),
-];
+/// The fragments of `graphql/post_operations.graphql` (everything from its first `fragment`
+/// on), which the aliased `createPost` fields of a batch select.
+fn fragments() -> &'static str {
+    let document = create_post::QUERY;
+    document
+        .find("\nfragment ")
+        .map_or("", |start| &document[start + 1..])
+}
 
 /// The name of the batched operation.
 const BATCH_OPERATION: &str = "CreatePosts";
@@ -67,12 +69,8 @@ impl Batch {
             variables.insert(format!("i{i}"), value(input)?);
             fields.push(format!("p{i}"));
         }
-        document.push('}');
-        for fragment in FRAGMENTS {
-            document.push_str("\n\n");
-            document.push_str(fragment.trim_end());
-        }
-        document.push('\n');
+        document.push_str("}\n\n");
+        document.push_str(fragments());
         Ok(Self {
             document,
             operation_name: BATCH_OPERATION,
@@ -229,13 +227,15 @@ mod tests {
     }
 
     #[test]
-    fn the_fragments_are_those_of_the_create_post_document() {
-        for fragment in FRAGMENTS {
-            assert!(
-                create_post::QUERY.contains(fragment.trim_end()),
-                "graphql/create_post.graphql must hold graphql/fragments/ verbatim"
-            );
+    fn the_fragments_are_the_documents_own_and_come_last() {
+        let fragments = fragments();
+        assert!(fragments.starts_with("fragment PostActionFields on PostActionPayload {"));
+        for name in ["PostActionFields", "PostFields", "LinkAttachmentFields"] {
+            let definition = format!("fragment {name} on ");
+            assert_eq!(create_post::QUERY.matches(&definition).count(), 1, "{name}");
+            assert!(fragments.contains(&definition), "{name}");
         }
+        assert!(!fragments.contains("query ") && !fragments.contains("mutation "));
     }
 
     #[test]
