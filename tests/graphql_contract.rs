@@ -614,6 +614,7 @@ async fn operations_graphql_lacks_fail_before_any_request() {
                 operation: refused,
                 backend,
                 hint,
+                ..
             }) => {
                 assert_eq!((refused, backend), (operation, BackendKind::GraphQl));
                 assert_eq!(

@@ -366,10 +366,9 @@ impl GraphQl {
             | Request::Configuration => {
                 // GraphQL has none of these: refused here, before any request.
                 self.capabilities().check(operation)?;
-                return Err(Error::Unexpected {
-                    message: format!("{operation} has no GraphQL implementation"),
-                    legacy_code: None,
-                });
+                return Err(Error::unexpected(format!(
+                    "{operation} has no GraphQL implementation"
+                )));
             }
         })
     }

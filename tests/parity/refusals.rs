@@ -282,6 +282,7 @@ async fn what_one_api_lacks_is_unsupported_there_and_sends_nothing() {
                     operation: said,
                     backend: on,
                     hint: told,
+                    ..
                 }) => {
                     assert_eq!((said, on), (operation, kind));
                     assert_eq!(told, hint);
