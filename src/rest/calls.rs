@@ -1,7 +1,8 @@
 //! One plain async function per operation: the model in, the classic call, the model out.
 //!
-//! Everything the classic API cannot express is refused with [`Error::InvalidInput`] before
-//! a request goes out, naming what cannot be carried and what to do instead.
+//! Everything the classic API cannot express is refused with [`Error::InvalidInput`]
+//! ([`Origin::Local`](crate::error::Origin::Local)) before a request goes out, naming what
+//! cannot be carried and what to do instead.
 
 use super::ClassicRest;
 use super::form::Form;
