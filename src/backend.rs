@@ -571,10 +571,11 @@ macro_rules! expect {
     ($response:expr, $pattern:pat => $value:expr, $operation:literal) => {
         match $response? {
             $pattern => Ok($value),
-            other => Err(Error::Unexpected {
-                message: format!("the backend answered {} to {}", other.name(), $operation),
-                legacy_code: None,
-            }),
+            other => Err(Error::unexpected(format!(
+                "the backend answered {} to {}",
+                other.name(),
+                $operation
+            ))),
         }
     };
 }

@@ -8,8 +8,9 @@
 
 use crate::backend::{BackendKind, Operation};
 use crate::journal::Conflict;
+use crate::preflight::ProblemKind;
 use serde::ser::{Serialize, SerializeStruct, Serializer};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 /// A `Result` whose error is [`Error`].
@@ -17,60 +18,90 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// What went wrong, typed so callers can act on it.
 ///
+/// Every variant is `#[non_exhaustive]`: match with `Error::X { field, .. }` and build errors
+/// with the constructors ([`Error::invalid_input`], [`Error::from_legacy_code`],
+/// [`Error::from_graphql`], [`Error::of_kind`], …).
+///
 /// ```
+/// use buffer_bridge::error::{InvalidReason, Origin};
 /// use buffer_bridge::Error;
 ///
 /// let error = Error::from_legacy_code(1025, None);
-/// assert!(matches!(error, Error::InvalidInput { .. }));
+/// assert!(matches!(error, Error::InvalidInput { reason: InvalidReason::Duplicate, .. }));
+/// assert_eq!(error.origin(), Some(Origin::Buffer));
 /// assert_eq!(error.legacy_code(), Some(1025));
 /// ```
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The request was refused as invalid: a bad parameter, a duplicate post, a time in the past.
-    #[error("invalid input: {message}{}", code_note(*.legacy_code))]
+    /// The input was refused as invalid: a duplicate post, a text too long, a time in the past,
+    /// a bad parameter. [`origin`](Error::origin) says who refused: Buffer, or buffer-bridge
+    /// before sending anything (configuration, arguments, what a backend cannot encode).
+    #[error("invalid input ({}): {message}{}", origin.refused_by(), codes_note(*.legacy_code, .graphql_code))]
+    #[non_exhaustive]
     InvalidInput {
         /// What Buffer (or buffer-bridge) said.
         message: String,
+        /// Why, to match on: see [`InvalidReason`] for how it is read.
+        reason: InvalidReason,
+        /// Who refused.
+        origin: Origin,
         /// The classic error code, when there is one.
         legacy_code: Option<u16>,
+        /// GraphQL's name for the error, when it came from GraphQL (see
+        /// [`Error::graphql_code`]).
+        graphql_code: Option<String>,
     },
     /// A plan limit was reached: a full queue, too many channels or schedule slots.
-    #[error("limit reached: {message}{}; free a slot (publish or delete posts) or raise the plan's limit", code_note(*.legacy_code))]
+    #[error("limit reached: {message}{}; free a slot (publish or delete posts) or raise the plan's limit", codes_note(*.legacy_code, .graphql_code))]
+    #[non_exhaustive]
     LimitReached {
         /// What Buffer said.
         message: String,
         /// The classic error code, when there is one.
         legacy_code: Option<u16>,
+        /// GraphQL's name for the error, when it came from GraphQL.
+        graphql_code: Option<String>,
     },
     /// The channel, post or endpoint does not exist, or is not visible to this token.
-    #[error("not found: {message}{}", code_note(*.legacy_code))]
+    #[error("not found: {message}{}", codes_note(*.legacy_code, .graphql_code))]
+    #[non_exhaustive]
     NotFound {
         /// What Buffer said.
         message: String,
         /// The classic error code, when there is one.
         legacy_code: Option<u16>,
+        /// GraphQL's name for the error, when it came from GraphQL.
+        graphql_code: Option<String>,
     },
     /// The token or key is missing, invalid, revoked, or lacks the permission.
-    #[error("unauthorized: {message}{}; check the access token or API key and its scopes", code_note(*.legacy_code))]
+    #[error("unauthorized: {message}{}; check the access token or API key and its scopes", codes_note(*.legacy_code, .graphql_code))]
+    #[non_exhaustive]
     Unauthorized {
         /// What Buffer said.
         message: String,
         /// The classic error code, when there is one.
         legacy_code: Option<u16>,
+        /// GraphQL's name for the error, when it came from GraphQL.
+        graphql_code: Option<String>,
     },
-    /// Buffer failed on its side, or answered with an error buffer-bridge does not know.
-    #[error("Buffer reported an unexpected error: {message}{}", code_note(*.legacy_code))]
+    /// Buffer failed on its side, or answered with an error buffer-bridge does not know (its
+    /// code is kept: [`legacy_code`](Error::legacy_code), [`graphql_code`](Error::graphql_code)).
+    #[error("Buffer reported an unexpected error: {message}{}", codes_note(*.legacy_code, .graphql_code))]
+    #[non_exhaustive]
     Unexpected {
         /// What Buffer said.
         message: String,
         /// The classic error code, when there is one.
         legacy_code: Option<u16>,
+        /// GraphQL's name for the error, when it came from GraphQL.
+        graphql_code: Option<String>,
     },
     /// Buffer (or a proxy in front of it) answered with an HTTP 5xx status and no error code:
     /// a failure on its side that may pass. Its [`kind`](Error::kind) is
     /// [`ErrorKind::Unexpected`]; the variant exists so retries can see the status.
     #[error("Buffer failed on its side (HTTP {status}): {message}; try again later")]
+    #[non_exhaustive]
     Server {
         /// The HTTP status, 500 to 599.
         status: u16,
@@ -79,6 +110,7 @@ pub enum Error {
     },
     /// Too many requests; wait before trying again.
     #[error("rate limited: {message}; {}", wait_note(*.retry_after))]
+    #[non_exhaustive]
     RateLimited {
         /// How long to wait, when Buffer said.
         retry_after: Option<Duration>,
@@ -87,6 +119,7 @@ pub enum Error {
     },
     /// The backend's API has no such operation; no request was sent.
     #[error("{operation} is not available on the {backend} backend: {hint}")]
+    #[non_exhaustive]
     Unsupported {
         /// The operation asked for.
         operation: Operation,
@@ -97,6 +130,7 @@ pub enum Error {
     },
     /// The request did not reach Buffer, or its answer did not come back.
     #[error("transport error: {message}")]
+    #[non_exhaustive]
     Transport {
         /// What failed.
         message: String,
@@ -106,12 +140,16 @@ pub enum Error {
     },
     /// No answer within the configured timeout.
     #[error("no answer from Buffer within {}", duration_note(*.after))]
+    #[non_exhaustive]
     Timeout {
         /// The timeout that ran out, when known.
         after: Option<Duration>,
     },
-    /// Buffer answered with a body that could not be read as the API's format.
+    /// Buffer answered with a body that could not be read as the API's format. There is no
+    /// `source`: a decoder's error quotes the body, which may hold a secret Buffer echoed; the
+    /// message says what was wrong and the snippet is redacted.
     #[error("unreadable response{}: {message}{}", status_note(*.status), snippet_note(.snippet))]
+    #[non_exhaustive]
     Protocol {
         /// The HTTP status, when there was a response.
         status: Option<u16>,
@@ -125,6 +163,7 @@ pub enum Error {
     /// lease has lapsed, a post is claimed) carries a [`Conflict`] as its source: see
     /// [`Error::journal_conflict`].
     #[error("the outcome journal could not be read or written: {message}")]
+    #[non_exhaustive]
     Journal {
         /// What failed.
         message: String,
@@ -133,6 +172,157 @@ pub enum Error {
         source: Option<Arc<dyn std::error::Error + Send + Sync>>,
     },
 }
+
+/// Who refused an input: buffer-bridge before sending, or Buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Origin {
+    /// buffer-bridge refused before any request: its configuration, an argument, or a post the
+    /// backend cannot encode. Nothing reached Buffer; fix the call (or the configuration).
+    Local,
+    /// Buffer refused the request it was sent.
+    Buffer,
+}
+
+impl Origin {
+    fn refused_by(self) -> &'static str {
+        match self {
+            Origin::Local => "refused by buffer-bridge, nothing was sent",
+            Origin::Buffer => "refused by Buffer",
+        }
+    }
+}
+
+/// Why an input was refused, to match on instead of message text.
+///
+/// Read, in order, from Buffer's words, then from its classic code:
+///
+/// - **Words**: the earliest known phrase in the message. Known phrases are the messages of the
+///   [classic codes](LEGACY_CODES) that name a reason (so a GraphQL message in the classic
+///   wording, "Update was recently posted, can't post duplicate content.", is a
+///   [`Duplicate`](InvalidReason::Duplicate)), and the refusals of the preflight's
+///   [rules table](crate::preflight::table): the recorded "Text is required" and "Instagram posts
+///   require at least one image or video.", each network's required-media and metadata
+///   messages, the link-with-media and too-long messages. Buffer's GraphQL answers several
+///   refusals in one message (`Invalid post: <first>, <second>`); the first one known is the
+///   reason.
+/// - **Code**: the classic code's column in [`LEGACY_CODES`] (1025 duplicate, 1034 past due
+///   time, 1030 and 1031 media, 1026 and 1027 the post's state, 1004 and 1006 parameters),
+///   also when GraphQL proxies it in a `RestProxyError`.
+///
+/// Buffer's GraphQL wording is recorded only for the messages above; other words give
+/// [`Other`](InvalidReason::Other), and a new phrasing may turn a known reason into `Other`.
+/// Refusals buffer-bridge makes before sending carry the reason it checked.
+///
+/// A full queue is not here: it is [`Error::LimitReached`] (classic 1023, GraphQL
+/// `LimitReachedError`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum InvalidReason {
+    /// The same text was posted on the channel recently (classic 1025).
+    Duplicate,
+    /// Neither text nor media nor a link ("Text is required").
+    EmptyPost,
+    /// The text is longer than the network takes.
+    TooLong,
+    /// The network requires an image or a video (Instagram, TikTok, Pinterest, YouTube).
+    MediaRequired,
+    /// Media of a type or size Buffer does not take (classic 1030, 1031).
+    InvalidMedia,
+    /// A link preview on a network that has none on this API.
+    NoLinkPreview,
+    /// A link preview beside media, which GraphQL refuses.
+    LinkWithMedia,
+    /// Metadata the network requires on GraphQL (Instagram's post type, Pinterest's board, …).
+    MetadataMissing,
+    /// A due time in the past (classic 1034).
+    PastDueTime,
+    /// The post's state does not allow it: not in the queue, custom-scheduled (classic 1027),
+    /// not in error (1026), already published.
+    WrongPostState,
+    /// A required parameter is missing (classic 1004, when the message says nothing more).
+    MissingParameter,
+    /// A parameter is out of range (classic 1006, when the message says nothing more).
+    OutOfBounds,
+    /// Any other refusal, or words this version does not know: read the message.
+    #[serde(other)]
+    Other,
+}
+
+impl InvalidReason {
+    /// The reason for a preflight rule's refusal, when the rule is one Buffer can refuse.
+    pub(crate) fn of_problem(kind: &ProblemKind) -> Option<Self> {
+        Some(match kind {
+            ProblemKind::EmptyPost => Self::EmptyPost,
+            ProblemKind::TooLong => Self::TooLong,
+            ProblemKind::MediaRequired => Self::MediaRequired,
+            ProblemKind::NoLinkPreview => Self::NoLinkPreview,
+            ProblemKind::LinkWithMedia => Self::LinkWithMedia,
+            ProblemKind::MetadataMissing => Self::MetadataMissing,
+            ProblemKind::PastDueTime => Self::PastDueTime,
+            ProblemKind::NotEditable => Self::WrongPostState,
+            _ => return None,
+        })
+    }
+
+    /// The reason in Buffer's words: the earliest known phrase in `message`.
+    fn of_message(message: &str) -> Option<Self> {
+        PHRASES
+            .iter()
+            .filter_map(|(phrase, reason)| message.find(phrase.as_str()).map(|at| (at, *reason)))
+            .min_by_key(|(at, _)| *at)
+            .map(|(_, reason)| reason)
+    }
+
+    /// The reason of an input Buffer refused: its words first, then its classic code.
+    fn of_refusal(message: &str, legacy_code: Option<u16>) -> Self {
+        Self::of_message(message)
+            .or_else(|| {
+                legacy_code
+                    .and_then(LegacyCode::find)
+                    .and_then(|c| c.reason)
+            })
+            .unwrap_or(Self::Other)
+    }
+}
+
+/// Known phrases of refusals, each with its reason; see [`InvalidReason`].
+static PHRASES: LazyLock<Vec<(String, InvalidReason)>> = LazyLock::new(|| {
+    let table = crate::preflight::table();
+    let codes = LEGACY_CODES
+        .iter()
+        .filter_map(|code| Some((code.message, code.reason?)));
+    let rules = table.rules.iter().filter_map(|rule| {
+        Some((
+            rule.message.as_deref()?,
+            InvalidReason::of_problem(&rule.kind)?,
+        ))
+    });
+    let networks = table.networks.iter().flat_map(|network| {
+        let media = network
+            .media
+            .iter()
+            .map(|m| (m.message.as_str(), InvalidReason::MediaRequired));
+        let metadata = network
+            .metadata
+            .iter()
+            .map(|m| (m.message.as_str(), InvalidReason::MetadataMissing));
+        media.chain(metadata)
+    });
+    codes
+        .chain(rules)
+        .chain(networks)
+        // A message is a sentence or a template: its words up to the first `{placeholder}`,
+        // without the full stop some answers drop.
+        .map(|(message, reason)| {
+            let words = message.split('{').next().unwrap_or_default();
+            (words.trim().trim_end_matches('.').to_owned(), reason)
+        })
+        .filter(|(words, _)| !words.is_empty())
+        .collect()
+});
 
 /// The kind of an [`Error`], without its data: for routing, retry and reporting decisions.
 ///
@@ -168,9 +358,16 @@ pub enum ErrorKind {
     Unexpected,
 }
 
-fn code_note(code: Option<u16>) -> String {
-    code.map(|c| format!(" (classic code {c})"))
-        .unwrap_or_default()
+fn codes_note(legacy_code: Option<u16>, graphql_code: &Option<String>) -> String {
+    let notes: Vec<String> = legacy_code
+        .map(|c| format!("classic code {c}"))
+        .into_iter()
+        .chain(graphql_code.as_ref().map(|c| format!("GraphQL {c}")))
+        .collect();
+    match notes.is_empty() {
+        true => String::new(),
+        false => format!(" ({})", notes.join(", ")),
+    }
 }
 
 fn wait_note(wait: Option<Duration>) -> String {
@@ -201,8 +398,10 @@ fn snippet_note(snippet: &str) -> String {
     }
 }
 
-/// One classic error code: its HTTP status, the kind it maps to, and Buffer's text for it.
+/// One classic error code: its HTTP status, the kind it maps to, the reason it names, and
+/// Buffer's text for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LegacyCode {
     /// The code in the `code` field of a classic error body.
     pub code: u16,
@@ -210,57 +409,67 @@ pub struct LegacyCode {
     pub http_status: u16,
     /// The kind of [`Error`] it becomes.
     pub kind: ErrorKind,
+    /// The [`InvalidReason`] it names, for the codes that name one.
+    pub reason: Option<InvalidReason>,
     /// Buffer's documented message.
     pub message: &'static str,
 }
 
 macro_rules! legacy_codes {
-    ($( $code:literal, $status:literal, $kind:ident, $message:literal; )+) => {
+    ($( $code:literal, $status:literal, $kind:ident, $reason:tt, $message:literal; )+) => {
         /// Every classic error code Buffer documents, in code order.
         pub const LEGACY_CODES: &[LegacyCode] = &[
-            $( LegacyCode { code: $code, http_status: $status, kind: ErrorKind::$kind, message: $message }, )+
+            $( LegacyCode {
+                code: $code,
+                http_status: $status,
+                kind: ErrorKind::$kind,
+                reason: legacy_codes!(@reason $reason),
+                message: $message,
+            }, )+
         ];
     };
+    (@reason -) => { None };
+    (@reason $reason:ident) => { Some(InvalidReason::$reason) };
 }
 
 legacy_codes! {
-    401, 401, Unauthorized, "Unauthorized.";
-    403, 403, Unauthorized, "Permission denied.";
-    404, 404, NotFound, "Endpoint not found.";
-    405, 405, Unexpected, "Method not allowed.";
-    429, 429, RateLimited, "Too Many Requests.";
-    1000, 500, Unexpected, "An unknown error occurred.";
-    1001, 403, Unauthorized, "Access token required.";
-    1002, 403, Unauthorized, "Not within application scope.";
-    1003, 400, InvalidInput, "Parameter not recognized.";
-    1004, 400, InvalidInput, "Required parameter missing.";
-    1005, 406, InvalidInput, "Unsupported response format.";
-    1006, 400, InvalidInput, "Parameter value not within bounds.";
-    1010, 404, NotFound, "Profile could not be found.";
-    1011, 403, Unauthorized, "No authorization to access profile.";
-    1012, 400, Unexpected, "Profile did not save successfully.";
-    1013, 403, LimitReached, "Profile schedule limit reached.";
-    1014, 403, LimitReached, "Profile limit for user has been reached.";
-    1015, 403, Unexpected, "Profile could not be destroyed.";
-    1016, 400, Unexpected, "Profile buffer could not be emptied.";
-    1020, 404, NotFound, "Update could not be found.";
-    1021, 403, Unauthorized, "No authorization to access update.";
-    1022, 400, Unexpected, "Update did not save successfully.";
-    1023, 403, LimitReached, "Update limit for profile has been reached.";
-    1024, 403, LimitReached, "Update limit for team profile has been reached.";
-    1025, 400, InvalidInput, "Update was recently posted, can't post duplicate content.";
-    1026, 400, InvalidInput, "Update must be in error status to requeue.";
-    1027, 400, InvalidInput, "Update must be in buffer and not custom scheduled in order to move to top.";
-    1028, 403, LimitReached, "Update soft limit for profile reached.";
-    1029, 400, InvalidInput, "Event type not supported.";
-    1030, 400, InvalidInput, "Media filetype not supported.";
-    1031, 400, InvalidInput, "Media filesize out of acceptable range.";
-    1032, 400, InvalidInput, "Unable to post image to LinkedIn group(s).";
-    1033, 400, InvalidInput, "Comments can only be posted to Facebook at this time.";
-    1034, 400, InvalidInput, "Cannot schedule updates in the past.";
-    1042, 400, Unexpected, "User did not save successfully.";
-    1050, 404, NotFound, "Client could not be found.";
-    1051, 403, Unauthorized, "No authorization to access client.";
+    401, 401, Unauthorized, -, "Unauthorized.";
+    403, 403, Unauthorized, -, "Permission denied.";
+    404, 404, NotFound, -, "Endpoint not found.";
+    405, 405, Unexpected, -, "Method not allowed.";
+    429, 429, RateLimited, -, "Too Many Requests.";
+    1000, 500, Unexpected, -, "An unknown error occurred.";
+    1001, 403, Unauthorized, -, "Access token required.";
+    1002, 403, Unauthorized, -, "Not within application scope.";
+    1003, 400, InvalidInput, -, "Parameter not recognized.";
+    1004, 400, InvalidInput, MissingParameter, "Required parameter missing.";
+    1005, 406, InvalidInput, -, "Unsupported response format.";
+    1006, 400, InvalidInput, OutOfBounds, "Parameter value not within bounds.";
+    1010, 404, NotFound, -, "Profile could not be found.";
+    1011, 403, Unauthorized, -, "No authorization to access profile.";
+    1012, 400, Unexpected, -, "Profile did not save successfully.";
+    1013, 403, LimitReached, -, "Profile schedule limit reached.";
+    1014, 403, LimitReached, -, "Profile limit for user has been reached.";
+    1015, 403, Unexpected, -, "Profile could not be destroyed.";
+    1016, 400, Unexpected, -, "Profile buffer could not be emptied.";
+    1020, 404, NotFound, -, "Update could not be found.";
+    1021, 403, Unauthorized, -, "No authorization to access update.";
+    1022, 400, Unexpected, -, "Update did not save successfully.";
+    1023, 403, LimitReached, -, "Update limit for profile has been reached.";
+    1024, 403, LimitReached, -, "Update limit for team profile has been reached.";
+    1025, 400, InvalidInput, Duplicate, "Update was recently posted, can't post duplicate content.";
+    1026, 400, InvalidInput, WrongPostState, "Update must be in error status to requeue.";
+    1027, 400, InvalidInput, WrongPostState, "Update must be in buffer and not custom scheduled in order to move to top.";
+    1028, 403, LimitReached, -, "Update soft limit for profile reached.";
+    1029, 400, InvalidInput, -, "Event type not supported.";
+    1030, 400, InvalidInput, InvalidMedia, "Media filetype not supported.";
+    1031, 400, InvalidInput, InvalidMedia, "Media filesize out of acceptable range.";
+    1032, 400, InvalidInput, -, "Unable to post image to LinkedIn group(s).";
+    1033, 400, InvalidInput, -, "Comments can only be posted to Facebook at this time.";
+    1034, 400, InvalidInput, PastDueTime, "Cannot schedule updates in the past.";
+    1042, 400, Unexpected, -, "User did not save successfully.";
+    1050, 404, NotFound, -, "Client could not be found.";
+    1051, 403, Unauthorized, -, "No authorization to access client.";
 }
 
 impl LegacyCode {
@@ -271,12 +480,26 @@ impl LegacyCode {
 }
 
 impl Error {
-    /// An [`Error::InvalidInput`] raised by buffer-bridge itself, before any request.
+    /// An [`Error::InvalidInput`] raised by buffer-bridge itself, before any request
+    /// ([`Origin::Local`]); its reason is [`InvalidReason::Other`] until
+    /// [`with_reason`](Error::with_reason) names one.
     pub fn invalid_input(message: impl Into<String>) -> Self {
         Self::InvalidInput {
             message: message.into(),
+            reason: InvalidReason::Other,
+            origin: Origin::Local,
             legacy_code: None,
+            graphql_code: None,
         }
+    }
+
+    /// The same error with `reason` as its [`reason`](Error::reason), for an invalid input;
+    /// other errors are returned as they are.
+    pub fn with_reason(mut self, new: InvalidReason) -> Self {
+        if let Self::InvalidInput { reason, .. } = &mut self {
+            *reason = new;
+        }
+        self
     }
 
     /// The error for a classic error code, with Buffer's message when it sent one (it may be
@@ -292,6 +515,7 @@ impl Error {
             None => Self::Unexpected {
                 message: message.unwrap_or_else(|| format!("undocumented error code {code}")),
                 legacy_code: Some(code),
+                graphql_code: None,
             },
         }
     }
@@ -319,49 +543,113 @@ impl Error {
         )
     }
 
-    /// An error of `kind` with a message and maybe a classic code. Kinds that carry other data
-    /// (unsupported, timeout, protocol) get it empty.
+    /// The error for a refusal GraphQL reported: `code` is the `__typename` of a typed mutation
+    /// error (`InvalidInputError`, …) or the `extensions.code` of an `errors[]` entry
+    /// (`UNAUTHORIZED`, …), kept as [`graphql_code`](Error::graphql_code). An invalid input's
+    /// reason is read from the message (see [`InvalidReason`]).
+    pub fn from_graphql(kind: ErrorKind, code: impl Into<String>, message: String) -> Self {
+        Self::of_kind(kind, message, None).with_graphql_code(code.into())
+    }
+
+    /// The same error with GraphQL's name for it, for the kinds that keep one.
+    pub(crate) fn with_graphql_code(mut self, code: String) -> Self {
+        match &mut self {
+            Self::InvalidInput { graphql_code, .. }
+            | Self::LimitReached { graphql_code, .. }
+            | Self::NotFound { graphql_code, .. }
+            | Self::Unauthorized { graphql_code, .. }
+            | Self::Unexpected { graphql_code, .. } => *graphql_code = Some(code),
+            _ => {}
+        }
+        self
+    }
+
+    /// An error of `kind` answered by Buffer, with a message and maybe a classic code. An
+    /// invalid input's reason is read from the message and code (see [`InvalidReason`]).
+    /// Kinds that carry other data (unsupported, timeout, protocol) get it empty.
     pub fn of_kind(kind: ErrorKind, message: String, legacy_code: Option<u16>) -> Self {
         match kind {
             ErrorKind::InvalidInput => Self::InvalidInput {
+                reason: InvalidReason::of_refusal(&message, legacy_code),
                 message,
+                origin: Origin::Buffer,
                 legacy_code,
+                graphql_code: None,
             },
             ErrorKind::LimitReached => Self::LimitReached {
                 message,
                 legacy_code,
+                graphql_code: None,
             },
             ErrorKind::NotFound => Self::NotFound {
                 message,
                 legacy_code,
+                graphql_code: None,
             },
             ErrorKind::Unauthorized => Self::Unauthorized {
                 message,
                 legacy_code,
+                graphql_code: None,
             },
-            ErrorKind::RateLimited => Self::RateLimited {
-                retry_after: None,
-                message,
-            },
-            ErrorKind::Transport => Self::Transport {
-                message,
-                source: None,
-            },
-            ErrorKind::Timeout => Self::Timeout { after: None },
-            ErrorKind::Protocol => Self::Protocol {
-                status: None,
-                message,
-                snippet: String::new(),
-            },
-            ErrorKind::Journal => Self::Journal {
-                message,
-                source: None,
-            },
+            ErrorKind::RateLimited => Self::rate_limited(None, message),
+            ErrorKind::Transport => Self::transport(message, None),
+            ErrorKind::Timeout => Self::timeout(None),
+            ErrorKind::Protocol => Self::protocol(None, message, String::new()),
+            ErrorKind::Journal => Self::journal(message, None),
             ErrorKind::Unexpected | ErrorKind::Unsupported => Self::Unexpected {
                 message,
                 legacy_code,
+                graphql_code: None,
             },
         }
+    }
+
+    /// An [`Error::Unexpected`] without a code: an answer that makes no sense.
+    pub(crate) fn unexpected(message: impl Into<String>) -> Self {
+        Self::of_kind(ErrorKind::Unexpected, message.into(), None)
+    }
+
+    /// An [`Error::NotFound`] without a code.
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
+        Self::of_kind(ErrorKind::NotFound, message.into(), None)
+    }
+
+    /// An [`Error::RateLimited`], waiting `retry_after` when known.
+    pub fn rate_limited(retry_after: Option<Duration>, message: impl Into<String>) -> Self {
+        Self::RateLimited {
+            retry_after,
+            message: message.into(),
+        }
+    }
+
+    /// An [`Error::Unsupported`]: `backend` has no `operation`; `hint` says what to do instead.
+    pub fn unsupported(
+        operation: Operation,
+        backend: BackendKind,
+        hint: impl Into<String>,
+    ) -> Self {
+        Self::Unsupported {
+            operation,
+            backend,
+            hint: hint.into(),
+        }
+    }
+
+    /// An [`Error::Transport`], with the underlying error when there is one (its text must
+    /// hold no URL or secret).
+    pub fn transport(
+        message: impl Into<String>,
+        source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self::Transport {
+            message: message.into(),
+            source,
+        }
+    }
+
+    /// An [`Error::Timeout`] after `after`, when known.
+    pub fn timeout(after: Option<Duration>) -> Self {
+        Self::Timeout { after }
     }
 
     /// An [`Error::Journal`]: the outcome journal failed, with the storage's error when there
@@ -413,70 +701,51 @@ impl Error {
 
     /// The same error with every text that came from a server passed through `scrub`: how a
     /// backend removes a secret that Buffer echoed back before the error leaves it.
-    pub(crate) fn scrub(self, scrub: impl Fn(&str) -> String) -> Self {
-        match self {
+    pub(crate) fn scrub(mut self, scrub: impl Fn(&str) -> String) -> Self {
+        match &mut self {
             Self::InvalidInput {
                 message,
-                legacy_code,
-            } => Self::InvalidInput {
-                message: scrub(&message),
-                legacy_code,
-            },
-            Self::LimitReached {
+                graphql_code,
+                ..
+            }
+            | Self::LimitReached {
                 message,
-                legacy_code,
-            } => Self::LimitReached {
-                message: scrub(&message),
-                legacy_code,
-            },
-            Self::NotFound {
+                graphql_code,
+                ..
+            }
+            | Self::NotFound {
                 message,
-                legacy_code,
-            } => Self::NotFound {
-                message: scrub(&message),
-                legacy_code,
-            },
-            Self::Unauthorized {
+                graphql_code,
+                ..
+            }
+            | Self::Unauthorized {
                 message,
-                legacy_code,
-            } => Self::Unauthorized {
-                message: scrub(&message),
-                legacy_code,
-            },
-            Self::Unexpected {
+                graphql_code,
+                ..
+            }
+            | Self::Unexpected {
                 message,
-                legacy_code,
-            } => Self::Unexpected {
-                message: scrub(&message),
-                legacy_code,
-            },
-            Self::Server { status, message } => Self::Server {
-                status,
-                message: scrub(&message),
-            },
-            Self::RateLimited {
-                retry_after,
-                message,
-            } => Self::RateLimited {
-                retry_after,
-                message: scrub(&message),
-            },
-            Self::Transport { message, source } => Self::Transport {
-                message: scrub(&message),
-                source,
-            },
+                graphql_code,
+                ..
+            } => {
+                *message = scrub(message);
+                if let Some(code) = graphql_code {
+                    *code = scrub(code);
+                }
+            }
+            Self::Server { message, .. }
+            | Self::RateLimited { message, .. }
+            | Self::Transport { message, .. } => *message = scrub(message),
             Self::Protocol {
-                status,
-                message,
-                snippet,
-            } => Self::Protocol {
-                status,
-                message: scrub(&message),
-                snippet: scrub(&snippet),
-            },
+                message, snippet, ..
+            } => {
+                *message = scrub(message);
+                *snippet = scrub(snippet);
+            }
             // Written by buffer-bridge, never by a server.
-            Self::Unsupported { .. } | Self::Timeout { .. } | Self::Journal { .. } => self,
+            Self::Unsupported { .. } | Self::Timeout { .. } | Self::Journal { .. } => {}
         }
+        self
     }
 
     /// The kind of error, without its data.
@@ -510,9 +779,47 @@ impl Error {
         }
     }
 
-    /// Whether this is the "already posted recently" refusal (classic code 1025).
+    /// GraphQL's name for the error, when it came from GraphQL: the `__typename` of a typed
+    /// mutation error (`InvalidInputError`, `VoidMutationError`, or a type this version does
+    /// not know) or the `extensions.code` of an `errors[]` entry (`UNAUTHORIZED`,
+    /// `GRAPHQL_VALIDATION_FAILED`, or a code this version does not know). Kept as Buffer sent
+    /// it, so a program can match a code buffer-bridge does not map yet.
+    pub fn graphql_code(&self) -> Option<&str> {
+        match self {
+            Self::InvalidInput { graphql_code, .. }
+            | Self::LimitReached { graphql_code, .. }
+            | Self::NotFound { graphql_code, .. }
+            | Self::Unauthorized { graphql_code, .. }
+            | Self::Unexpected { graphql_code, .. } => graphql_code.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Why an input was refused, for [`Error::InvalidInput`]: the same reason on both
+    /// backends, read as [`InvalidReason`] describes. `None` for other errors.
+    pub fn reason(&self) -> Option<InvalidReason> {
+        match self {
+            Self::InvalidInput { reason, .. } => Some(*reason),
+            _ => None,
+        }
+    }
+
+    /// Who refused: [`Origin::Local`] when buffer-bridge refused before sending anything (a
+    /// local [`InvalidInput`](Error::InvalidInput), an [`Unsupported`](Error::Unsupported)
+    /// operation), [`Origin::Buffer`] when Buffer refused the input. `None` for the other
+    /// errors, which say who failed by their kind.
+    pub fn origin(&self) -> Option<Origin> {
+        match self {
+            Self::InvalidInput { origin, .. } => Some(*origin),
+            Self::Unsupported { .. } => Some(Origin::Local),
+            _ => None,
+        }
+    }
+
+    /// Whether this is the "already posted recently" refusal: classic code 1025, or its
+    /// GraphQL counterpart ([`InvalidReason::Duplicate`]).
     pub fn is_duplicate(&self) -> bool {
-        self.legacy_code() == Some(1025)
+        self.reason() == Some(InvalidReason::Duplicate)
     }
 
     /// The HTTP status of the answer behind the error, when one came and the error kept it
@@ -581,15 +888,24 @@ impl Error {
     }
 }
 
-/// Errors serialize as `{kind, message, legacy_code, …}` so comparison reports and JSON logs can
+/// Errors serialize as `{kind, message, legacy_code, graphql_code, …}` (an invalid input adds
+/// `reason` and `origin`) so comparison reports and JSON logs can
 /// carry them.
 impl Serialize for Error {
     fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        let mut state = serializer.serialize_struct("Error", 4)?;
+        let mut state = serializer.serialize_struct("Error", 7)?;
         state.serialize_field("kind", &self.kind())?;
         state.serialize_field("message", &self.message())?;
         state.serialize_field("legacy_code", &self.legacy_code())?;
+        match self.graphql_code() {
+            Some(code) => state.serialize_field("graphql_code", code)?,
+            None => state.skip_field("graphql_code")?,
+        }
         match self {
+            Self::InvalidInput { reason, origin, .. } => {
+                state.serialize_field("reason", reason)?;
+                state.serialize_field("origin", origin)?;
+            }
             Self::RateLimited { retry_after, .. } => state
                 .serialize_field("retry_after_ms", &retry_after.map(|d| d.as_millis() as u64))?,
             Self::Unsupported {
@@ -680,6 +996,99 @@ mod tests {
         assert!(error.journal_conflict().is_none());
         let again = Error::of_kind(ErrorKind::Journal, "disk full".into(), None);
         assert_eq!(again.kind(), ErrorKind::Journal);
+    }
+
+    #[test]
+    fn classic_codes_name_their_reason_and_buffers_words_name_theirs() {
+        let reason = |code, message: Option<&str>| {
+            Error::from_legacy_code(code, message.map(str::to_owned)).reason()
+        };
+        assert_eq!(reason(1025, None), Some(InvalidReason::Duplicate));
+        assert_eq!(reason(1034, None), Some(InvalidReason::PastDueTime));
+        assert_eq!(reason(1030, None), Some(InvalidReason::InvalidMedia));
+        assert_eq!(reason(1027, None), Some(InvalidReason::WrongPostState));
+        assert_eq!(reason(1004, None), Some(InvalidReason::MissingParameter));
+        assert_eq!(reason(1006, None), Some(InvalidReason::OutOfBounds));
+        assert_eq!(reason(1029, None), Some(InvalidReason::Other));
+        assert_eq!(reason(1023, None), None, "a full queue is a limit");
+        // 1004 names the missing image in its words (rest-v1.md §1.2).
+        assert_eq!(
+            reason(
+                1004,
+                Some("Instagram posts require at least one image or video.")
+            ),
+            Some(InvalidReason::MediaRequired)
+        );
+        assert_eq!(
+            reason(
+                1006,
+                Some("Text is longer than 280 characters, the limit of Twitter")
+            ),
+            Some(InvalidReason::TooLong)
+        );
+    }
+
+    #[test]
+    fn the_first_known_refusal_in_a_message_is_its_reason() {
+        let graphql = |message: &str| {
+            Error::from_graphql(ErrorKind::InvalidInput, "InvalidInputError", message.into())
+        };
+        // Recorded (graphql.md §4.1): two refusals in one message.
+        let recorded = graphql(
+            "Invalid post: Instagram posts require at least one image or video., Instagram \
+             posts require a type (post, story, or reel).",
+        );
+        assert_eq!(recorded.reason(), Some(InvalidReason::MediaRequired));
+        let metadata =
+            graphql("Invalid post: Instagram posts require a type (post, story, or reel).");
+        assert_eq!(metadata.reason(), Some(InvalidReason::MetadataMissing));
+        assert_eq!(
+            graphql("Update was recently posted, can't post duplicate content").reason(),
+            Some(InvalidReason::Duplicate),
+            "the classic wording, without its full stop"
+        );
+        assert!(
+            graphql("Update was recently posted, can't post duplicate content.").is_duplicate()
+        );
+        assert_eq!(
+            graphql("A link attachment and assets cannot be used together").reason(),
+            Some(InvalidReason::LinkWithMedia)
+        );
+        assert_eq!(
+            graphql("Something new").reason(),
+            Some(InvalidReason::Other)
+        );
+        assert!(!graphql("Something new").is_duplicate());
+    }
+
+    #[test]
+    fn local_refusals_say_so_and_buffers_say_theirs() {
+        let local = Error::invalid_input("no access token").with_reason(InvalidReason::Other);
+        assert_eq!(local.origin(), Some(Origin::Local));
+        assert!(local.to_string().contains("nothing was sent"), "{local}");
+        let buffer = Error::from_legacy_code(1025, None);
+        assert_eq!(buffer.origin(), Some(Origin::Buffer));
+        assert!(buffer.to_string().contains("refused by Buffer"), "{buffer}");
+        let unsupported = Error::unsupported(Operation::LinkShares, BackendKind::GraphQl, "none");
+        assert_eq!(unsupported.origin(), Some(Origin::Local));
+        assert_eq!(Error::timeout(None).origin(), None);
+        let json = serde_json::to_value(&buffer).unwrap();
+        assert_eq!(json["reason"], "duplicate");
+        assert_eq!(json["origin"], "buffer");
+        assert_eq!(
+            serde_json::from_str::<InvalidReason>("\"too_cute\"").unwrap(),
+            InvalidReason::Other
+        );
+    }
+
+    #[test]
+    fn graphql_codes_are_kept_as_data_and_scrubbed() {
+        let error = Error::from_graphql(ErrorKind::Unexpected, "QUOTA_SECRET", "over".into());
+        assert_eq!(error.graphql_code(), Some("QUOTA_SECRET"));
+        assert_eq!(error.message(), "over");
+        let scrubbed = error.scrub(|text| text.replace("SECRET", "[redacted]"));
+        assert_eq!(scrubbed.graphql_code(), Some("QUOTA_[redacted]"));
+        assert!(!scrubbed.to_string().contains("SECRET"), "{scrubbed}");
     }
 
     #[test]

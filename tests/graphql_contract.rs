@@ -544,17 +544,44 @@ async fn delete_and_move_to_top() {
         json!({"input": {"id": "p1"}}),
     );
 
-    let server = MockServer::start().await;
-    answer_json(
-        &server,
-        json!({"data": {"deletePost": {"__typename": "VoidMutationError", "message": "Post not found"}}}),
-    )
-    .await;
-    let gone = backend(&server)
-        .delete_post(&PostId::new("p1"))
-        .await
-        .unwrap_err();
-    assert_eq!(gone.kind(), ErrorKind::NotFound);
+    // A VoidMutationError says only "it failed": the post is read, and the read's NOT_FOUND
+    // (not the message's words) makes it NotFound; a post that is there leaves the refusal.
+    for (read, kind) in [
+        (
+            json!({"data": null, "errors": [{"message": "m", "path": ["post"], "extensions": {"code": "NOT_FOUND"}}]}),
+            ErrorKind::NotFound,
+        ),
+        (
+            json!({"data": {"post": post_json("p1", "c1")}}),
+            ErrorKind::Unexpected,
+        ),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(body_partial_json(json!({"operationName": "DeletePost"})))
+            .respond_with(ResponseTemplate::new(200).set_body_json(
+                json!({"data": {"deletePost": {"__typename": "VoidMutationError", "message": "Post not found"}}}),
+            ))
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(body_partial_json(json!({"operationName": "Post"})))
+            .respond_with(ResponseTemplate::new(200).set_body_json(read))
+            .mount(&server)
+            .await;
+        let refused = backend(&server)
+            .delete_post(&PostId::new("p1"))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.kind(), kind, "{refused}");
+        assert_eq!(refused.graphql_code(), Some("VoidMutationError"));
+        let sent: Vec<Value> = bodies(&server)
+            .await
+            .into_iter()
+            .map(|b| b["operationName"].clone())
+            .collect();
+        assert_eq!(sent, ["DeletePost", "Post"]);
+    }
 
     let server = MockServer::start().await;
     answer_json(
@@ -613,6 +640,7 @@ async fn operations_graphql_lacks_fail_before_any_request() {
                 operation: refused,
                 backend,
                 hint,
+                ..
             }) => {
                 assert_eq!((refused, backend), (operation, BackendKind::GraphQl));
                 assert_eq!(

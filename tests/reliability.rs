@@ -179,11 +179,11 @@ impl Fake {
                     next,
                 )))
             }
-            other => Err(Error::Unsupported {
-                operation: other.operation(),
-                backend: BackendKind::ClassicRest,
-                hint: "not in the fake".into(),
-            }),
+            other => Err(Error::unsupported(
+                other.operation(),
+                BackendKind::ClassicRest,
+                "not in the fake",
+            )),
         }
     }
 }
@@ -259,23 +259,15 @@ fn server_error() -> Error {
 }
 
 fn dropped() -> Error {
-    Error::Transport {
-        message: "connection closed before the answer".into(),
-        source: None,
-    }
+    Error::transport("connection closed before the answer", None)
 }
 
 fn timeout() -> Error {
-    Error::Timeout {
-        after: Some(Duration::from_secs(30)),
-    }
+    Error::timeout(Some(Duration::from_secs(30)))
 }
 
 fn limited(seconds: u64) -> Error {
-    Error::RateLimited {
-        retry_after: Some(Duration::from_secs(seconds)),
-        message: "Too Many Requests.".into(),
-    }
+    Error::rate_limited(Some(Duration::from_secs(seconds)), "Too Many Requests.")
 }
 
 fn three_channels() -> NewPost {
@@ -615,10 +607,10 @@ impl Backend for Limited {
             let reset = started + self.window - now;
             let verdict = if state.used >= self.limit {
                 state.refused += 1;
-                Err(Error::RateLimited {
-                    retry_after: Some(Duration::from_secs(reset.as_secs().max(1))),
-                    message: "Too many requests from this client.".into(),
-                })
+                Err(Error::rate_limited(
+                    Some(Duration::from_secs(reset.as_secs().max(1))),
+                    "Too many requests from this client.",
+                ))
             } else {
                 state.used += 1;
                 state.served += 1;

@@ -56,7 +56,7 @@ async fn a_silent_server_times_out_with_the_configured_timeout() {
         let started = Instant::now();
         let error = backend.channels().await.unwrap_err();
         assert!(
-            matches!(error, Error::Timeout { after: Some(after) } if after == TIMEOUT),
+            matches!(error, Error::Timeout { after: Some(after), .. } if after == TIMEOUT),
             "{}: {error:?}",
             backend.kind()
         );
@@ -117,7 +117,7 @@ async fn a_body_that_stalls_times_out_with_the_configured_timeout() {
         let started = Instant::now();
         let error = backend.account().await.unwrap_err();
         assert!(
-            matches!(error, Error::Timeout { after: Some(after) } if after == TIMEOUT),
+            matches!(error, Error::Timeout { after: Some(after), .. } if after == TIMEOUT),
             "{}: {error:?}",
             backend.kind()
         );
@@ -154,7 +154,7 @@ async fn the_timeout_holds_on_a_client_the_caller_brought() {
         let started = Instant::now();
         let error = backend.channels().await.unwrap_err();
         assert!(
-            matches!(error, Error::Timeout { after: Some(after) } if after == TIMEOUT),
+            matches!(error, Error::Timeout { after: Some(after), .. } if after == TIMEOUT),
             "{}: {error:?}",
             backend.kind()
         );

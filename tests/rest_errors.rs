@@ -154,7 +154,7 @@ async fn a_slow_answer_is_a_timeout() {
         .unwrap();
     let error = rest.execute(Request::Channels).await.unwrap_err();
     assert!(
-        matches!(error, Error::Timeout { after: Some(after) } if after == Duration::from_millis(100)),
+        matches!(error, Error::Timeout { after: Some(after), .. } if after == Duration::from_millis(100)),
         "{error:?}"
     );
 }

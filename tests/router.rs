@@ -63,14 +63,14 @@ impl Backend for Fake {
         match self.failure {
             Failure::None => {}
             Failure::LateUnsupported => {
-                return Err(Error::Unsupported {
-                    operation: request.operation(),
-                    backend: self.kind,
-                    hint: "refused at call time".into(),
-                });
+                return Err(Error::unsupported(
+                    request.operation(),
+                    self.kind,
+                    "refused at call time",
+                ));
             }
             Failure::NotFound => return Err(Error::from_legacy_code(1010, None)),
-            Failure::Timeout => return Err(Error::Timeout { after: None }),
+            Failure::Timeout => return Err(Error::timeout(None)),
         }
         // Every answer names the backend that gave it.
         let marker = Channel::new(CHANNEL, Service::Twitter, self.kind.as_str());

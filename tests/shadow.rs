@@ -828,11 +828,11 @@ async fn sampling_picks_calls_deterministically() {
 #[tokio::test]
 async fn an_unsupported_candidate_is_reported_as_such() {
     let (primary, candidate) = backends(Fake::new(BackendKind::GraphQl, |request| {
-        Err(Error::Unsupported {
-            operation: request.operation(),
-            backend: BackendKind::GraphQl,
-            hint: "GraphQL has no stable configuration query".into(),
-        })
+        Err(Error::unsupported(
+            request.operation(),
+            BackendKind::GraphQl,
+            "GraphQL has no stable configuration query",
+        ))
     }));
     let reporter = MemoryReporter::new();
     let shadow = shadow(&primary, &candidate, &reporter);

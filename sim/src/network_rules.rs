@@ -169,13 +169,15 @@ struct Draft<'a> {
 fn broken(api: Api, network: &Network, draft: &Draft<'_>) -> Vec<(&'static str, String)> {
     let mut found = Vec::new();
     let length = draft.text.chars().count();
-    if TABLE.refuses(TOO_LONG, api).is_some() && length > network.text_limit {
+    if let Some(message) = TABLE.refuses(TOO_LONG, api)
+        && length > network.text_limit
+    {
         found.push((
             TOO_LONG,
-            format!(
-                "Text is longer than {} characters, the limit of {}",
-                network.text_limit, network.name
-            ),
+            message
+                .unwrap_or("Text is longer than {limit} characters, the limit of {network}")
+                .replace("{limit}", &network.text_limit.to_string())
+                .replace("{network}", &network.name),
         ));
     }
     if let Some((kinds, message)) = &network.media

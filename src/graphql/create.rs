@@ -85,10 +85,7 @@ impl GraphQl {
         self.create_posts(std::slice::from_ref(post))
             .await?
             .pop()
-            .ok_or_else(|| Error::Unexpected {
-                message: "a create returned no outcome".to_owned(),
-                legacy_code: None,
-            })
+            .ok_or_else(|| Error::unexpected("a create returned no outcome".to_owned()))
     }
 
     /// Many new posts at once: the `createPost` of every channel of every post go into the
@@ -211,10 +208,7 @@ impl GraphQl {
 
 /// Never expected: every channel is given a result above.
 fn lost(channel_id: &ChannelId) -> Error {
-    Error::Unexpected {
-        message: format!("no result was recorded for channel {channel_id}"),
-        legacy_code: None,
-    }
+    Error::unexpected(format!("no result was recorded for channel {channel_id}"))
 }
 
 #[cfg(test)]

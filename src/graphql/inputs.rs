@@ -12,6 +12,7 @@ use super::operations::create_post::{
     LinkAttachmentThumbnailInput, LinkedInPostMetadataInput, PostInputMetaData, PostTypeFacebook,
     SchedulingType, ShareMode, ThreadsPostMetadataInput, VideoAssetInput,
 };
+use crate::error::InvalidReason;
 use crate::model::{
     Asset, AssetKind, ChannelId, Link, NewPost, Patch, PostEdit, PostId, Service, When,
 };
@@ -165,13 +166,15 @@ fn link_for_channel(
     match link_metadata(service, Some(link)) {
         Some(_) if has_assets => Err(Error::invalid_input(format!(
             "Buffer does not take a link preview and media on one {service} post; send one or the other"
-        ))),
+        ))
+        .with_reason(InvalidReason::LinkWithMedia)),
         Some(metadata) => Ok(Some(metadata)),
         None if text.is_some_and(|t| t.contains(&link.url)) => Ok(None),
         None => Err(Error::invalid_input(format!(
             "{service} posts have no link preview on GraphQL; put {} in the text instead",
             link.url
-        ))),
+        ))
+        .with_reason(InvalidReason::NoLinkPreview)),
     }
 }
 
@@ -192,10 +195,9 @@ pub(super) fn create(
         )?,
         (None, None) => None,
         (None, Some(_)) => {
-            return Err(Error::NotFound {
-                message: format!("channel {channel_id} is not among the account's channels"),
-                legacy_code: None,
-            });
+            return Err(Error::not_found(format!(
+                "channel {channel_id} is not among the account's channels"
+            )));
         }
     };
     let (mode, due_at) = schedule(&post.when);
@@ -273,10 +275,9 @@ impl EditPostInput {
         let metadata = match (&edit.link, service) {
             (Patch::Keep, _) => None,
             (_, None) => {
-                return Err(Error::NotFound {
-                    message: format!("post {id} was not found to change its link"),
-                    legacy_code: None,
-                });
+                return Err(Error::not_found(format!(
+                    "post {id} was not found to change its link"
+                )));
             }
             (Patch::Set(link), Some(service)) => {
                 link_for_channel(service, Some(link), text_of(&edit.text), has_assets)?

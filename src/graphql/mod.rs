@@ -21,8 +21,9 @@
 //! Threads and Bluesky have (never to the deprecated `AssetInput.link`, removed 2026-12-15).
 //! The other networks have none: there the link is dropped when the text already holds its
 //! URL (the network previews it from the text), and the channel is refused with
-//! [`Error::InvalidInput`] otherwise, rather than losing it
-//! silently. Buffer refuses a link preview beside media, so that is refused per channel too.
+//! [`Error::InvalidInput`] otherwise (reason `NoLinkPreview`, origin `Local`), rather than
+//! losing it silently. Buffer refuses a link preview beside media, so that is refused per
+//! channel too (`LinkWithMedia`).
 //! `NewPost::shorten` has no GraphQL equivalent (the channel's link-shortening setting
 //! decides) and is not sent.
 //!
@@ -366,10 +367,9 @@ impl GraphQl {
             | Request::Configuration => {
                 // GraphQL has none of these: refused here, before any request.
                 self.capabilities().check(operation)?;
-                return Err(Error::Unexpected {
-                    message: format!("{operation} has no GraphQL implementation"),
-                    legacy_code: None,
-                });
+                return Err(Error::unexpected(format!(
+                    "{operation} has no GraphQL implementation"
+                )));
             }
         })
     }

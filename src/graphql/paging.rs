@@ -41,10 +41,9 @@ impl<T> Chunk<T> {
     /// than `first` items back to `first` (more follow then, after the last one kept).
     fn checked(mut self, first: u32) -> Result<Self> {
         if self.cursors.len() != self.items.len() {
-            return Err(Error::Unexpected {
-                message: "a page's items and cursors do not match".to_owned(),
-                legacy_code: None,
-            });
+            return Err(Error::unexpected(
+                "a page's items and cursors do not match".to_owned(),
+            ));
         }
         let first = first as usize;
         if self.items.len() > first {

@@ -8,7 +8,7 @@
 use super::operations::create_post::PostActionFields;
 use super::wire::Reply;
 use crate::model::Post;
-use crate::{Error, Result};
+use crate::{Error, ErrorKind, Result};
 use serde_json::Value;
 
 /// A `PostActionPayload` (createPost, editPost): the post, or the typed error.
@@ -38,46 +38,28 @@ pub(super) fn post_action(reply: &Reply, raw: &Value) -> Result<Post> {
     }
 }
 
-/// The error for a `MutationError` member of a payload union, by its type name.
+/// The error for a `MutationError` member of a payload union, by its type name, which the
+/// error keeps as its [`graphql_code`](Error::graphql_code).
+///
+/// A `RestProxyError` keeps its classic code, so `1025` and `1027` stay matchable. A
+/// `VoidMutationError` (the only error member of `deletePost` and `movePostInQueue`) says
+/// nothing typed; callers that can tell more from a read of the post do so.
 pub(super) fn mutation_error(typename: &str, message: String, code: Option<i64>) -> Error {
-    match typename {
-        "InvalidInputError" => Error::invalid_input(message),
-        "LimitReachedError" => Error::LimitReached {
-            message,
-            legacy_code: None,
-        },
-        "NotFoundError" => Error::NotFound {
-            message,
-            legacy_code: None,
-        },
-        "UnauthorizedError" => Error::Unauthorized {
-            message,
-            legacy_code: None,
-        },
-        // The REST proxy keeps the classic code, so `1025` and `1027` stay matchable.
+    let kind = match typename {
+        "InvalidInputError" => ErrorKind::InvalidInput,
+        "LimitReachedError" => ErrorKind::LimitReached,
+        "NotFoundError" => ErrorKind::NotFound,
+        "UnauthorizedError" => ErrorKind::Unauthorized,
         "RestProxyError" => match code.and_then(|c| u16::try_from(c).ok()) {
-            Some(code) => Error::from_legacy_code(code, Some(message)),
-            None => Error::Unexpected {
-                message,
-                legacy_code: None,
-            },
-        },
-        // deletePost reports a missing post through its only error type.
-        "VoidMutationError" if message.to_ascii_lowercase().contains("not found") => {
-            Error::NotFound {
-                message,
-                legacy_code: None,
+            Some(code) => {
+                return Error::from_legacy_code(code, Some(message))
+                    .with_graphql_code(typename.to_owned());
             }
-        }
-        "UnexpectedError" | "VoidMutationError" => Error::Unexpected {
-            message,
-            legacy_code: None,
+            None => ErrorKind::Unexpected,
         },
-        other => Error::Unexpected {
-            message: format!("{other}: {message}"),
-            legacy_code: None,
-        },
-    }
+        _ => ErrorKind::Unexpected,
+    };
+    Error::from_graphql(kind, typename, message)
 }
 
 /// The error for a union member this version does not know, read from the raw JSON.
@@ -99,20 +81,21 @@ pub(super) fn unknown_member(raw: &Value) -> Error {
     match typename {
         "InvalidInputError" | "LimitReachedError" | "NotFoundError" | "UnauthorizedError"
         | "RestProxyError" => mutation_error(typename, message, code),
-        _ => Error::Unexpected {
-            message: format!("{typename}: {message}"),
-            legacy_code: code.and_then(|c| u16::try_from(c).ok()),
-        },
+        _ => {
+            let legacy_code = code.and_then(|c| u16::try_from(c).ok());
+            Error::of_kind(ErrorKind::Unexpected, message, legacy_code)
+                .with_graphql_code(typename.to_owned())
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ErrorKind;
 
     #[test]
-    fn members_map_to_kinds_and_the_proxy_keeps_its_code() {
+    fn members_map_to_kinds_by_type_and_keep_the_type() {
+        use crate::error::{InvalidReason, Origin};
         // Messages as recorded from Buffer (graphql.md §4.1).
         let cases = [
             (
@@ -132,23 +115,27 @@ mod tests {
                 ErrorKind::Unauthorized,
             ),
             ("UnexpectedError", "boom", ErrorKind::Unexpected),
-            ("VoidMutationError", "Post not found", ErrorKind::NotFound),
-            (
-                "VoidMutationError",
-                "could not delete",
-                ErrorKind::Unexpected,
-            ),
+            // Not found by its words: only a read of the post tells (see `writes`).
+            ("VoidMutationError", "Post not found", ErrorKind::Unexpected),
         ];
         for (typename, message, kind) in cases {
+            let error = mutation_error(typename, message.into(), None);
+            assert_eq!(error.kind(), kind, "{typename}");
+            assert_eq!(error.graphql_code(), Some(typename));
             assert_eq!(
-                mutation_error(typename, message.into(), None).kind(),
-                kind,
-                "{typename}"
+                error.message(),
+                message,
+                "the type is not folded into the text"
             );
         }
+        let refused = mutation_error("InvalidInputError", "Text is required".into(), None);
+        assert_eq!(refused.reason(), Some(InvalidReason::EmptyPost));
+        assert_eq!(refused.origin(), Some(Origin::Buffer));
         let proxied = mutation_error("RestProxyError", "duplicate".into(), Some(1025));
         assert!(proxied.is_duplicate());
         assert_eq!(proxied.kind(), ErrorKind::InvalidInput);
+        assert_eq!(proxied.legacy_code(), Some(1025));
+        assert_eq!(proxied.graphql_code(), Some("RestProxyError"));
         let codeless = mutation_error("RestProxyError", "x".into(), None);
         assert_eq!(codeless.kind(), ErrorKind::Unexpected);
     }
@@ -158,8 +145,12 @@ mod tests {
         let error = unknown_member(&serde_json::json!({"__typename": "QuotaError"}));
         assert_eq!(error.kind(), ErrorKind::Unexpected);
         assert!(error.to_string().contains("QuotaError"), "{error}");
-        let with_message =
-            unknown_member(&serde_json::json!({"__typename": "QuotaError", "message": "full"}));
+        let with_message = unknown_member(
+            &serde_json::json!({"__typename": "QuotaError", "message": "full", "code": 1099}),
+        );
         assert!(with_message.to_string().contains("full"));
+        assert_eq!(with_message.message(), "full");
+        assert_eq!(with_message.graphql_code(), Some("QuotaError"));
+        assert_eq!(with_message.legacy_code(), Some(1099));
     }
 }

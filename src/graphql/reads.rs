@@ -230,12 +230,11 @@ impl GraphQl {
                 .await?
                 .remove(&query.channel_id)
                 .map(|route| route.organization_id)
-                .ok_or_else(|| Error::NotFound {
-                    message: format!(
+                .ok_or_else(|| {
+                    Error::not_found(format!(
                         "channel {} is not among the account's channels",
                         query.channel_id
-                    ),
-                    legacy_code: None,
+                    ))
                 })?,
         };
         let listing = PostListing {

@@ -22,10 +22,9 @@ impl GraphQl {
         let mut by_organization: BTreeMap<OrganizationId, Vec<ChannelId>> = BTreeMap::new();
         for channel_id in channel_ids {
             let Some(route) = routes.get(channel_id) else {
-                return Err(Error::NotFound {
-                    message: format!("channel {channel_id} is not one of this account's channels"),
-                    legacy_code: None,
-                });
+                return Err(Error::not_found(format!(
+                    "channel {channel_id} is not one of this account's channels"
+                )));
             };
             let channels = by_organization
                 .entry(route.organization_id.clone())

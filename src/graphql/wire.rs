@@ -8,7 +8,7 @@
 use crate::http::rate_limit::RateLimits;
 use crate::http::transport::{Deadline, Transport};
 use crate::http::{Credential, snippet};
-use crate::{Error, Result};
+use crate::{Error, ErrorKind, Result};
 use chrono::{DateTime, Utc};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
@@ -144,13 +144,10 @@ impl Reply {
         match own {
             Some(e) if e.refusal => MutationField::Refused(e.error.clone()),
             Some(e) => MutationField::Lost(e.error.clone()),
-            None => MutationField::Lost(Error::Unexpected {
-                message: format!(
-                    "Buffer's answer lost the result of `{name}` (another field's failure nulled \
+            None => MutationField::Lost(Error::unexpected(format!(
+                "Buffer's answer lost the result of `{name}` (another field's failure nulled \
                      the response); the mutation may have run"
-                ),
-                legacy_code: None,
-            }),
+            ))),
         }
     }
 
@@ -392,36 +389,34 @@ fn field_error(entry: &Value, limits: &RateLimits, credential: &Credential) -> F
     );
     let extensions = entry.get("extensions");
     let text = |key: &str| extensions.and_then(|e| e.get(key)).and_then(Value::as_str);
-    let error = match text("code").unwrap_or("") {
-        "UNAUTHENTICATED" | "UNAUTHORIZED" | "FORBIDDEN" => Error::Unauthorized {
-            message,
-            legacy_code: None,
-        },
-        "NOT_FOUND" => Error::NotFound {
-            message,
-            legacy_code: None,
-        },
-        "RATE_LIMIT_EXCEEDED" => Error::RateLimited {
-            retry_after: extensions
+    let code = text("code").unwrap_or("");
+    let kind = match code {
+        "UNAUTHENTICATED" | "UNAUTHORIZED" | "FORBIDDEN" => ErrorKind::Unauthorized,
+        "NOT_FOUND" => ErrorKind::NotFound,
+        "GRAPHQL_VALIDATION_FAILED" | "BAD_USER_INPUT" => ErrorKind::InvalidInput,
+        // Unknown codes are kept as data (`graphql_code`), not folded into the message.
+        _ => ErrorKind::Unexpected,
+    };
+    let error = match code {
+        "RATE_LIMIT_EXCEEDED" => Error::rate_limited(
+            extensions
                 .and_then(|e| e.get("retryAfter"))
                 .and_then(Value::as_u64)
                 .map(Duration::from_secs)
                 .or_else(|| limits.wait(text("window"))),
             message,
-        },
-        "GRAPHQL_VALIDATION_FAILED" => Error::invalid_input(format!(
-            "Buffer refused the request document: {message}. This is a bug in buffer-bridge or \
-             Buffer changed its schema; please report it with this message"
-        )),
-        "BAD_USER_INPUT" => Error::invalid_input(message),
-        "" => Error::Unexpected {
-            message,
-            legacy_code: None,
-        },
-        code => Error::Unexpected {
-            message: format!("{message} ({code})"),
-            legacy_code: None,
-        },
+        ),
+        "" => Error::of_kind(kind, message, None),
+        "GRAPHQL_VALIDATION_FAILED" => Error::from_graphql(
+            kind,
+            code,
+            format!(
+                "Buffer refused the request document: {message}. This is a bug in buffer-bridge \
+                 or Buffer changed its schema; please report it with this message"
+            ),
+        ),
+        // A code is an identifier, but Buffer may echo anything: redacted like the message.
+        code => Error::from_graphql(kind, credential.redact(code), message),
     };
     let path = entry.get("path").and_then(Value::as_array);
     let field = path

@@ -7,8 +7,9 @@ use super::operations::{
 };
 use super::wire::Reply;
 use super::{GraphQl, payload};
+use crate::error::InvalidReason;
 use crate::model::{self, Idea, NewIdea, Patch, PostEdit, PostId};
-use crate::{Error, Result};
+use crate::{Error, ErrorKind, Result};
 use graphql_client::GraphQLQuery;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -61,11 +62,10 @@ impl GraphQl {
         use delete_post::DeletePostDeletePost as Payload;
         match member::<Payload>(&reply, "deletePost")? {
             (Payload::DeletePostSuccess(_), _) => Ok(()),
-            (Payload::VoidMutationError(e), _) => Err(payload::mutation_error(
-                "VoidMutationError",
-                e.message,
-                None,
-            )),
+            (Payload::VoidMutationError(e), _) => {
+                let refusal = payload::mutation_error("VoidMutationError", e.message, None);
+                Err(self.gone_or(id, refusal).await)
+            }
             (Payload::Unknown, raw) => Err(payload::unknown_member(raw)),
         }
     }
@@ -83,8 +83,22 @@ impl GraphQl {
         use move_post_in_queue::MovePostInQueueMovePostInQueue as Payload;
         match member::<Payload>(&reply, "movePostInQueue")? {
             (Payload::PostActionSuccess(success), _) => Ok(success.post.into()),
-            (Payload::VoidMutationError(e), _) => Err(refused_move(e.message)),
+            (Payload::VoidMutationError(e), _) => {
+                Err(self.gone_or(id, refused_move(e.message)).await)
+            }
             (Payload::Unknown, raw) => Err(payload::unknown_member(raw)),
+        }
+    }
+
+    /// What a `VoidMutationError` about post `id` meant. The type says nothing more than "it
+    /// failed", so the post is read (one more request, on failure only): a read answered
+    /// `NOT_FOUND` makes it [`Error::NotFound`]; otherwise `refusal` stands.
+    async fn gone_or(&self, id: &PostId, refusal: Error) -> Error {
+        match self.post(id).await {
+            Err(read) if read.kind() == ErrorKind::NotFound => {
+                Error::from_graphql(ErrorKind::NotFound, "VoidMutationError", refusal.message())
+            }
+            _ => refusal,
         }
     }
 
@@ -113,13 +127,9 @@ impl GraphQl {
         match member::<Payload>(&reply, "createIdea")? {
             (Payload::Idea(idea), _) => Ok(idea.into()),
             (Payload::IdeaResponse(response), _) => {
-                response
-                    .idea
-                    .map(Idea::from)
-                    .ok_or_else(|| Error::Unexpected {
-                        message: "Buffer answered createIdea without the idea".to_owned(),
-                        legacy_code: None,
-                    })
+                response.idea.map(Idea::from).ok_or_else(|| {
+                    Error::unexpected("Buffer answered createIdea without the idea".to_owned())
+                })
             }
             (Payload::InvalidInputError(e), _) => Err(error("InvalidInputError", e.message)),
             (Payload::LimitReachedError(e), _) => Err(error("LimitReachedError", e.message)),
@@ -130,15 +140,12 @@ impl GraphQl {
     }
 }
 
-/// Why `movePostInQueue` refused, from its one error type. Apart from a missing post, the
-/// refusal is about the post's state (custom-scheduled, not in the queue): the case of classic
-/// code 1027, so the same kind, [`Error::InvalidInput`], on both backends. GraphQL sends no
-/// code, so none is added.
+/// Why `movePostInQueue` refused a post that exists: its state (custom-scheduled, not in the
+/// queue), the case of classic code 1027, so the same kind and reason on both backends:
+/// [`InvalidReason::WrongPostState`]. GraphQL sends no code, so none is added.
 fn refused_move(message: String) -> Error {
-    match payload::mutation_error("VoidMutationError", message, None) {
-        Error::Unexpected { message, .. } => Error::invalid_input(message),
-        not_found => not_found,
-    }
+    Error::from_graphql(ErrorKind::InvalidInput, "VoidMutationError", message)
+        .with_reason(InvalidReason::WrongPostState)
 }
 
 /// A payload union field decoded, with its raw value for members this version does not know.
@@ -150,18 +157,17 @@ fn member<'r, T: DeserializeOwned>(reply: &'r Reply, field: &str) -> Result<(T, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ErrorKind;
+    use crate::error::Origin;
 
     #[test]
-    fn a_refused_move_is_invalid_input_like_classic_1027_unless_the_post_is_gone() {
+    fn a_refused_move_is_buffers_wrong_post_state_like_classic_1027() {
         let refused = refused_move(
             "Only posts in the queue that are not custom scheduled can be moved".to_owned(),
         );
         assert_eq!(refused.kind(), ErrorKind::InvalidInput);
+        assert_eq!(refused.reason(), Some(InvalidReason::WrongPostState));
+        assert_eq!(refused.origin(), Some(Origin::Buffer));
         assert_eq!(refused.legacy_code(), None);
-        assert_eq!(
-            refused_move("Post not found".to_owned()).kind(),
-            ErrorKind::NotFound
-        );
+        assert_eq!(refused.graphql_code(), Some("VoidMutationError"));
     }
 }

@@ -70,7 +70,10 @@ pub struct Rule {
     rest: Option<Severity>,
     #[serde(deserialize_with = "severity")]
     graphql: Option<Severity>,
-    /// Buffer's own words for the refusal, where the rule has one message for every network.
+    /// The refusal's words, where the rule has one message for every network: Buffer's where
+    /// recorded ("Text is required"), else the words the simulator answers with; `{limit}` and
+    /// `{network}` stand for the network's. [`InvalidReason`](crate::error::InvalidReason)
+    /// reads a refusal's reason from them.
     pub message: Option<String>,
     /// What a user meets on each API, in a few words (the README's "What changes when you
     /// switch" box is made of these).

@@ -150,12 +150,11 @@ impl ErrorBody {
         let message = (!texts.is_empty()).then(|| texts.join(": "));
         match self.code {
             Some(code) => Error::from_legacy_code(code, message),
-            None if (200..300).contains(&status) => Error::Unexpected {
-                message: message.unwrap_or_else(|| {
+            None if (200..300).contains(&status) => {
+                Error::unexpected(message.unwrap_or_else(|| {
                     format!("HTTP {status} with success=false and no error code")
-                }),
-                legacy_code: None,
-            },
+                }))
+            }
             None => Error::from_status(status, message),
         }
     }

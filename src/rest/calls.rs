@@ -1,7 +1,8 @@
 //! One plain async function per operation: the model in, the classic call, the model out.
 //!
-//! Everything the classic API cannot express is refused with [`Error::InvalidInput`] before
-//! a request goes out, naming what cannot be carried and what to do instead.
+//! Everything the classic API cannot express is refused with [`Error::InvalidInput`]
+//! ([`Origin::Local`](crate::error::Origin::Local)) before a request goes out, naming what
+//! cannot be carried and what to do instead.
 
 use super::ClassicRest;
 use super::form::Form;
@@ -338,20 +339,14 @@ fn match_channels(channel_ids: &[ChannelId], updates: Vec<Update>) -> CreateOutc
                 .position(|(profile, _)| profile == channel.as_str());
             let result = match claimed {
                 Some(index) => unclaimed.remove(index).1,
-                None if unattributable > 0 => ChannelResult::Unknown(Error::Unexpected {
-                    message: format!(
-                        "the classic API answered an update without a profile id; it may be \
+                None if unattributable > 0 => ChannelResult::Unknown(Error::unexpected(format!(
+                    "the classic API answered an update without a profile id; it may be \
                          the post of channel {channel}"
-                    ),
-                    legacy_code: None,
-                }),
-                None => ChannelResult::Failed(Error::NotFound {
-                    message: format!(
-                        "Buffer created no post on channel {channel}: the classic API silently \
+                ))),
+                None => ChannelResult::Failed(Error::not_found(format!(
+                    "Buffer created no post on channel {channel}: the classic API silently \
                          skips profile ids it does not know or this token cannot post to"
-                    ),
-                    legacy_code: None,
-                }),
+                ))),
             };
             ChannelOutcome::new(channel.clone(), result)
         })

@@ -450,23 +450,18 @@ impl<B: Backend> Retrying<B> {
             Ok(Response::Created(outcome)) => vec![outcome],
             Ok(Response::CreatedMany(outcomes)) => outcomes,
             Ok(other) => {
-                let error = Error::Unexpected {
-                    message: format!("the backend answered {other:?} to a create"),
-                    legacy_code: None,
-                };
+                let error =
+                    Error::unexpected(format!("the backend answered {other:?} to a create"));
                 return vec![ChannelResult::Unknown(error); todo.len()];
             }
             Err(error) => return vec![ChannelResult::of_attempt(Err(error)); todo.len()],
         };
         if outcomes.len() != subsets.len() {
-            let error = Error::Unexpected {
-                message: format!(
-                    "the backend answered {} outcomes to a create of {} posts",
-                    outcomes.len(),
-                    subsets.len()
-                ),
-                legacy_code: None,
-            };
+            let error = Error::unexpected(format!(
+                "the backend answered {} outcomes to a create of {} posts",
+                outcomes.len(),
+                subsets.len()
+            ));
             return vec![ChannelResult::Unknown(error); todo.len()];
         }
         subsets
@@ -481,13 +476,10 @@ impl<B: Backend> Retrying<B> {
     /// keeps its unsettled channels unknown.
     pub(super) async fn reconcile(&self, key: &IdempotencyKey) -> Result<Vec<CreateOutcome>> {
         let Some(entry) = self.journal.entry(key).await? else {
-            return Err(Error::NotFound {
-                message: format!(
-                    "no write with the idempotency key {key} is in this journal; it was never \
+            return Err(Error::not_found(format!(
+                "no write with the idempotency key {key} is in this journal; it was never \
                      sent through it (or the journal was pruned)"
-                ),
-                legacy_code: None,
-            });
+            )));
         };
         let Some(post) = entry.intent.post.clone() else {
             return Err(Error::invalid_input(format!(
@@ -518,12 +510,9 @@ impl<B: Backend> Retrying<B> {
             .map(|(index, (slot, state))| {
                 let stage = match (stage_of(state), in_progress) {
                     (Stage::Look { error, .. }, true) => {
-                        Stage::Done(ChannelResult::Unknown(Error::Unexpected {
-                            message: format!(
-                                "{error}; another caller is sending this write right now"
-                            ),
-                            legacy_code: None,
-                        }))
+                        Stage::Done(ChannelResult::Unknown(Error::unexpected(format!(
+                            "{error}; another caller is sending this write right now"
+                        ))))
                     }
                     (Stage::Look { error, .. }, false) => Stage::Look {
                         error,
@@ -591,10 +580,9 @@ fn stage_of(state: &SlotState) -> Stage {
         // Refused: nothing was created, so sending again cannot post twice.
         SlotState::Failed(_) => Stage::Send,
         SlotState::Pending | SlotState::Unknown => Stage::Look {
-            error: Error::Unexpected {
-                message: "an earlier attempt of this write may have reached Buffer".to_owned(),
-                legacy_code: None,
-            },
+            error: Error::unexpected(
+                "an earlier attempt of this write may have reached Buffer".to_owned(),
+            ),
             may_resend: true,
         },
     }
@@ -674,20 +662,16 @@ fn by_channel(channels: &[ChannelId], outcome: CreateOutcome) -> Vec<ChannelResu
         .map(
             |channel| match left.iter().position(|c| &c.channel_id == channel) {
                 Some(i) => left.remove(i).result,
-                None => ChannelResult::Unknown(Error::Unexpected {
-                    message: format!("the backend's answer has no outcome for channel {channel}"),
-                    legacy_code: None,
-                }),
+                None => ChannelResult::Unknown(Error::unexpected(format!(
+                    "the backend's answer has no outcome for channel {channel}"
+                ))),
             },
         )
         .collect()
 }
 
 fn never_sent(channel: &ChannelId) -> Error {
-    Error::Unexpected {
-        message: format!("no attempt was made for channel {channel}"),
-        legacy_code: None,
-    }
+    Error::unexpected(format!("no attempt was made for channel {channel}"))
 }
 
 /// Whether a settled entry under a derived key is older than the horizon: the same content

@@ -267,10 +267,7 @@ impl<B: Backend> Backend for Retrying<B> {
                 let mut outcomes = self.create(std::slice::from_ref(&post)).await?;
                 match outcomes.pop() {
                     Some(outcome) => Ok(Response::Created(outcome)),
-                    None => Err(Error::Unexpected {
-                        message: "a create returned no outcome".to_owned(),
-                        legacy_code: None,
-                    }),
+                    None => Err(Error::unexpected("a create returned no outcome".to_owned())),
                 }
             }
             Request::CreatePosts { posts } => self.create(&posts).await.map(Response::CreatedMany),

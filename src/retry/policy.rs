@@ -53,9 +53,9 @@ pub enum Decision {
 /// use std::time::Duration;
 ///
 /// let policy = RetryPolicy::default().max_wait(Duration::from_secs(60));
-/// let limited = Error::RateLimited { retry_after: Some(Duration::from_secs(30)), message: "slow down".into() };
+/// let limited = Error::rate_limited(Some(Duration::from_secs(30)), "slow down");
 /// assert_eq!(policy.decide(&limited, 1, false, 0.5), Decision::Retry(Duration::from_secs(30)));
-/// let long = Error::RateLimited { retry_after: Some(Duration::from_secs(900)), message: "slow down".into() };
+/// let long = Error::rate_limited(Some(Duration::from_secs(900)), "slow down");
 /// assert_eq!(policy.decide(&long, 1, true, 0.5), Decision::GiveUp);
 /// ```
 #[derive(Clone, Debug, PartialEq)]

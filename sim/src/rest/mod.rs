@@ -86,7 +86,9 @@ impl From<SimError> for Failure {
                 Failure::new(400, 1022, "Update did not save successfully.")
             }
             SimError::Missing(_) => Failure::missing(),
-            SimError::OutOfBounds(_) => Failure::bounds(),
+            // The code's text may be more specific than the table's (rest-v1.md §1.2): the
+            // simulator says which limit, in the rules table's words.
+            SimError::OutOfBounds(why) => Failure::new(400, 1006, &why),
             SimError::ScheduleLimit => Failure::new(403, 1013, "Profile schedule limit reached."),
             SimError::Invalid(message) => Failure::new(400, 1004, &message),
         }

@@ -89,11 +89,11 @@ impl std::fmt::Display for SimError {
             SimError::PostNotFound => "Post not found",
             SimError::PostForbidden => "You do not have access to this post",
             SimError::OrganizationNotFound => "Organization not found",
-            SimError::Duplicate => {
-                "This post is a duplicate of one recently scheduled or sent on this channel"
-            }
+            // GraphQL's own words for these are not recorded; Buffer's recorded words for them
+            // are the classic API's (rest-v1.md §1.2), which buffer-bridge reads a reason from.
+            SimError::Duplicate => "Update was recently posted, can't post duplicate content.",
             SimError::QueueLimit => "Queue limit reached for this channel",
-            SimError::PastSchedule => "Cannot schedule a post in the past",
+            SimError::PastSchedule => "Cannot schedule updates in the past.",
             SimError::NotMovable => {
                 "Only posts in the queue that are not custom scheduled can be moved"
             }
