@@ -48,7 +48,10 @@ fn every_document_the_backend_sends_validates() {
                 .count()
         })
         .sum();
-    assert!(operations >= 15, "every operation is in a document: {operations}");
+    assert!(
+        operations >= 15,
+        "every operation is in a document: {operations}"
+    );
     for path in documents {
         if let Err(error) = validate(&schema, &path) {
             panic!("{} does not validate:\n{error}", path.display());

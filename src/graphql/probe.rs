@@ -13,11 +13,10 @@ impl GraphQl {
     /// does after its request.
     #[doc(hidden)]
     pub fn decode_posts_page(&self, status: u16, body: &[u8]) -> Result<Vec<Post>> {
-        let data: posts::ResponseData = self
-            .inner
-            .wire
-            .read(status, body, &RateLimits::default())?
-            .into_data()?;
+        let data: posts::ResponseData =
+            self.inner
+                .wire
+                .decode_data(status, body, &RateLimits::default())?;
         Ok(data
             .posts
             .edges

@@ -96,9 +96,8 @@ impl GraphQl {
         let body = Q::build_query(variables);
         self.inner
             .wire
-            .send(body.query, body.operation_name, &body.variables)
-            .await?
-            .into_data()
+            .fetch(body.query, body.operation_name, &body.variables)
+            .await
     }
 
     pub(super) async fn account(&self) -> Result<model::Account> {
@@ -157,13 +156,12 @@ impl GraphQl {
             let mut data: HashMap<String, Option<Vec<channels::ChannelFields>>> = self
                 .inner
                 .wire
-                .send(
+                .fetch(
                     &request.document,
                     request.operation_name,
                     &request.variables,
                 )
-                .await?
-                .into_data()?;
+                .await?;
             for field in &request.fields {
                 let listed = data.remove(field).flatten().ok_or_else(|| {
                     Error::protocol(

@@ -6,7 +6,7 @@
 //! status, and only a body that is not a GraphQL response falls back to the status.
 
 use crate::http::rate_limit::RateLimits;
-use crate::http::transport::{Deadline, Transport};
+use crate::http::transport::{Deadline, Received, Transport};
 use crate::http::{Credential, snippet};
 use crate::{Error, ErrorKind, Result};
 use chrono::{DateTime, Utc};
@@ -249,6 +249,34 @@ impl Wire {
         operation_name: &str,
         variables: &V,
     ) -> Result<Reply> {
+        let received = self.post(query, operation_name, variables).await?;
+        let deadline = received.deadline;
+        let mut reply =
+            deadline.check(self.read(received.status, &received.body, &received.limits))?;
+        reply.deadline = Some(deadline);
+        Ok(reply)
+    }
+
+    /// Posts one read and decodes its whole `data` as `T`: see [`decode_data`](Self::decode_data).
+    pub async fn fetch<T: DeserializeOwned, V: Serialize>(
+        &self,
+        query: &str,
+        operation_name: &str,
+        variables: &V,
+    ) -> Result<T> {
+        let received = self.post(query, operation_name, variables).await?;
+        received
+            .deadline
+            .check(self.decode_data(received.status, &received.body, &received.limits))
+    }
+
+    /// Posts `{query, operationName, variables}` through the transport.
+    async fn post<V: Serialize>(
+        &self,
+        query: &str,
+        operation_name: &str,
+        variables: &V,
+    ) -> Result<Received> {
         tracing::debug!(operation = operation_name, "GraphQL request");
         let body = Body {
             query,
@@ -259,12 +287,38 @@ impl Wire {
             .transport
             .request(Method::POST, self.endpoint.clone())
             .json(&body);
-        let received = self.transport.send(request).await?;
-        let deadline = received.deadline;
-        let mut reply =
-            deadline.check(self.read(received.status, &received.body, &received.limits))?;
-        reply.deadline = Some(deadline);
-        Ok(reply)
+        self.transport.send(request).await
+    }
+
+    /// A read's whole `data` as `T`. A plain success (2xx, `data` of the right shape, no
+    /// `errors`) is decoded in one pass over the body; any other answer is read as a
+    /// [`Reply`], whose errors say what went wrong.
+    pub(super) fn decode_data<T: DeserializeOwned>(
+        &self,
+        status: u16,
+        body: &[u8],
+        limits: &RateLimits,
+    ) -> Result<T> {
+        #[derive(Deserialize)]
+        struct Success<T> {
+            data: T,
+            #[serde(default)]
+            errors: Option<serde::de::IgnoredAny>,
+            #[serde(default)]
+            extensions: Option<Value>,
+        }
+        if (200..300).contains(&status) {
+            if let Ok(Success {
+                data,
+                errors: None,
+                extensions,
+            }) = serde_json::from_slice::<Success<T>>(body)
+            {
+                self.keep_warnings(extensions.as_ref());
+                return Ok(data);
+            }
+        }
+        self.read(status, body, limits)?.into_data()
     }
 
     /// Reads a response body of any status.

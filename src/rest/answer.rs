@@ -9,8 +9,10 @@
 use super::wire::{Shape, lenient};
 use crate::http::{Credential, snippet};
 use crate::{Error, Result};
+use aho_corasick::AhoCorasick;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 /// What came back from one request.
@@ -54,7 +56,7 @@ impl Answer<'_> {
         }
         // A 2xx may still carry an error (clients of the classic API check for it). Only a
         // body with a `success` or `code` key can, so pages of posts are parsed once.
-        if (mentions(self.body, b"\"success\"") || mentions(self.body, b"\"code\""))
+        if mentions_error_keys(self.body)
             && let Ok(body) = serde_json::from_slice::<ErrorBody>(self.body)
             && body.is_error()
         {
@@ -122,11 +124,18 @@ impl Answer<'_> {
     }
 }
 
-/// Whether `needle` occurs in `body`. Inside JSON strings quotes are escaped, so `"code"`
-/// found here is a key (or a whole string value, which costs only a needless parse).
-fn mentions(body: &[u8], needle: &[u8]) -> bool {
-    // SIMD substring search: a byte-by-byte scan cost a third of a page's decode.
-    memchr::memmem::find(body, needle).is_some()
+/// Whether `body` has a `"success"` or `"code"` key, the only ones an error body is told by.
+/// Inside JSON strings quotes are escaped, so a match is a key (or a whole string value, which
+/// costs only a needless parse). One SIMD pass for both: a byte-by-byte scan cost a third of a
+/// page's decode, and one pass per key a tenth.
+fn mentions_error_keys(body: &[u8]) -> bool {
+    static KEYS: LazyLock<Option<AhoCorasick>> =
+        LazyLock::new(|| AhoCorasick::new(["\"success\"", "\"code\""]).ok());
+    match &*KEYS {
+        Some(keys) => keys.is_match(body),
+        // Never the case for two fixed patterns; if it were, every body gets the error parse.
+        None => true,
+    }
 }
 
 impl ErrorBody {

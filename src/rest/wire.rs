@@ -29,43 +29,152 @@ pub(crate) mod lenient {
     use std::fmt;
     use std::marker::PhantomData;
 
-    /// A finite number, or one in a string (`"NaN"` and `"inf"` parse as floats but are not).
-    fn number_of(value: &Value) -> Option<f64> {
-        let number = match value {
-            Value::Number(n) => n.as_f64(),
-            Value::String(s) => s.trim().parse().ok(),
-            _ => None,
+    /// The `visit_*` methods of every scalar (booleans, numbers, strings, `null`), each
+    /// reading as `$value`: for the readers that take one shape and let any other pass as
+    /// absent.
+    macro_rules! scalars_read_as {
+        ($value:expr) => {
+            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok($value)
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok($value)
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok($value)
+            }
+
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok($value)
+            }
+
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok($value)
+            }
+
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+                Ok($value)
+            }
+
+            fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+                Ok($value)
+            }
         };
-        number.filter(|n: &f64| n.is_finite())
     }
 
-    /// A whole number within `0..=max`.
-    fn whole(value: &Value, max: f64) -> Option<f64> {
-        number_of(value).filter(|n| n.fract() == 0.0 && (0.0..=max).contains(n))
+    /// One JSON value where a scalar is expected, read in one pass: objects and lists are
+    /// skipped, never built (the lenient readers below used to go through `serde_json::Value`,
+    /// which allocated a tree for every field of every update).
+    enum Scalar {
+        Text(String),
+        Number(serde_json::Number),
+        Flag(bool),
+        Absent,
+    }
+
+    impl Scalar {
+        /// A finite number, or one in a string (`"NaN"` and `"inf"` parse as floats but are
+        /// not).
+        fn number(&self) -> Option<f64> {
+            let number = match self {
+                Self::Number(n) => n.as_f64(),
+                Self::Text(s) => s.trim().parse().ok(),
+                _ => None,
+            };
+            number.filter(|n: &f64| n.is_finite())
+        }
+
+        /// A whole number within `0..=max`.
+        fn whole(&self, max: f64) -> Option<f64> {
+            self.number()
+                .filter(|n| n.fract() == 0.0 && (0.0..=max).contains(n))
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Scalar {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_any(ScalarVisitor)
+        }
+    }
+
+    struct ScalarVisitor;
+
+    impl<'de> Visitor<'de> for ScalarVisitor {
+        type Value = Scalar;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+
+        fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Scalar, E> {
+            Ok(Scalar::Flag(v))
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Scalar, E> {
+            Ok(Scalar::Number(v.into()))
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Scalar, E> {
+            Ok(Scalar::Number(v.into()))
+        }
+
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Scalar, E> {
+            Ok(serde_json::Number::from_f64(v).map_or(Scalar::Absent, Scalar::Number))
+        }
+
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Scalar, E> {
+            Ok(Scalar::Text(v.to_owned()))
+        }
+
+        fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Scalar, E> {
+            Ok(Scalar::Text(v))
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Scalar, E> {
+            Ok(Scalar::Absent)
+        }
+
+        fn visit_none<E: serde::de::Error>(self) -> Result<Scalar, E> {
+            Ok(Scalar::Absent)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(Scalar::Absent)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(Scalar::Absent)
+        }
     }
 
     /// Unix seconds (integer, float or numeric string), or an RFC 3339 string.
     pub(crate) fn epoch<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<DateTime<Utc>>, D::Error> {
-        let value = Value::deserialize(deserializer)?;
-        if let Some(seconds) = number_of(&value) {
+        let value = Scalar::deserialize(deserializer)?;
+        if let Some(seconds) = value.number() {
             // The classic API sends whole seconds; `as` saturates rather than wrapping.
             return Ok(DateTime::from_timestamp(seconds as i64, 0));
         }
-        Ok(value
-            .as_str()
-            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-            .map(|t| t.with_timezone(&Utc)))
+        Ok(match value {
+            Scalar::Text(s) => DateTime::parse_from_rfc3339(&s)
+                .ok()
+                .map(|t| t.with_timezone(&Utc)),
+            _ => None,
+        })
     }
 
     /// A string; numbers are written out (an id may come as a number).
     pub(crate) fn text<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<String>, D::Error> {
-        Ok(match Value::deserialize(deserializer)? {
-            Value::String(s) => Some(s),
-            Value::Number(n) => Some(n.to_string()),
+        Ok(match Scalar::deserialize(deserializer)? {
+            Scalar::Text(s) => Some(s),
+            Scalar::Number(n) => Some(n.to_string()),
             _ => None,
         })
     }
@@ -76,11 +185,11 @@ pub(crate) mod lenient {
     pub(crate) fn flag<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<bool>, D::Error> {
-        Ok(match Value::deserialize(deserializer)? {
-            Value::Bool(b) => Some(b),
-            Value::Number(n) => Some(n.as_f64() != Some(0.0)),
-            Value::String(s) => Some(!matches!(s.trim(), "" | "false" | "0")),
-            _ => None,
+        Ok(match Scalar::deserialize(deserializer)? {
+            Scalar::Flag(b) => Some(b),
+            Scalar::Number(n) => Some(n.as_f64() != Some(0.0)),
+            Scalar::Text(s) => Some(!matches!(s.trim(), "" | "false" | "0")),
+            Scalar::Absent => None,
         })
     }
 
@@ -88,16 +197,16 @@ pub(crate) mod lenient {
     pub(crate) fn code<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<u16>, D::Error> {
-        let value = Value::deserialize(deserializer)?;
-        Ok(whole(&value, f64::from(u16::MAX)).map(|n| n as u16))
+        let value = Scalar::deserialize(deserializer)?;
+        Ok(value.whole(f64::from(u16::MAX)).map(|n| n as u16))
     }
 
     /// A count or limit: a whole number, at most `u32::MAX`.
     pub(crate) fn count<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<u64>, D::Error> {
-        let value = Value::deserialize(deserializer)?;
-        Ok(whole(&value, f64::from(u32::MAX)).map(|n| n as u64))
+        let value = Scalar::deserialize(deserializer)?;
+        Ok(value.whole(f64::from(u32::MAX)).map(|n| n as u64))
     }
 
     /// A list; anything but an array reads as empty. An item of the wrong shape (including
@@ -132,33 +241,7 @@ pub(crate) mod lenient {
             Ok(Vec::new())
         }
 
-        fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Vec<T>, E> {
-            Ok(Vec::new())
-        }
-
-        fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Vec<T>, E> {
-            Ok(Vec::new())
-        }
-
-        fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Vec<T>, E> {
-            Ok(Vec::new())
-        }
-
-        fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Vec<T>, E> {
-            Ok(Vec::new())
-        }
-
-        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Vec<T>, E> {
-            Ok(Vec::new())
-        }
-
-        fn visit_unit<E: serde::de::Error>(self) -> Result<Vec<T>, E> {
-            Ok(Vec::new())
-        }
-
-        fn visit_none<E: serde::de::Error>(self) -> Result<Vec<T>, E> {
-            Ok(Vec::new())
-        }
+        scalars_read_as!(Vec::new());
     }
 
     /// One item of a [`list`]: anything `T` reads, except a list.
@@ -220,10 +303,28 @@ pub(crate) mod lenient {
     pub(crate) fn object<'de, D: Deserializer<'de>, T: DeserializeOwned>(
         deserializer: D,
     ) -> Result<Option<T>, D::Error> {
-        match Value::deserialize(deserializer)? {
-            value @ Value::Object(_) => T::deserialize(value).map(Some).map_err(D::Error::custom),
-            _ => Ok(None),
+        deserializer.deserialize_any(ObjectVisitor(PhantomData))
+    }
+
+    struct ObjectVisitor<T>(PhantomData<T>);
+
+    impl<'de, T: DeserializeOwned> Visitor<'de> for ObjectVisitor<T> {
+        type Value = Option<T>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object")
         }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<T>, A::Error> {
+            T::deserialize(MapAccessDeserializer::new(map)).map(Some)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<T>, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+
+        scalars_read_as!(None);
     }
 
     /// A map of objects; anything but an object reads as empty.
@@ -243,13 +344,34 @@ pub(crate) mod lenient {
     pub(crate) fn numbers<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<BTreeMap<String, f64>, D::Error> {
-        Ok(match Value::deserialize(deserializer)? {
-            Value::Object(entries) => entries
-                .iter()
-                .filter_map(|(key, value)| Some((key.clone(), number_of(value)?)))
-                .collect(),
-            _ => BTreeMap::new(),
-        })
+        struct Numbers;
+
+        impl<'de> Visitor<'de> for Numbers {
+            type Value = BTreeMap<String, f64>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of numbers")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut numbers = BTreeMap::new();
+                while let Some((key, value)) = map.next_entry::<String, Scalar>()? {
+                    if let Some(number) = value.number() {
+                        numbers.insert(key, number);
+                    }
+                }
+                Ok(numbers)
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(BTreeMap::new())
+            }
+
+            scalars_read_as!(BTreeMap::new());
+        }
+
+        deserializer.deserialize_any(Numbers)
     }
 }
 
