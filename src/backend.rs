@@ -714,6 +714,10 @@ pub trait BackendExt: Backend {
     /// calling again with the same post (or key) returns what is known and reconciles the
     /// rest instead of posting twice, and [`reconcile`](Self::reconcile) tells what became of
     /// it without sending anything. A bare backend sends whatever it is given.
+    ///
+    /// A refusal of the whole request (a revoked token, say) is the call's error on a bare
+    /// backend; through `Retrying` it is each channel's [`Failed`](ChannelResult::Failed), so
+    /// that a batch keeps what its earlier attempts created.
     fn create_post(&self, post: &NewPost) -> impl Future<Output = Result<CreateOutcome>> + Send {
         async move {
             expect!(self.execute(Request::CreatePost { post: post.clone() }).await, Response::Created(c) => c, "create_post")
