@@ -47,7 +47,9 @@ fn channel(sim: &Simulator) -> String {
 async fn a_create_cancelled_in_flight_is_neither_denied_nor_sent_again() {
     for (kind, sim, backend) in each().await {
         let channel = channel(&sim);
+        // The lease outlasts one request: until it expires, an abandoned request may still land.
         let backend = Retrying::new(backend)
+            .lease(Duration::from_secs(1))
             .policy(
                 RetryPolicy::default().backoff(Duration::from_millis(5), Duration::from_millis(20)),
             )

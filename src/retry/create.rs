@@ -65,15 +65,20 @@ struct Write {
 }
 
 /// Releases held keys when the create ends or its future is dropped, so a retry by the
-/// application does not wait for the leases to expire.
+/// application does not wait for the leases to expire; except when the future is dropped with
+/// a request on its way: Buffer may still handle that request after a retry has looked and
+/// found nothing, so the keys stay held until their leases expire, and a retry waits for that
+/// (or [`reconcile`](crate::BackendExt::reconcile) answers unknown) instead of sending again.
 struct Leases {
     journal: Arc<dyn crate::journal::Journal>,
     held: Vec<Lease>,
+    /// Whether a create request is on its way.
+    in_flight: bool,
 }
 
 impl Drop for Leases {
     fn drop(&mut self) {
-        if self.held.is_empty() {
+        if self.held.is_empty() || self.in_flight {
             return;
         }
         let held = std::mem::take(&mut self.held);
@@ -105,6 +110,7 @@ impl<B: Backend> Retrying<B> {
         let mut leases = Leases {
             journal: self.journal.clone(),
             held: Vec::new(),
+            in_flight: false,
         };
         let mut writes = Vec::with_capacity(posts.len());
         let mut slots = Vec::new();
@@ -122,7 +128,8 @@ impl<B: Backend> Retrying<B> {
             }
             writes.push(write);
         }
-        self.settle(posts, &writes, &mut slots).await;
+        self.settle(posts, &mut writes, &mut slots, &mut leases)
+            .await;
         let mut outcomes: Vec<Vec<ChannelOutcome>> = posts.iter().map(|_| Vec::new()).collect();
         for slot in slots {
             let result = match slot.stage {
@@ -210,7 +217,13 @@ impl<B: Backend> Retrying<B> {
     }
 
     /// Sends and reconciles until every slot is settled or the attempts run out.
-    async fn settle(&self, posts: &[NewPost], writes: &[Write], slots: &mut [Slot]) {
+    async fn settle(
+        &self,
+        posts: &[NewPost],
+        writes: &mut [Write],
+        slots: &mut [Slot],
+        leases: &mut Leases,
+    ) {
         let mut attempt = 1;
         loop {
             if slots.iter().any(|s| matches!(s.stage, Stage::Look { .. })) {
@@ -222,7 +235,15 @@ impl<B: Backend> Retrying<B> {
             if todo.is_empty() || attempt > self.policy.attempts() {
                 return;
             }
+            let todo = self.renew(posts, writes, slots, leases, todo).await;
+            if todo.is_empty() {
+                // Every write to send had lost its lease: look again under the new ones.
+                attempt += 1;
+                continue;
+            }
+            leases.in_flight = true;
             let results = self.send(posts, slots, &todo).await;
+            leases.in_flight = false;
             let mut wait = Duration::ZERO;
             for (&i, result) in todo.iter().zip(results) {
                 let slot = &mut slots[i];
@@ -270,6 +291,84 @@ impl<B: Backend> Retrying<B> {
             pause(wait).await;
             attempt += 1;
         }
+    }
+
+    /// Journals that a slot was not created, and says whether that is now the key's record:
+    /// only then may the slot be reported failed. A lease lost during a long look means
+    /// another holder may have taken the key over and sent it meanwhile.
+    async fn record_failed(&self, write: &Write, slot: usize, error: &Error) -> bool {
+        let Some(lease) = &write.lease else {
+            return false;
+        };
+        match self
+            .journal
+            .record(lease, slot, &SlotState::failed(error))
+            .await
+        {
+            Ok(()) => true,
+            Err(error) => {
+                tracing::warn!(key = %write.key, slot, %error, "could not journal that a write was not created; it stays unknown");
+                false
+            }
+        }
+    }
+
+    /// Renews the lease of every write about to be sent, so its request goes out under a live
+    /// lease. A write whose lease is lost (it expired during a long wait) is not sent now:
+    /// another holder may have taken the key over and sent it. If no one holds the key, it is
+    /// taken again and its slots are looked up before anything is sent; else they are unknown,
+    /// for the key's holder to settle. Returns the slots still to send.
+    async fn renew(
+        &self,
+        posts: &[NewPost],
+        writes: &mut [Write],
+        slots: &mut [Slot],
+        leases: &mut Leases,
+        todo: Vec<usize>,
+    ) -> Vec<usize> {
+        let mut lost: BTreeMap<usize, (Error, bool)> = BTreeMap::new();
+        let mut renewed: HashSet<usize> = HashSet::new();
+        for &i in &todo {
+            let post = slots[i].post;
+            if !renewed.insert(post) {
+                continue;
+            }
+            let write = &mut writes[post];
+            let Some(lease) = &write.lease else {
+                continue;
+            };
+            let Err(error) = self.journal.renew(lease, self.writes.lease).await else {
+                continue;
+            };
+            tracing::warn!(key = %write.key, %error, "lost the key's lease; not sending");
+            let intent = Intent::create(write.key.clone(), &posts[post], self.send_time());
+            let retaken = match self.journal.begin(&intent, self.writes.lease).await {
+                Ok((_, lease)) => {
+                    leases.held.push(lease.clone());
+                    write.lease = Some(lease);
+                    true
+                }
+                Err(_) => false,
+            };
+            lost.insert(post, (error, retaken));
+        }
+        todo.into_iter()
+            .filter(|&i| match lost.get(&slots[i].post) {
+                Some((error, retaken)) => {
+                    slots[i].stage = if *retaken {
+                        slots[i].unsure = true;
+                        Stage::Look {
+                            error: error.clone(),
+                            may_resend: true,
+                        }
+                    } else {
+                        Stage::Done(ChannelResult::Unknown(error.clone()))
+                    };
+                    false
+                }
+                None => true,
+            })
+            .collect()
     }
 
     /// Journals one slot's state. A journal that cannot be written leaves the slot's entry
@@ -402,12 +501,16 @@ impl<B: Backend> Retrying<B> {
                     } else if error.is_duplicate() {
                         // Refused as a duplicate, yet nothing of ours is there: unknown.
                         Stage::Done(ChannelResult::Unknown(error))
-                    } else {
+                    } else if self
+                        .record_failed(&writes[slots[i].post], slots[i].index, &error)
+                        .await
+                    {
                         // Out of attempts, and a complete look found nothing: not created.
-                        let state = SlotState::failed(&error);
-                        self.record(&writes[slots[i].post], slots[i].index, &state)
-                            .await;
                         Stage::Done(ChannelResult::Failed(error))
+                    } else {
+                        // Not journaled under a live lease: another holder may have taken the
+                        // key over and be sending it, so "not created" may not stay true.
+                        Stage::Done(ChannelResult::Unknown(error))
                     };
                 }
             } else {
@@ -502,6 +605,7 @@ impl<B: Backend> Retrying<B> {
         let mut leases = Leases {
             journal: self.journal.clone(),
             held: lease.iter().cloned().collect(),
+            in_flight: false,
         };
         let write = Write {
             key: key.clone(),
