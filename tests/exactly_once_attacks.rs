@@ -155,3 +155,42 @@ async fn a_create_that_lost_its_lease_does_not_send() {
         }
     }
 }
+
+/// A fresh process (no answer seen yet, so no server time known) whose clock runs ahead of
+/// Buffer's by more than the allowed skew: its first create's answer is lost after the post was
+/// made. The fence must not rule out the very post the create made.
+#[tokio::test]
+async fn a_fresh_process_ahead_of_buffers_clock_does_not_resend_its_first_create() {
+    for kind in BackendKind::ALL {
+        let sim = Simulator::builder()
+            .reject_duplicates(false)
+            .start_time(chrono::Utc::now() - chrono::TimeDelta::minutes(10))
+            .start()
+            .await;
+        let channel = channel(&sim);
+        let backend: Box<dyn Backend> = match kind {
+            BackendKind::GraphQl => Box::new(common::graphql(&sim)),
+            _ => Box::new(common::rest(&sim)),
+        };
+        let backend = Retrying::new(backend)
+            .policy(
+                RetryPolicy::default().backoff(Duration::from_millis(5), Duration::from_millis(20)),
+            )
+            .seed(6);
+        sim.set_faults(
+            Faults::seeded(3).rule(
+                FaultRule::new(Fault::LoseResponse)
+                    .route(create_route(kind))
+                    .times(1),
+            ),
+        );
+        let post = NewPost::new(format!("First words on {kind}"))
+            .channel(channel.as_str())
+            .idempotency_key(IdempotencyKey::new(format!("first-{kind}")).unwrap());
+        let outcome = backend.create_post(&post).await.unwrap();
+        let stored = sim
+            .store()
+            .count_with_text(&channel, post.text.as_deref().unwrap());
+        assert_eq!(stored, 1, "{kind}: {outcome:?}");
+    }
+}

@@ -61,6 +61,10 @@ struct Write {
     key: IdempotencyKey,
     /// Lower bound of the server's time at the first send, less the allowed skew.
     fence: DateTime<Utc>,
+    /// This machine's time at the first send, when no server time was known then: the fence
+    /// above is by this machine's clock, which may run ahead of Buffer's, and is corrected
+    /// before any lookup (see [`Retrying::fences`]).
+    local_send: Option<DateTime<Utc>>,
     lease: Option<Lease>,
 }
 
@@ -176,10 +180,12 @@ impl<B: Backend> Retrying<B> {
         let Some(entry) = entry else {
             let stages = post.channel_ids.iter().map(|_| Stage::Send).collect();
             let fence = intent.sent_at - self.skew();
+            let local_send = self.inner.server_time().is_none().then_some(intent.sent_at);
             return Ok((
                 Write {
                     key,
                     fence,
+                    local_send,
                     lease: Some(lease),
                 },
                 stages,
@@ -195,6 +201,7 @@ impl<B: Backend> Retrying<B> {
             Write {
                 key,
                 fence: entry.intent.sent_at - self.skew(),
+                local_send: None,
                 lease: Some(lease),
             },
             stages,
@@ -404,9 +411,10 @@ impl<B: Backend> Retrying<B> {
                 channels.push(slots[i].channel.clone());
             }
         }
+        let fences = self.fences(writes).await;
         let since = looking
             .iter()
-            .map(|&i| writes[slots[i].post].fence)
+            .map(|&i| fences[slots[i].post])
             .min()
             .unwrap_or_else(Utc::now);
         let listing = match self
@@ -451,7 +459,7 @@ impl<B: Backend> Retrying<B> {
             let new = &posts[slots[members[0]].post];
             let fence = members
                 .iter()
-                .map(|&i| writes[slots[i].post].fence)
+                .map(|&i| fences[slots[i].post])
                 .min()
                 .unwrap_or(since);
             let mut candidates: Vec<&Post> = Vec::new();
@@ -610,6 +618,7 @@ impl<B: Backend> Retrying<B> {
         let write = Write {
             key: key.clone(),
             fence: entry.intent.sent_at - self.skew(),
+            local_send: None,
             lease,
         };
         let in_progress = write.lease.is_none();
@@ -676,6 +685,37 @@ impl<B: Backend> Retrying<B> {
             })
             .collect();
         Ok(vec![CreateOutcome::new(channels)])
+    }
+
+    /// Each write's fence for a lookup. A write first sent before any answer told the server's
+    /// time was fenced by this machine's clock, which may run ahead of Buffer's by more than
+    /// the allowed skew: its fence would then rule out the very post a lost answer made, and
+    /// the post would be sent again. Its fence moves back by how far this machine's clock is
+    /// ahead, measured now against the server's latest `Date` (read once first if the client
+    /// has heard nothing from Buffer yet: only a fresh client whose first answer was lost
+    /// pays that read).
+    async fn fences(&self, writes: &[Write]) -> Vec<DateTime<Utc>> {
+        let mut ahead = TimeDelta::zero();
+        if writes.iter().any(|w| w.local_send.is_some()) {
+            if self.inner.server_time().is_none()
+                && let Err(error) = self.plain(Request::Account).await
+            {
+                tracing::warn!(%error, "could not learn Buffer's clock; fencing by this machine's");
+            }
+            // The latest `Date` is at or before the server's now: this underestimates the
+            // server's time, so overestimates how far ahead this machine is, and the fence
+            // stays a lower bound.
+            if let Some(server) = self.inner.server_time() {
+                ahead = (Utc::now() - server).max(TimeDelta::zero());
+            }
+        }
+        writes
+            .iter()
+            .map(|w| match w.local_send {
+                Some(_) => w.fence - ahead,
+                None => w.fence,
+            })
+            .collect()
     }
 
     /// The lower bound of the server's time now: its latest `Date`, else this machine's clock.
