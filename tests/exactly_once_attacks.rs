@@ -194,3 +194,51 @@ async fn a_fresh_process_ahead_of_buffers_clock_does_not_resend_its_first_create
         assert_eq!(stored, 1, "{kind}: {outcome:?}");
     }
 }
+
+/// The same, across a restart: a fresh client ahead of Buffer's clock journals a create and
+/// dies with the request on its way (a slow server); a new client on the same journal (fresh
+/// too) takes the key over once the lease ends and looks. The fence journaled by the first
+/// client's clock must not rule out the post its request made.
+#[tokio::test]
+async fn a_restart_ahead_of_buffers_clock_does_not_resend_what_the_dead_process_sent() {
+    for kind in BackendKind::ALL {
+        let sim = Simulator::builder()
+            .reject_duplicates(false)
+            .start_time(chrono::Utc::now() - chrono::TimeDelta::minutes(10))
+            .start()
+            .await;
+        let channel = channel(&sim);
+        let journal: Arc<dyn buffer_bridge::journal::Journal> =
+            Arc::new(buffer_bridge::journal::MemoryJournal::new());
+        let client = |seed: u64| {
+            let backend: Box<dyn Backend> = match kind {
+                BackendKind::GraphQl => Box::new(common::graphql(&sim)),
+                _ => Box::new(common::rest(&sim)),
+            };
+            Retrying::new(backend)
+                .journal(journal.clone())
+                .lease(Duration::from_secs(1))
+                .seed(seed)
+        };
+        sim.set_faults(
+            Faults::seeded(4).rule(
+                FaultRule::new(Fault::Latency(Duration::from_millis(300)))
+                    .route(create_route(kind))
+                    .times(1),
+            ),
+        );
+        let post = NewPost::new(format!("Sent before a crash on {kind}"))
+            .channel(channel.as_str())
+            .idempotency_key(IdempotencyKey::new(format!("crash-{kind}")).unwrap());
+        let dead = client(7);
+        let cut = tokio::time::timeout(Duration::from_millis(100), dead.create_post(&post)).await;
+        assert!(cut.is_err(), "{kind}: the first process died mid-request");
+        drop(dead);
+        let outcome = client(8).create_post(&post).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let stored = sim
+            .store()
+            .count_with_text(&channel, post.text.as_deref().unwrap());
+        assert_eq!(stored, 1, "{kind}: {outcome:?}");
+    }
+}

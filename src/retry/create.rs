@@ -61,10 +61,10 @@ struct Write {
     key: IdempotencyKey,
     /// Lower bound of the server's time at the first send, less the allowed skew.
     fence: DateTime<Utc>,
-    /// This machine's time at the first send, when no server time was known then: the fence
-    /// above is by this machine's clock, which may run ahead of Buffer's, and is corrected
-    /// before any lookup (see [`Retrying::fences`]).
-    local_send: Option<DateTime<Utc>>,
+    /// Whether the fence is by this machine's clock (no server time was known at the first
+    /// send), which may run ahead of Buffer's: corrected before any lookup (see
+    /// [`Retrying::fences`]).
+    local_clock: bool,
     lease: Option<Lease>,
 }
 
@@ -160,7 +160,8 @@ impl<B: Backend> Retrying<B> {
         key: IdempotencyKey,
         leases: &mut Leases,
     ) -> Result<(Write, Vec<Stage>)> {
-        let intent = Intent::create(key.clone(), post, self.send_time());
+        let mut intent = Intent::create(key.clone(), post, self.send_time());
+        intent.local_clock = self.inner.server_time().is_none();
         let (mut begun, mut lease) = self.acquire(&intent).await?;
         if let Begun::Existing(entry) = &begun
             && is_stale(entry, &intent, self.writes.derived_key_horizon)
@@ -180,12 +181,11 @@ impl<B: Backend> Retrying<B> {
         let Some(entry) = entry else {
             let stages = post.channel_ids.iter().map(|_| Stage::Send).collect();
             let fence = intent.sent_at - self.skew();
-            let local_send = self.inner.server_time().is_none().then_some(intent.sent_at);
             return Ok((
                 Write {
                     key,
                     fence,
-                    local_send,
+                    local_clock: intent.local_clock,
                     lease: Some(lease),
                 },
                 stages,
@@ -201,7 +201,7 @@ impl<B: Backend> Retrying<B> {
             Write {
                 key,
                 fence: entry.intent.sent_at - self.skew(),
-                local_send: None,
+                local_clock: entry.intent.local_clock,
                 lease: Some(lease),
             },
             stages,
@@ -618,7 +618,7 @@ impl<B: Backend> Retrying<B> {
         let write = Write {
             key: key.clone(),
             fence: entry.intent.sent_at - self.skew(),
-            local_send: None,
+            local_clock: entry.intent.local_clock,
             lease,
         };
         let in_progress = write.lease.is_none();
@@ -688,7 +688,7 @@ impl<B: Backend> Retrying<B> {
     }
 
     /// Each write's fence for a lookup. A write first sent before any answer told the server's
-    /// time was fenced by this machine's clock, which may run ahead of Buffer's by more than
+    /// time (in this process or the one that journaled it) was fenced by its clock, which may run ahead of Buffer's by more than
     /// the allowed skew: its fence would then rule out the very post a lost answer made, and
     /// the post would be sent again. Its fence moves back by how far this machine's clock is
     /// ahead, measured now against the server's latest `Date` (read once first if the client
@@ -696,7 +696,7 @@ impl<B: Backend> Retrying<B> {
     /// pays that read).
     async fn fences(&self, writes: &[Write]) -> Vec<DateTime<Utc>> {
         let mut ahead = TimeDelta::zero();
-        if writes.iter().any(|w| w.local_send.is_some()) {
+        if writes.iter().any(|w| w.local_clock) {
             if self.inner.server_time().is_none()
                 && let Err(error) = self.plain(Request::Account).await
             {
@@ -711,9 +711,12 @@ impl<B: Backend> Retrying<B> {
         }
         writes
             .iter()
-            .map(|w| match w.local_send {
-                Some(_) => w.fence - ahead,
-                None => w.fence,
+            .map(|w| {
+                if w.local_clock {
+                    w.fence - ahead
+                } else {
+                    w.fence
+                }
             })
             .collect()
     }
