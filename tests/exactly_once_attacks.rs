@@ -5,7 +5,7 @@
 #[path = "common/sim.rs"]
 mod common;
 
-use buffer_bridge::journal::IdempotencyKey;
+use buffer_bridge::journal::{Conflict, IdempotencyKey};
 use buffer_bridge::model::{ChannelResult, NewPost};
 use buffer_bridge::retry::{RetryPolicy, Retrying};
 use buffer_bridge::{Backend, BackendExt, BackendKind};
@@ -241,4 +241,56 @@ async fn a_restart_ahead_of_buffers_clock_does_not_resend_what_the_dead_process_
             .count_with_text(&channel, post.text.as_deref().unwrap());
         assert_eq!(stored, 1, "{kind}: {outcome:?}");
     }
+}
+
+/// A create of several posts whose requests are paced (the classic API sends one a post) runs
+/// longer than its lease. Another holder given the same job takes over the key of a post not
+/// sent yet once that lease ends, and sends it; the first must not send it too.
+#[tokio::test]
+async fn a_long_paced_batch_keeps_its_leases_while_it_sends() {
+    use buffer_bridge::pacing::{Paced, Pacing};
+    let sim = Simulator::builder().reject_duplicates(false).start().await;
+    let channel = channel(&sim);
+    let journal: Arc<dyn buffer_bridge::journal::Journal> =
+        Arc::new(buffer_bridge::journal::MemoryJournal::new());
+    let posts: Vec<NewPost> = (0..3)
+        .map(|i| {
+            NewPost::new(format!("Paced post {i}"))
+                .channel(channel.as_str())
+                .idempotency_key(IdempotencyKey::new(format!("paced-{i}")).unwrap())
+        })
+        .collect();
+    // One request every 700 ms; the lease is 300 ms.
+    let paced = Paced::with(
+        common::rest(&sim),
+        Pacing::none()
+            .quota(1, Duration::from_millis(700))
+            .max_wait(Duration::from_secs(5)),
+    );
+    let first = Retrying::new(paced)
+        .journal(journal.clone())
+        .lease(Duration::from_millis(300))
+        .seed(9);
+    let other = Retrying::new(common::rest(&sim))
+        .journal(journal.clone())
+        .lease(Duration::from_millis(300))
+        .seed(10);
+    let batch = tokio::spawn({
+        let posts = posts.clone();
+        async move { first.create_posts(&posts).await }
+    });
+    while sim.requests_to(create_route(BackendKind::ClassicRest)) == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // Refused while the first holds the key (it is sending it), or it waited and found it.
+    let second = other.create_post(&posts[2]).await;
+    if let Err(error) = &second {
+        assert!(
+            matches!(error.journal_conflict(), Some(Conflict::Held { .. })),
+            "{error}"
+        );
+    }
+    let first = batch.await.unwrap();
+    let stored = sim.store().count_with_text(&channel, "Paced post 2");
+    assert_eq!(stored, 1, "first {first:?}, second {second:?}");
 }

@@ -249,7 +249,9 @@ impl<B: Backend> Retrying<B> {
                 continue;
             }
             leases.in_flight = true;
-            let results = self.send(posts, slots, &todo).await;
+            let results = self
+                .keeping_leases(writes, slots, &todo, self.send(posts, slots, &todo))
+                .await;
             leases.in_flight = false;
             let mut wait = Duration::ZERO;
             for (&i, result) in todo.iter().zip(results) {
@@ -297,6 +299,43 @@ impl<B: Backend> Retrying<B> {
             }
             pause(wait).await;
             attempt += 1;
+        }
+    }
+
+    /// Runs `send` while renewing the leases of the writes it sends, every third of a lease: a
+    /// send may be many requests (one a post on the classic API, paced), and a lease that
+    /// expired under it would let another holder take over a key not sent yet and send it too.
+    /// Dropped with the send, so a cancelled create's leases then run out by themselves.
+    async fn keeping_leases<T>(
+        &self,
+        writes: &[Write],
+        slots: &[Slot],
+        todo: &[usize],
+        send: impl std::future::Future<Output = T>,
+    ) -> T {
+        let mut held: Vec<&Write> = Vec::new();
+        for &i in todo {
+            let write = &writes[slots[i].post];
+            if !held.iter().any(|w| w.key == write.key) {
+                held.push(write);
+            }
+        }
+        let beat = async {
+            loop {
+                tokio::time::sleep(self.writes.lease / 3).await;
+                for write in &held {
+                    if let Some(lease) = &write.lease
+                        && let Err(error) = self.journal.renew(lease, self.writes.lease).await
+                    {
+                        tracing::warn!(key = %write.key, %error, "could not renew a lease while sending");
+                    }
+                }
+            }
+        };
+        futures::pin_mut!(send, beat);
+        match futures::future::select(send, beat).await {
+            futures::future::Either::Left((sent, _)) => sent,
+            futures::future::Either::Right((never, _)) => never,
         }
     }
 
