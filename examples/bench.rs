@@ -4,13 +4,13 @@
 //!
 //! ```text
 //! cargo run --release --example bench                  # every figure
-//! cargo run --release --example bench -- pages batch   # some: memory pages creates decoding batch shadow
+//! cargo run --release --example bench -- pages batch   # some: memory pages creates reconcile decoding batch shadow
 //! ```
 //!
 //! Prints one JSON line per figure (`{"metric", "ours", "baseline", "ratio", "unit"}`), then a
 //! table. Each baseline is the obvious way without buffer-bridge's machinery: walking cursors
 //! from the first page, one request per channel, plain `serde_json` into plain structs,
-//! collecting every post in memory, one `createPost` per post.
+//! collecting every post in memory, one `createPost` per post, one lookup per uncertain channel.
 
 #[path = "../benches/support/mod.rs"]
 mod support;
@@ -20,7 +20,9 @@ use buffer_bridge::model::{NewPost, PageRequest, PostList, PostQuery};
 use buffer_bridge::pacing::{Paced, Pacing};
 use buffer_bridge::retry::Retrying;
 use buffer_bridge::{BackendExt, Result};
-use buffer_sim::{Api, ChannelSpec, Faults, RateLimits, Service, Simulator};
+use buffer_sim::{
+    Api, ChannelSpec, Fault, FaultRule, Faults, NullScope, RateLimits, Service, Simulator,
+};
 use futures::StreamExt;
 use std::io::{BufRead, Write};
 use std::time::{Duration, Instant};
@@ -242,6 +244,53 @@ async fn creates() -> Result<Vec<Figure>> {
         ));
     }
     Ok(figures)
+}
+
+/// Requests beyond the create itself to settle a 30-channel GraphQL batch whose answer was lost
+/// after the mutation ran (`data: null`): the issue allows at most 2. The baseline is one
+/// lookup per uncertain channel. The client has heard from Buffer before (it knows the
+/// server's clock), as any client past its first request has.
+async fn reconcile() -> Result<Vec<Figure>> {
+    let sim = unlimited().await;
+    let channels: Vec<String> = (0..30)
+        .map(|i| {
+            sim.store()
+                .add_channel(ChannelSpec::new(
+                    sim.organization_id(),
+                    Service::Twitter,
+                    &format!("lost{i}"),
+                ))
+                .id
+        })
+        .collect();
+    let backend = Retrying::new(graphql(&sim));
+    backend.account().await?;
+    sim.set_faults(
+        Faults::seeded(0).rule(
+            FaultRule::new(Fault::NullField(NullScope::Data))
+                .route("createPost")
+                .times(1),
+        ),
+    );
+    sim.clear_requests();
+    let post =
+        NewPost::new("a batch whose answer is lost").channels(channels.iter().map(String::as_str));
+    let outcome = backend.create_post(&post).await?;
+    assert!(outcome.is_complete(), "{outcome:?}");
+    for channel in &channels {
+        assert_eq!(
+            sim.store()
+                .count_with_text(channel, "a batch whose answer is lost"),
+            1
+        );
+    }
+    let extra = sim.request_count(Api::GraphQl) - 1;
+    Ok(vec![Figure::new(
+        "requests to reconcile a lost 30-channel graphql batch",
+        extra as f64,
+        channels.len() as f64,
+        "requests",
+    )])
 }
 
 /// CPU time to decode a 100-post page, library against plain serde, per page.
@@ -669,6 +718,9 @@ fn main() -> Result<()> {
     }
     if wanted("creates") {
         figures.extend(runtime.block_on(creates())?);
+    }
+    if wanted("reconcile") {
+        figures.extend(runtime.block_on(reconcile())?);
     }
     if wanted("decoding") {
         figures.extend(runtime.block_on(decoding()));

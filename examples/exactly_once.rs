@@ -33,7 +33,11 @@ async fn main() -> buffer_bridge::Result<()> {
         println!("── {kind} ──");
         let journal_path = scratch_journal(kind);
         let journal = Arc::new(SqliteJournal::open(&journal_path)?);
-        let client = Retrying::new(backend(&sim, kind)?).journal(journal);
+        // A key held by a process that dies is taken over when its lease ends (120 s by
+        // default, longer than a request may still be on its way); short here, for the demo.
+        let client = Retrying::new(backend(&sim, kind)?)
+            .journal(journal)
+            .lease(Duration::from_secs(1));
 
         // 1. Buffer makes the post, then the connection drops before the answer.
         let route = create_route(kind);
@@ -75,7 +79,7 @@ async fn main() -> buffer_bridge::Result<()> {
         );
         drop(client);
         sim.clear_faults();
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        tokio::time::sleep(Duration::from_millis(1200)).await;
 
         let restarted = Retrying::new(backend(&sim, kind)?)
             .journal(Arc::new(SqliteJournal::open(&journal_path)?));

@@ -475,46 +475,56 @@ async fn respond(
     routes.extend(label.operation.iter().cloned());
     routes.extend(label.root_fields.iter().cloned());
     let decision = app.faults.decide(api, &routes);
-    if !decision.latency.is_zero() {
-        tokio::time::sleep(decision.latency).await;
+    // Buffer finishes a request it has received even when the client has gone away (a
+    // cancelled future, a timeout): handled on a task of its own, the request still runs, and
+    // may still create a post, after its latency.
+    let handled = tokio::spawn(async move {
+        if !decision.latency.is_zero() {
+            tokio::time::sleep(decision.latency).await;
+        }
+        entry.operation = label.operation;
+        entry.root_fields = label.root_fields;
+        entry.fault = decision
+            .fault
+            .map(Fault::name)
+            .or((!decision.latency.is_zero()).then_some("latency"));
+        let request = Received {
+            api,
+            method: &method,
+            path: &path,
+            query: &query,
+            bearer: bearer.as_deref(),
+            body: &body,
+        };
+        let reply = match decision.fault {
+            Some(Fault::Drop) => {
+                app.log.push(entry);
+                return Err(DropConnection);
+            }
+            Some(Fault::ServerError(status)) => Reply::html(status, "Service Unavailable"),
+            Some(Fault::Html) => Reply::html(200, "Buffer is down for maintenance"),
+            Some(Fault::RateLimitBurst(_)) => rate_limited(api),
+            Some(Fault::Truncate) => {
+                let mut reply = answer(&app, &request, None);
+                let half = reply.body.len() / 2;
+                reply.body.truncate(half);
+                reply
+            }
+            Some(Fault::LoseResponse) => {
+                entry.status = Some(answer(&app, &request, None).status);
+                app.log.push(entry);
+                return Err(DropConnection);
+            }
+            Some(Fault::NullField(scope)) => answer(&app, &request, Some(scope)),
+            Some(Fault::Latency(_)) | None => answer(&app, &request, None),
+        };
+        Ok(app.finish(entry, reply))
+    });
+    match handled.await {
+        Ok(response) => response,
+        Err(failed) if failed.is_panic() => std::panic::resume_unwind(failed.into_panic()),
+        Err(_) => Err(DropConnection),
     }
-    entry.operation = label.operation;
-    entry.root_fields = label.root_fields;
-    entry.fault = decision
-        .fault
-        .map(Fault::name)
-        .or((!decision.latency.is_zero()).then_some("latency"));
-    let request = Received {
-        api,
-        method: &method,
-        path: &path,
-        query: &query,
-        bearer: bearer.as_deref(),
-        body: &body,
-    };
-    let reply = match decision.fault {
-        Some(Fault::Drop) => {
-            app.log.push(entry);
-            return Err(DropConnection);
-        }
-        Some(Fault::ServerError(status)) => Reply::html(status, "Service Unavailable"),
-        Some(Fault::Html) => Reply::html(200, "Buffer is down for maintenance"),
-        Some(Fault::RateLimitBurst(_)) => rate_limited(api),
-        Some(Fault::Truncate) => {
-            let mut reply = answer(&app, &request, None);
-            let half = reply.body.len() / 2;
-            reply.body.truncate(half);
-            reply
-        }
-        Some(Fault::LoseResponse) => {
-            entry.status = Some(answer(&app, &request, None).status);
-            app.log.push(entry);
-            return Err(DropConnection);
-        }
-        Some(Fault::NullField(scope)) => answer(&app, &request, Some(scope)),
-        Some(Fault::Latency(_)) | None => answer(&app, &request, None),
-    };
-    Ok(app.finish(entry, reply))
 }
 
 impl App {

@@ -296,6 +296,11 @@ pub struct Intent {
     /// against, after a restart too.
     #[serde(default)]
     pub post: Option<NewPost>,
+    /// Whether `sent_at` was read from the sender's own clock, no server time being known yet:
+    /// that clock may run ahead of the server's, so reconciliation corrects the fence by how
+    /// far this machine's clock is ahead, after a restart too.
+    #[serde(default)]
+    pub local_clock: bool,
 }
 
 impl Intent {
@@ -314,6 +319,7 @@ impl Intent {
             slots,
             sent_at,
             post: None,
+            local_clock: false,
         }
     }
 

@@ -61,19 +61,28 @@ struct Write {
     key: IdempotencyKey,
     /// Lower bound of the server's time at the first send, less the allowed skew.
     fence: DateTime<Utc>,
+    /// Whether the fence is by this machine's clock (no server time was known at the first
+    /// send), which may run ahead of Buffer's: corrected before any lookup (see
+    /// [`Retrying::fences`]).
+    local_clock: bool,
     lease: Option<Lease>,
 }
 
 /// Releases held keys when the create ends or its future is dropped, so a retry by the
-/// application does not wait for the leases to expire.
+/// application does not wait for the leases to expire; except when the future is dropped with
+/// a request on its way: Buffer may still handle that request after a retry has looked and
+/// found nothing, so the keys stay held until their leases expire, and a retry waits for that
+/// (or [`reconcile`](crate::BackendExt::reconcile) answers unknown) instead of sending again.
 struct Leases {
     journal: Arc<dyn crate::journal::Journal>,
     held: Vec<Lease>,
+    /// Whether a create request is on its way.
+    in_flight: bool,
 }
 
 impl Drop for Leases {
     fn drop(&mut self) {
-        if self.held.is_empty() {
+        if self.held.is_empty() || self.in_flight {
             return;
         }
         let held = std::mem::take(&mut self.held);
@@ -105,6 +114,7 @@ impl<B: Backend> Retrying<B> {
         let mut leases = Leases {
             journal: self.journal.clone(),
             held: Vec::new(),
+            in_flight: false,
         };
         let mut writes = Vec::with_capacity(posts.len());
         let mut slots = Vec::new();
@@ -122,7 +132,8 @@ impl<B: Backend> Retrying<B> {
             }
             writes.push(write);
         }
-        self.settle(posts, &writes, &mut slots).await;
+        self.settle(posts, &mut writes, &mut slots, &mut leases)
+            .await;
         let mut outcomes: Vec<Vec<ChannelOutcome>> = posts.iter().map(|_| Vec::new()).collect();
         for slot in slots {
             let result = match slot.stage {
@@ -149,7 +160,8 @@ impl<B: Backend> Retrying<B> {
         key: IdempotencyKey,
         leases: &mut Leases,
     ) -> Result<(Write, Vec<Stage>)> {
-        let intent = Intent::create(key.clone(), post, self.send_time());
+        let mut intent = Intent::create(key.clone(), post, self.send_time());
+        intent.local_clock = self.inner.server_time().is_none();
         let (mut begun, mut lease) = self.acquire(&intent).await?;
         if let Begun::Existing(entry) = &begun
             && is_stale(entry, &intent, self.writes.derived_key_horizon)
@@ -173,6 +185,7 @@ impl<B: Backend> Retrying<B> {
                 Write {
                     key,
                     fence,
+                    local_clock: intent.local_clock,
                     lease: Some(lease),
                 },
                 stages,
@@ -188,6 +201,7 @@ impl<B: Backend> Retrying<B> {
             Write {
                 key,
                 fence: entry.intent.sent_at - self.skew(),
+                local_clock: entry.intent.local_clock,
                 lease: Some(lease),
             },
             stages,
@@ -210,7 +224,13 @@ impl<B: Backend> Retrying<B> {
     }
 
     /// Sends and reconciles until every slot is settled or the attempts run out.
-    async fn settle(&self, posts: &[NewPost], writes: &[Write], slots: &mut [Slot]) {
+    async fn settle(
+        &self,
+        posts: &[NewPost],
+        writes: &mut [Write],
+        slots: &mut [Slot],
+        leases: &mut Leases,
+    ) {
         let mut attempt = 1;
         loop {
             if slots.iter().any(|s| matches!(s.stage, Stage::Look { .. })) {
@@ -222,7 +242,17 @@ impl<B: Backend> Retrying<B> {
             if todo.is_empty() || attempt > self.policy.attempts() {
                 return;
             }
-            let results = self.send(posts, slots, &todo).await;
+            let todo = self.renew(posts, writes, slots, leases, todo).await;
+            if todo.is_empty() {
+                // Every write to send had lost its lease: look again under the new ones.
+                attempt += 1;
+                continue;
+            }
+            leases.in_flight = true;
+            let results = self
+                .keeping_leases(writes, slots, &todo, self.send(posts, slots, &todo))
+                .await;
+            leases.in_flight = false;
             let mut wait = Duration::ZERO;
             for (&i, result) in todo.iter().zip(results) {
                 let slot = &mut slots[i];
@@ -272,6 +302,121 @@ impl<B: Backend> Retrying<B> {
         }
     }
 
+    /// Runs `send` while renewing the leases of the writes it sends, every third of a lease: a
+    /// send may be many requests (one a post on the classic API, paced), and a lease that
+    /// expired under it would let another holder take over a key not sent yet and send it too.
+    /// Dropped with the send, so a cancelled create's leases then run out by themselves.
+    async fn keeping_leases<T>(
+        &self,
+        writes: &[Write],
+        slots: &[Slot],
+        todo: &[usize],
+        send: impl std::future::Future<Output = T>,
+    ) -> T {
+        let mut held: Vec<&Write> = Vec::new();
+        for &i in todo {
+            let write = &writes[slots[i].post];
+            if !held.iter().any(|w| w.key == write.key) {
+                held.push(write);
+            }
+        }
+        let beat = async {
+            loop {
+                tokio::time::sleep(self.writes.lease / 3).await;
+                for write in &held {
+                    if let Some(lease) = &write.lease
+                        && let Err(error) = self.journal.renew(lease, self.writes.lease).await
+                    {
+                        tracing::warn!(key = %write.key, %error, "could not renew a lease while sending");
+                    }
+                }
+            }
+        };
+        futures::pin_mut!(send, beat);
+        match futures::future::select(send, beat).await {
+            futures::future::Either::Left((sent, _)) => sent,
+            futures::future::Either::Right((never, _)) => never,
+        }
+    }
+
+    /// Journals that a slot was not created, and says whether that is now the key's record:
+    /// only then may the slot be reported failed. A lease lost during a long look means
+    /// another holder may have taken the key over and sent it meanwhile.
+    async fn record_failed(&self, write: &Write, slot: usize, error: &Error) -> bool {
+        let Some(lease) = &write.lease else {
+            return false;
+        };
+        match self
+            .journal
+            .record(lease, slot, &SlotState::failed(error))
+            .await
+        {
+            Ok(()) => true,
+            Err(error) => {
+                tracing::warn!(key = %write.key, slot, %error, "could not journal that a write was not created; it stays unknown");
+                false
+            }
+        }
+    }
+
+    /// Renews the lease of every write about to be sent, so its request goes out under a live
+    /// lease. A write whose lease is lost (it expired during a long wait) is not sent now:
+    /// another holder may have taken the key over and sent it. If no one holds the key, it is
+    /// taken again and its slots are looked up before anything is sent; else they are unknown,
+    /// for the key's holder to settle. Returns the slots still to send.
+    async fn renew(
+        &self,
+        posts: &[NewPost],
+        writes: &mut [Write],
+        slots: &mut [Slot],
+        leases: &mut Leases,
+        todo: Vec<usize>,
+    ) -> Vec<usize> {
+        let mut lost: BTreeMap<usize, (Error, bool)> = BTreeMap::new();
+        let mut renewed: HashSet<usize> = HashSet::new();
+        for &i in &todo {
+            let post = slots[i].post;
+            if !renewed.insert(post) {
+                continue;
+            }
+            let write = &mut writes[post];
+            let Some(lease) = &write.lease else {
+                continue;
+            };
+            let Err(error) = self.journal.renew(lease, self.writes.lease).await else {
+                continue;
+            };
+            tracing::warn!(key = %write.key, %error, "lost the key's lease; not sending");
+            let intent = Intent::create(write.key.clone(), &posts[post], self.send_time());
+            let retaken = match self.journal.begin(&intent, self.writes.lease).await {
+                Ok((_, lease)) => {
+                    leases.held.push(lease.clone());
+                    write.lease = Some(lease);
+                    true
+                }
+                Err(_) => false,
+            };
+            lost.insert(post, (error, retaken));
+        }
+        todo.into_iter()
+            .filter(|&i| match lost.get(&slots[i].post) {
+                Some((error, retaken)) => {
+                    slots[i].stage = if *retaken {
+                        slots[i].unsure = true;
+                        Stage::Look {
+                            error: error.clone(),
+                            may_resend: true,
+                        }
+                    } else {
+                        Stage::Done(ChannelResult::Unknown(error.clone()))
+                    };
+                    false
+                }
+                None => true,
+            })
+            .collect()
+    }
+
     /// Journals one slot's state. A journal that cannot be written leaves the slot's entry
     /// pending or unknown, which the next call with the key reconciles: never a resend.
     ///
@@ -305,9 +450,10 @@ impl<B: Backend> Retrying<B> {
                 channels.push(slots[i].channel.clone());
             }
         }
+        let fences = self.fences(writes).await;
         let since = looking
             .iter()
-            .map(|&i| writes[slots[i].post].fence)
+            .map(|&i| fences[slots[i].post])
             .min()
             .unwrap_or_else(Utc::now);
         let listing = match self
@@ -352,7 +498,7 @@ impl<B: Backend> Retrying<B> {
             let new = &posts[slots[members[0]].post];
             let fence = members
                 .iter()
-                .map(|&i| writes[slots[i].post].fence)
+                .map(|&i| fences[slots[i].post])
                 .min()
                 .unwrap_or(since);
             let mut candidates: Vec<&Post> = Vec::new();
@@ -402,12 +548,16 @@ impl<B: Backend> Retrying<B> {
                     } else if error.is_duplicate() {
                         // Refused as a duplicate, yet nothing of ours is there: unknown.
                         Stage::Done(ChannelResult::Unknown(error))
-                    } else {
+                    } else if self
+                        .record_failed(&writes[slots[i].post], slots[i].index, &error)
+                        .await
+                    {
                         // Out of attempts, and a complete look found nothing: not created.
-                        let state = SlotState::failed(&error);
-                        self.record(&writes[slots[i].post], slots[i].index, &state)
-                            .await;
                         Stage::Done(ChannelResult::Failed(error))
+                    } else {
+                        // Not journaled under a live lease: another holder may have taken the
+                        // key over and be sending it, so "not created" may not stay true.
+                        Stage::Done(ChannelResult::Unknown(error))
                     };
                 }
             } else {
@@ -494,10 +644,12 @@ impl<B: Backend> Retrying<B> {
         let mut leases = Leases {
             journal: self.journal.clone(),
             held: lease.iter().cloned().collect(),
+            in_flight: false,
         };
         let write = Write {
             key: key.clone(),
             fence: entry.intent.sent_at - self.skew(),
+            local_clock: entry.intent.local_clock,
             lease,
         };
         let in_progress = write.lease.is_none();
@@ -561,6 +713,40 @@ impl<B: Backend> Retrying<B> {
             })
             .collect();
         Ok(vec![CreateOutcome::new(channels)])
+    }
+
+    /// Each write's fence for a lookup. A write first sent before any answer told the server's
+    /// time (in this process or the one that journaled it) was fenced by its clock, which may run ahead of Buffer's by more than
+    /// the allowed skew: its fence would then rule out the very post a lost answer made, and
+    /// the post would be sent again. Its fence moves back by how far this machine's clock is
+    /// ahead, measured now against the server's latest `Date` (read once first if the client
+    /// has heard nothing from Buffer yet: only a fresh client whose first answer was lost
+    /// pays that read).
+    async fn fences(&self, writes: &[Write]) -> Vec<DateTime<Utc>> {
+        let mut ahead = TimeDelta::zero();
+        if writes.iter().any(|w| w.local_clock) {
+            if self.inner.server_time().is_none()
+                && let Err(error) = self.plain(Request::Account).await
+            {
+                tracing::warn!(%error, "could not learn Buffer's clock; fencing by this machine's");
+            }
+            // The latest `Date` is at or before the server's now: this underestimates the
+            // server's time, so overestimates how far ahead this machine is, and the fence
+            // stays a lower bound.
+            if let Some(server) = self.inner.server_time() {
+                ahead = (Utc::now() - server).max(TimeDelta::zero());
+            }
+        }
+        writes
+            .iter()
+            .map(|w| {
+                if w.local_clock {
+                    w.fence - ahead
+                } else {
+                    w.fence
+                }
+            })
+            .collect()
     }
 
     /// The lower bound of the server's time now: its latest `Date`, else this machine's clock.
