@@ -48,7 +48,7 @@ pub(crate) mod lenient {
     pub(crate) fn epoch<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<DateTime<Utc>>, D::Error> {
-        let value = Value::deserialize(deserializer)?;
+        let value = scalar(deserializer)?;
         if let Some(seconds) = number_of(&value) {
             // The classic API sends whole seconds; `as` saturates rather than wrapping.
             return Ok(DateTime::from_timestamp(seconds as i64, 0));
@@ -63,7 +63,7 @@ pub(crate) mod lenient {
     pub(crate) fn text<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<String>, D::Error> {
-        Ok(match Value::deserialize(deserializer)? {
+        Ok(match scalar(deserializer)? {
             Value::String(s) => Some(s),
             Value::Number(n) => Some(n.to_string()),
             _ => None,
@@ -76,7 +76,7 @@ pub(crate) mod lenient {
     pub(crate) fn flag<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<bool>, D::Error> {
-        Ok(match Value::deserialize(deserializer)? {
+        Ok(match scalar(deserializer)? {
             Value::Bool(b) => Some(b),
             Value::Number(n) => Some(n.as_f64() != Some(0.0)),
             Value::String(s) => Some(!matches!(s.trim(), "" | "false" | "0")),
@@ -88,7 +88,7 @@ pub(crate) mod lenient {
     pub(crate) fn code<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<u16>, D::Error> {
-        let value = Value::deserialize(deserializer)?;
+        let value = scalar(deserializer)?;
         Ok(whole(&value, f64::from(u16::MAX)).map(|n| n as u16))
     }
 
@@ -96,7 +96,7 @@ pub(crate) mod lenient {
     pub(crate) fn count<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<u64>, D::Error> {
-        let value = Value::deserialize(deserializer)?;
+        let value = scalar(deserializer)?;
         Ok(whole(&value, f64::from(u32::MAX)).map(|n| n as u64))
     }
 
@@ -220,36 +220,136 @@ pub(crate) mod lenient {
     pub(crate) fn object<'de, D: Deserializer<'de>, T: DeserializeOwned>(
         deserializer: D,
     ) -> Result<Option<T>, D::Error> {
-        match Value::deserialize(deserializer)? {
-            value @ Value::Object(_) => T::deserialize(value).map(Some).map_err(D::Error::custom),
-            _ => Ok(None),
-        }
+        Shaped::<Object<T>>::deserialize(deserializer).map(|Shaped(Object(object))| object)
     }
 
     /// A map of objects; anything but an object reads as empty.
     pub(crate) fn map<'de, D: Deserializer<'de>, T: DeserializeOwned>(
         deserializer: D,
     ) -> Result<BTreeMap<String, T>, D::Error> {
-        match Value::deserialize(deserializer)? {
-            Value::Object(entries) => entries
-                .into_iter()
-                .map(|(key, item)| Ok((key, T::deserialize(item).map_err(D::Error::custom)?)))
-                .collect(),
-            _ => Ok(BTreeMap::new()),
-        }
+        Shaped::<Entries<T>>::deserialize(deserializer).map(|Shaped(Entries(entries))| entries)
     }
 
     /// `statistics`: the numeric entries, by name; others (nested objects, text) are skipped.
     pub(crate) fn numbers<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<BTreeMap<String, f64>, D::Error> {
-        Ok(match Value::deserialize(deserializer)? {
-            Value::Object(entries) => entries
-                .iter()
-                .filter_map(|(key, value)| Some((key.clone(), number_of(value)?)))
-                .collect(),
-            _ => BTreeMap::new(),
-        })
+        let Shaped(Entries(entries)) = Shaped::<Entries<Shaped<Scalar>>>::deserialize(deserializer)?;
+        Ok(entries
+            .into_iter()
+            .filter_map(|(key, Shaped(Scalar(value)))| Some((key, number_of(&value)?)))
+            .collect())
+    }
+
+    /// A scalar as a [`Value`]; a list or an object reads as `null`, skipped without being
+    /// built. The lenient readers want scalars, and a server must not make a field cost many
+    /// times its size in memory (a `Value` of a list of numbers takes 32 bytes for every 2
+    /// it was sent in).
+    pub(crate) fn scalar<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Value, D::Error> {
+        Shaped::<Scalar>::deserialize(deserializer).map(|Shaped(Scalar(value))| value)
+    }
+
+    /// What a lenient reader makes of an object, and of a scalar; a list is read as `null`
+    /// without being built.
+    trait Shape<'de>: Sized {
+        fn from_map<A: MapAccess<'de>>(map: A) -> Result<Self, A::Error>;
+        fn from_scalar(value: Value) -> Self;
+    }
+
+    /// A scalar; an object is skipped.
+    struct Scalar(Value);
+
+    impl<'de> Shape<'de> for Scalar {
+        fn from_map<A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(Self(Value::Null))
+        }
+
+        fn from_scalar(value: Value) -> Self {
+            Self(value)
+        }
+    }
+
+    /// An object read as `T`, read straight from the JSON.
+    struct Object<T>(Option<T>);
+
+    impl<'de, T: DeserializeOwned> Shape<'de> for Object<T> {
+        fn from_map<A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+            T::deserialize(MapAccessDeserializer::new(map)).map(|t| Self(Some(t)))
+        }
+
+        fn from_scalar(_: Value) -> Self {
+            Self(None)
+        }
+    }
+
+    /// An object's entries, each read as `T`.
+    struct Entries<T>(BTreeMap<String, T>);
+
+    impl<'de, T: Deserialize<'de>> Shape<'de> for Entries<T> {
+        fn from_map<A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+            BTreeMap::deserialize(MapAccessDeserializer::new(map)).map(Self)
+        }
+
+        fn from_scalar(_: Value) -> Self {
+            Self(BTreeMap::new())
+        }
+    }
+
+    /// Reads any JSON as a [`Shape`], in one pass.
+    struct Shaped<S>(S);
+
+    impl<'de, S: Shape<'de>> Deserialize<'de> for Shaped<S> {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_any(ShapeVisitor(PhantomData))
+        }
+    }
+
+    struct ShapeVisitor<S>(PhantomData<S>);
+
+    impl<'de, S: Shape<'de>> Visitor<'de> for ShapeVisitor<S> {
+        type Value = Shaped<S>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Shaped<S>, A::Error> {
+            S::from_map(map).map(Shaped)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Shaped<S>, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(Shaped(S::from_scalar(Value::Null)))
+        }
+
+        fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Shaped<S>, E> {
+            Ok(Shaped(S::from_scalar(Value::Bool(v))))
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Shaped<S>, E> {
+            Ok(Shaped(S::from_scalar(Value::from(v))))
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Shaped<S>, E> {
+            Ok(Shaped(S::from_scalar(Value::from(v))))
+        }
+
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Shaped<S>, E> {
+            Ok(Shaped(S::from_scalar(Value::from(v))))
+        }
+
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Shaped<S>, E> {
+            Ok(Shaped(S::from_scalar(Value::from(v))))
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Shaped<S>, E> {
+            Ok(Shaped(S::from_scalar(Value::Null)))
+        }
+
+        fn visit_none<E: serde::de::Error>(self) -> Result<Shaped<S>, E> {
+            Ok(Shaped(S::from_scalar(Value::Null)))
+        }
     }
 }
 

@@ -1,0 +1,353 @@
+//! Attacks written by an adversary who had the library's promises and its code, not its tests:
+//! bodies whose JSON costs far more memory decoded than read, a `Date` header that poisons the
+//! write path's reconciliation fence, credentials that reach the primary's account under
+//! another spelling, and secrets in encodings the redactor might miss.
+//!
+//! Memory cases run in a child process each (peak memory, `VmHWM`, is per process), under a
+//! 3 GB address-space limit so a regression fails instead of exhausting the machine.
+
+#[path = "common/sim.rs"]
+mod common;
+
+use buffer_bridge::graphql::GraphQl;
+use buffer_bridge::model::{NewPost, PostId};
+use buffer_bridge::rest::ClassicRest;
+use buffer_bridge::retry::{RetryPolicy, Retrying};
+use buffer_bridge::{Backend, BackendExt, BackendKind};
+use buffer_sim::{Fault, FaultRule, Faults, Simulator};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Each request's timeout in the memory cases.
+const TIMEOUT: Duration = Duration::from_secs(5);
+/// The default body cap.
+const BODY_CAP: u64 = 16 * 1024 * 1024;
+/// What a process may hold beyond the body cap (as in `hostile_server.rs`).
+const MARGIN: u64 = 64 * 1024 * 1024;
+/// The variable that makes this binary a child running one case.
+const CASE_VARIABLE: &str = "ADVERSARY_CASE";
+/// The secret the memory cases use.
+const TOKEN: &str = "adversary-test-token";
+
+/// A body of just under the default cap: `prefix`, then `filler` repeated, then `suffix`.
+struct Flood {
+    prefix: &'static str,
+    filler: &'static str,
+    suffix: &'static str,
+}
+
+impl Flood {
+    /// How many times the filler goes in, so the body stays 64 KiB under the cap.
+    fn repeats(&self) -> usize {
+        let room = BODY_CAP as usize - 64 * 1024 - self.prefix.len() - self.suffix.len();
+        room / self.filler.len()
+    }
+
+    fn length(&self) -> usize {
+        self.prefix.len() + self.filler.len() * self.repeats() + self.suffix.len()
+    }
+}
+
+/// What each case answers to every request, for the classic API (path under `/1/`) and for
+/// GraphQL. Every filler ends in a comma and every suffix closes with a last element, so each
+/// body is valid JSON.
+fn flood(case: &str, classic: bool) -> Flood {
+    let zeros = "0,";
+    match (case, classic) {
+        // Millions of `errors[]` entries.
+        ("errors_list", false) => Flood {
+            prefix: "{\"errors\":[",
+            filler: zeros,
+            suffix: "0]}",
+        },
+        ("errors_list", true) => Flood {
+            prefix: "{\"error\":[",
+            filler: zeros,
+            suffix: "0],\"code\":1000}",
+        },
+        // One error whose extensions hold millions of numbers.
+        ("error_extensions", false) => Flood {
+            prefix: "{\"errors\":[{\"message\":\"no\",\"extensions\":{\"code\":\"X\",\"junk\":[",
+            filler: zeros,
+            suffix: "0]}}]}",
+        },
+        ("error_extensions", true) => Flood {
+            prefix: "{\"message\":[",
+            filler: zeros,
+            suffix: "0],\"code\":1000}",
+        },
+        // Millions of warnings beside an answer.
+        ("warnings", false) => Flood {
+            prefix: "{\"data\":{},\"extensions\":{\"warnings\":[",
+            filler: zeros,
+            suffix: "0]}}",
+        },
+        // A field the decoder reads leniently holding millions of numbers.
+        ("field", true) => Flood {
+            prefix: "{\"id\":[",
+            filler: zeros,
+            suffix: "0]}",
+        },
+        // An unknown field of `data` next to a mutation's answer.
+        ("data_junk", false) => Flood {
+            prefix: "{\"data\":{\"junk\":[",
+            filler: zeros,
+            suffix: "0]}}",
+        },
+        (case, classic) => panic!("no case {case} for classic={classic}"),
+    }
+}
+
+/// Reads a request's head and body; `None` when the client went away first. Returns whether
+/// it went to the classic API.
+async fn read_request(socket: &mut TcpStream) -> Option<bool> {
+    let mut buffer = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let end = loop {
+        let n = socket.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buffer.extend_from_slice(&chunk[..n]);
+        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|line| line.strip_prefix("content-length:"))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or(0);
+    let mut body = buffer.len() - end;
+    while body < length {
+        let n = socket.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        body += n;
+    }
+    Some(head.split(' ').nth(1).unwrap_or("/").starts_with("/1/"))
+}
+
+/// Answers every request with the flood of `case`, written in pieces so the server itself
+/// holds little.
+async fn serve_flood(listener: TcpListener, case: String) {
+    while let Ok((mut socket, _)) = listener.accept().await {
+        let case = case.clone();
+        tokio::spawn(async move {
+            let Some(classic) = read_request(&mut socket).await else {
+                return;
+            };
+            let flood = flood(&case, classic);
+            let status = if case == "field" { "200 OK" } else { "400 Bad Request" };
+            let head = format!(
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",
+                flood.length(),
+                flood.prefix
+            );
+            if socket.write_all(head.as_bytes()).await.is_err() {
+                return;
+            }
+            let block = flood.filler.repeat(4096);
+            let mut left = flood.repeats();
+            while left > 0 {
+                let n = left.min(4096);
+                if socket
+                    .write_all(&block.as_bytes()[..n * flood.filler.len()])
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                left -= n;
+            }
+            let _ = socket.write_all(flood.suffix.as_bytes()).await;
+            let _ = socket.shutdown().await;
+        });
+    }
+}
+
+fn backend(kind: BackendKind, url: &str) -> Box<dyn Backend> {
+    match kind {
+        BackendKind::ClassicRest => Box::new(
+            ClassicRest::builder()
+                .access_token(TOKEN)
+                .base_url(format!("{url}/1/"))
+                .timeout(TIMEOUT)
+                .build()
+                .unwrap(),
+        ),
+        BackendKind::GraphQl => Box::new(
+            GraphQl::builder()
+                .api_key(TOKEN)
+                .base_url(format!("{url}/"))
+                .organization_id("org")
+                .timeout(TIMEOUT)
+                .build()
+                .unwrap(),
+        ),
+    }
+}
+
+/// The peak resident memory of this process so far, in bytes (Linux).
+fn peak_memory() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// Which backends and call a case attacks: a read everywhere, a mutation where `data` is the
+/// target.
+fn targets(case: &str) -> Vec<BackendKind> {
+    match case {
+        "warnings" | "data_junk" => vec![BackendKind::GraphQl],
+        "field" => vec![BackendKind::ClassicRest],
+        _ => BackendKind::ALL.to_vec(),
+    }
+}
+
+/// Runs one case on one backend in this (child) process; prints `RESULT <backend> <kind>
+/// <ms>` and `PEAK <bytes>`.
+async fn run_case(case: &str, kind: BackendKind) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(serve_flood(listener, case.to_owned()));
+    {
+        let backend = backend(kind, &url);
+        let started = Instant::now();
+        let call = async {
+            if case == "data_junk" {
+                backend.delete_post(&PostId::new("p1")).await.map(|_| ())
+            } else {
+                backend.account().await.map(|_| ())
+            }
+        };
+        let seen = match tokio::time::timeout(TIMEOUT + Duration::from_secs(3), call).await {
+            Ok(Ok(())) => "Ok".to_owned(),
+            Ok(Err(error)) => {
+                assert!(!format!("{error} {error:?}").contains(TOKEN), "{error:?}");
+                format!("{:?}", error.kind())
+            }
+            Err(_) => "Hung".to_owned(),
+        };
+        println!("RESULT {kind} {seen} {}", started.elapsed().as_millis());
+    }
+    println!("PEAK {}", peak_memory());
+}
+
+/// Not a test by itself: the entry point of a child started by [`child`].
+#[test]
+fn adversary_case_entry() {
+    let Ok(case) = std::env::var(CASE_VARIABLE) else {
+        return;
+    };
+    let (case, kind) = case.split_once(' ').unwrap();
+    let kind = match kind {
+        "rest" => BackendKind::ClassicRest,
+        _ => BackendKind::GraphQl,
+    };
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(run_case(case, kind));
+}
+
+/// Runs `case` on each backend it targets, each in a child under a 3 GB address-space limit,
+/// and checks that every call ended in a typed error within the timeout plus a margin, with
+/// peak memory under the body cap plus [`MARGIN`].
+fn assert_bounded(case: &str) {
+    for kind in targets(case) {
+        assert_bounded_on(case, kind);
+    }
+}
+
+fn assert_bounded_on(case: &str, kind: BackendKind) {
+    let exe = std::env::current_exe().unwrap();
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 3000000 && exec \"$0\" \"$@\"")
+        .arg(exe)
+        .args([
+            "adversary_case_entry",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CASE_VARIABLE, format!("{case} {kind}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{case}: the child failed ({:?}):\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut results = 0;
+    let mut peak = 0;
+    for line in stdout.lines() {
+        let start = ["RESULT", "PEAK"]
+            .iter()
+            .filter_map(|word| line.find(word))
+            .min()
+            .unwrap_or(line.len());
+        match line[start..].split_whitespace().collect::<Vec<_>>().as_slice() {
+            ["RESULT", backend, kind, ms] => {
+                results += 1;
+                assert!(
+                    !["Ok", "Hung"].contains(kind),
+                    "{case} on {backend}: {kind}"
+                );
+                let ms: u128 = ms.parse().unwrap();
+                assert!(
+                    ms < (TIMEOUT + Duration::from_secs(3)).as_millis(),
+                    "{case} on {backend} took {ms} ms"
+                );
+            }
+            ["PEAK", bytes] => peak = bytes.parse().unwrap(),
+            _ => {}
+        }
+    }
+    assert_eq!(results, 1, "{case} on {kind}: {stdout}");
+    assert!(peak > 0, "{case}: VmHWM was read");
+    assert!(
+        peak < BODY_CAP + MARGIN,
+        "{case} on {kind}: peak memory {} MB:\n{stdout}",
+        peak / 1024 / 1024
+    );
+}
+
+#[test]
+fn millions_of_errors_cost_no_more_than_their_bytes() {
+    assert_bounded("errors_list");
+}
+
+#[test]
+fn an_error_with_millions_of_numbers_in_it_costs_no_more_than_its_bytes() {
+    assert_bounded("error_extensions");
+}
+
+#[test]
+fn millions_of_warnings_cost_no_more_than_their_bytes() {
+    assert_bounded("warnings");
+}
+
+#[test]
+fn a_lenient_field_holding_millions_of_numbers_costs_no_more_than_its_bytes() {
+    assert_bounded("field");
+}
+
+#[test]
+fn junk_beside_a_mutations_answer_costs_no_more_than_its_bytes() {
+    assert_bounded("data_junk");
+}
