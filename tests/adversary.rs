@@ -142,7 +142,11 @@ async fn serve_flood(listener: TcpListener, case: String) {
                 return;
             };
             let flood = flood(&case, classic);
-            let status = if case == "field" { "200 OK" } else { "400 Bad Request" };
+            let status = if case == "field" {
+                "200 OK"
+            } else {
+                "400 Bad Request"
+            };
             let head = format!(
                 "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",
                 flood.length(),
@@ -198,7 +202,14 @@ fn peak_memory() -> u64 {
     status
         .lines()
         .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .and_then(|value| {
+            value
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
         .map_or(0, |kb| kb * 1024)
 }
 
@@ -301,7 +312,11 @@ fn assert_bounded_on(case: &str, kind: BackendKind) {
             .filter_map(|word| line.find(word))
             .min()
             .unwrap_or(line.len());
-        match line[start..].split_whitespace().collect::<Vec<_>>().as_slice() {
+        match line[start..]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
             ["RESULT", backend, kind, ms] => {
                 results += 1;
                 assert!(

@@ -13,7 +13,6 @@ use crate::{Error, Result};
 use redact::Redactor;
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::Value;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -96,29 +95,6 @@ impl Credential {
     /// only where it stands as a whole word, so that it cannot garble the text around it.
     pub(crate) fn redact(&self, text: &str) -> String {
         self.redactor.redact(text).into_owned()
-    }
-
-    /// Redacts every string of a JSON value, object keys included: for values shown whole,
-    /// such as a warning whose shape is unknown.
-    pub(crate) fn redact_json(&self, value: &mut Value) {
-        match value {
-            Value::String(text) => {
-                if let std::borrow::Cow::Owned(clean) = self.redactor.redact(text) {
-                    *text = clean;
-                }
-            }
-            Value::Array(items) => items.iter_mut().for_each(|item| self.redact_json(item)),
-            Value::Object(fields) => {
-                *fields = std::mem::take(fields)
-                    .into_iter()
-                    .map(|(key, mut field)| {
-                        self.redact_json(&mut field);
-                        (self.redact(&key), field)
-                    })
-                    .collect();
-            }
-            Value::Null | Value::Bool(_) | Value::Number(_) => {}
-        }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -296,12 +272,6 @@ mod tests {
         assert_eq!(
             credential.redact(text),
             "could not reach the classic API: token [redacted] refused"
-        );
-        let mut warning = serde_json::json!({"code": "t", "paths": ["input.t", "t"], "t": 1});
-        credential.redact_json(&mut warning);
-        assert_eq!(
-            warning,
-            serde_json::json!({"code": "[redacted]", "paths": ["input.[redacted]", "[redacted]"], "[redacted]": 1})
         );
     }
 

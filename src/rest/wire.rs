@@ -234,7 +234,8 @@ pub(crate) mod lenient {
     pub(crate) fn numbers<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<BTreeMap<String, f64>, D::Error> {
-        let Shaped(Entries(entries)) = Shaped::<Entries<Shaped<Scalar>>>::deserialize(deserializer)?;
+        let Shaped(Entries(entries)) =
+            Shaped::<Entries<Shaped<Scalar>>>::deserialize(deserializer)?;
         Ok(entries
             .into_iter()
             .filter_map(|(key, Shaped(Scalar(value)))| Some((key, number_of(&value)?)))
