@@ -366,3 +366,114 @@ fn a_lenient_field_holding_millions_of_numbers_costs_no_more_than_its_bytes() {
 fn junk_beside_a_mutations_answer_costs_no_more_than_its_bytes() {
     assert_bounded("data_junk");
 }
+
+/// Where a create goes on each API, as the simulator's fault routes and request log name it.
+fn create_route(kind: BackendKind) -> &'static str {
+    match kind {
+        BackendKind::GraphQl => "createPost",
+        _ => "/1/updates/create.json",
+    }
+}
+
+fn on_sim(kind: BackendKind, sim: &Simulator) -> Retrying<Box<dyn Backend>> {
+    let backend: Box<dyn Backend> = match kind {
+        BackendKind::GraphQl => Box::new(common::graphql(sim)),
+        _ => Box::new(common::rest(sim)),
+    };
+    Retrying::new(backend)
+        .policy(RetryPolicy::default().backoff(Duration::from_millis(5), Duration::from_millis(20)))
+        .seed(7)
+}
+
+/// Posts on the simulator's channel whose text is `text`.
+fn posts_with(sim: &Simulator, channel: &str, text: &str) -> Vec<String> {
+    sim.store()
+        .channel_posts(channel)
+        .into_iter()
+        .filter(|p| p.text == text)
+        .map(|p| p.id)
+        .collect()
+}
+
+#[tokio::test]
+async fn one_answer_dated_in_the_far_future_does_not_make_a_lost_create_post_twice() {
+    for kind in BackendKind::ALL {
+        let sim = Simulator::builder().reject_duplicates(false).start().await;
+        let channel = sim.demo().channels[0].id.clone();
+        let backend = on_sim(kind, &sim);
+        // One answer dated 7,000 years ahead (a broken proxy, a hostile server)...
+        let now = sim.clock().now();
+        sim.clock().set(now + chrono::TimeDelta::days(365 * 7000));
+        backend.account().await.unwrap();
+        sim.clock().set(now);
+        // ...then a create whose answer is lost after Buffer made the post.
+        sim.set_faults(
+            Faults::seeded(1).rule(
+                FaultRule::new(Fault::LoseResponse)
+                    .route(create_route(kind))
+                    .times(1),
+            ),
+        );
+        let outcome = backend
+            .create_post(&NewPost::new("Dated far ahead").channels([channel.as_str()]))
+            .await
+            .unwrap();
+        assert_eq!(
+            posts_with(&sim, &channel, "Dated far ahead").len(),
+            1,
+            "{kind}: exactly one post: {outcome:?}"
+        );
+        assert_eq!(
+            sim.requests_to(create_route(kind)),
+            1,
+            "{kind}: never resent"
+        );
+    }
+}
+
+#[tokio::test]
+async fn answers_dated_in_the_far_past_do_not_make_a_look_alike_the_new_posts() {
+    for kind in BackendKind::ALL {
+        let sim = Simulator::builder().reject_duplicates(false).start().await;
+        let channel = sim.demo().channels[0].id.clone();
+        let backend = on_sim(kind, &sim);
+        // A post with the same text, made an hour ago.
+        let now = sim.clock().now();
+        sim.clock().set(now - chrono::TimeDelta::hours(1));
+        backend
+            .create_post(&NewPost::new("Dated far behind").channels([channel.as_str()]))
+            .await
+            .unwrap();
+        let old = posts_with(&sim, &channel, "Dated far behind");
+        assert_eq!(old.len(), 1);
+        // Then every answer is dated 1990 (a server whose clock was reset)...
+        let fresh = on_sim(kind, &sim);
+        sim.clock()
+            .set(chrono::DateTime::from_timestamp(631_152_000, 0).unwrap());
+        fresh.account().await.unwrap();
+        sim.clock().set(now);
+        // ...and a create is dropped before Buffer saw it.
+        sim.set_faults(
+            Faults::seeded(2).rule(
+                FaultRule::new(Fault::Drop)
+                    .route(create_route(kind))
+                    .times(1),
+            ),
+        );
+        let outcome = fresh
+            .create_post(&NewPost::new("Dated far behind").channels([channel.as_str()]))
+            .await
+            .unwrap();
+        let all = posts_with(&sim, &channel, "Dated far behind");
+        assert_eq!(all.len(), 2, "{kind}: the new post was made: {outcome:?}");
+        let claimed = outcome.channels[0]
+            .result
+            .post()
+            .map(|p| p.id.as_str().to_owned());
+        assert_ne!(
+            claimed,
+            Some(old[0].clone()),
+            "{kind}: the old post was claimed"
+        );
+    }
+}
