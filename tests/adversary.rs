@@ -9,6 +9,7 @@
 #[path = "common/sim.rs"]
 mod common;
 
+use buffer_bridge::config::BackendConfig;
 use buffer_bridge::graphql::GraphQl;
 use buffer_bridge::model::{NewPost, PostId};
 use buffer_bridge::rest::ClassicRest;
@@ -474,6 +475,68 @@ async fn answers_dated_in_the_far_past_do_not_make_a_look_alike_the_new_posts() 
             claimed,
             Some(old[0].clone()),
             "{kind}: the old post was claimed"
+        );
+    }
+}
+
+/// The primary's own key, spelled with the whitespace a copy-paste or a shell leaves around
+/// it, as the sandbox's token: it reaches the primary's account all the same, so the
+/// candidate's create would post a second time on the real account.
+#[tokio::test]
+async fn a_sandbox_token_that_is_the_primarys_key_with_spaces_never_posts_twice() {
+    let real = Simulator::builder().reject_duplicates(false).start().await;
+    for spelled in [" {key}", "{key} ", "\t{key}\t"] {
+        let token = spelled.replace("{key}", real.api_key());
+        let file = format!(
+            r#"
+            backend = "shadow"
+            [rest]
+            access_token = "{rest_token}"
+            url = "{rest}"
+            [graphql]
+            api_key = "{key}"
+            url = "{graphql}"
+            [shadow]
+            report = "memory"
+            [shadow.sandbox]
+            token = "{token}"
+            url = "{graphql}"
+            "#,
+            rest_token = real.access_token(),
+            rest = real.rest_url(),
+            key = real.api_key(),
+            graphql = real.graphql_url(),
+            token = token.replace('\t', "\\t"),
+        );
+        let built = BackendConfig::from_toml_str(&file).and_then(|config| config.build());
+        let Ok(client) = built else {
+            let message = built.err().unwrap().to_string();
+            assert!(!message.contains(real.api_key()), "{message}");
+            continue;
+        };
+        let channel = real.demo().channels[0].id.clone();
+        let text = format!("Spelled {spelled:?}");
+        real.clear_requests();
+        let _ = client
+            .create_post(&NewPost::new(text.as_str()).channel(channel.as_str()))
+            .await;
+        client.settled().await;
+        assert_eq!(
+            posts_with(&real, &channel, &text).len(),
+            1,
+            "{spelled:?}: the real account holds the post once"
+        );
+        let creates = real
+            .requests()
+            .iter()
+            .filter(|r| {
+                r.path.ends_with("updates/create.json")
+                    || r.root_fields.iter().any(|f| f == "createPost")
+            })
+            .count();
+        assert_eq!(
+            creates, 1,
+            "{spelled:?}: one create reached the real account"
         );
     }
 }

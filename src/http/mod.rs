@@ -41,9 +41,14 @@ pub struct Credential {
 }
 
 impl Credential {
-    /// Wraps a token.
+    /// Wraps a token. Whitespace around it (a copy-paste, a file's last newline) is no part
+    /// of it: servers ignore it, so two spellings that differ only there are one credential.
     pub fn new(token: impl Into<String>) -> Self {
-        let secret = SecretString::from(token.into());
+        let mut token = token.into();
+        // Trimmed in place, so no untrimmed copy of the secret is left behind.
+        token.truncate(token.trim_end().len());
+        token.drain(..token.len() - token.trim_start().len());
+        let secret = SecretString::from(token);
         let redactor = Arc::new(Redactor::new(secret.expose_secret()));
         Self { secret, redactor }
     }
