@@ -540,3 +540,90 @@ async fn a_sandbox_token_that_is_the_primarys_key_with_spaces_never_posts_twice(
         );
     }
 }
+
+/// A server that answers every request with `body` (status 400, JSON).
+async fn answering(body: String) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let body = body.clone();
+            tokio::spawn(async move {
+                if read_request(&mut socket).await.is_some() {
+                    let answer = format!(
+                        "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = socket.write_all(answer.as_bytes()).await;
+                    let _ = socket.shutdown().await;
+                }
+            });
+        }
+    });
+    url
+}
+
+/// The standard base64 of `bytes`, padded.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for group in bytes.chunks(3) {
+        let n = group
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= group.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// A server echoing the credential base64-encoded (as in a `Basic` header it reflects, on its
+/// own or after a user name) or hex-encoded in either case: none of it leaves the backend.
+#[tokio::test]
+async fn a_secret_echoed_in_base64_or_hex_is_redacted() {
+    let secret = "1/bb-adversary-Secret+key=";
+    let hex: String = secret.bytes().map(|b| format!("{b:02x}")).collect();
+    for echo in [
+        base64(secret.as_bytes()),
+        base64(format!("u:{secret}").as_bytes()),
+        base64(format!("user:{secret}").as_bytes()),
+        hex.clone(),
+        hex.to_uppercase(),
+    ] {
+        let body = format!(
+            "{{\"error\":\"token {echo} refused\",\"code\":401,\"errors\":[{{\"message\":\"token {echo} refused\"}}]}}"
+        );
+        let url = answering(body).await;
+        let backends: [Box<dyn Backend>; 2] = [
+            Box::new(
+                ClassicRest::builder()
+                    .access_token(secret)
+                    .base_url(format!("{url}/1/"))
+                    .timeout(TIMEOUT)
+                    .build()
+                    .unwrap(),
+            ),
+            Box::new(
+                GraphQl::builder()
+                    .api_key(secret)
+                    .base_url(format!("{url}/"))
+                    .organization_id("org")
+                    .timeout(TIMEOUT)
+                    .build()
+                    .unwrap(),
+            ),
+        ];
+        for backend in backends {
+            let error = backend.account().await.unwrap_err();
+            let shown = format!("{error} {error:?}");
+            let core = &echo[4..echo.len() - 4];
+            assert!(!shown.contains(core), "{echo} in {shown}");
+        }
+    }
+}
