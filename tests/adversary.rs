@@ -627,3 +627,40 @@ async fn a_secret_echoed_in_base64_or_hex_is_redacted() {
         }
     }
 }
+
+/// Settings at their extremes are bad input, never a panic: a clock skew of `Duration::MAX`
+/// on the write path, and a configured timeout of `u64::MAX` seconds.
+#[tokio::test]
+async fn extreme_settings_never_panic() {
+    for kind in BackendKind::ALL {
+        let sim = Simulator::builder().reject_duplicates(false).start().await;
+        let channel = sim.demo().channels[0].id.clone();
+        let backend = on_sim(kind, &sim).clock_skew(Duration::MAX);
+        sim.set_faults(
+            Faults::seeded(3).rule(
+                FaultRule::new(Fault::LoseResponse)
+                    .route(create_route(kind))
+                    .times(1),
+            ),
+        );
+        let create = NewPost::new("Skewed").channels([channel.as_str()]);
+        let outcome = tokio::spawn(async move { backend.create_post(&create).await }).await;
+        assert!(outcome.is_ok(), "{kind}: the create panicked");
+        assert!(
+            posts_with(&sim, &channel, "Skewed").len() <= 1,
+            "{kind}: never twice"
+        );
+    }
+    let sim = Simulator::start().await;
+    let file = format!(
+        "backend = \"rest\"\ntimeout_secs = {}\n[rest]\naccess_token = \"{}\"\nurl = \"{}\"\n",
+        u64::MAX,
+        sim.access_token(),
+        sim.rest_url()
+    );
+    let built = BackendConfig::from_toml_str(&file).and_then(|config| config.build());
+    if let Ok(client) = built {
+        let answer = tokio::spawn(async move { client.account().await.map(drop) }).await;
+        assert!(answer.is_ok(), "the call panicked");
+    }
+}
