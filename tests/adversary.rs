@@ -11,7 +11,7 @@ mod common;
 
 use buffer_bridge::config::BackendConfig;
 use buffer_bridge::graphql::GraphQl;
-use buffer_bridge::model::{NewPost, PostId};
+use buffer_bridge::model::{NewPost, PostId, PostList, PostQuery};
 use buffer_bridge::rest::ClassicRest;
 use buffer_bridge::retry::{RetryPolicy, Retrying};
 use buffer_bridge::{Backend, BackendExt, BackendKind};
@@ -97,6 +97,18 @@ fn flood(case: &str, classic: bool) -> Flood {
             filler: zeros,
             suffix: "0]}}",
         },
+        // A page of millions of empty updates.
+        ("items", true) => Flood {
+            prefix: "{\"total\":1,\"updates\":[",
+            filler: "{},",
+            suffix: "{}]}",
+        },
+        // A list of millions of empty profiles.
+        ("profiles", true) => Flood {
+            prefix: "[",
+            filler: "{},",
+            suffix: "{}]",
+        },
         (case, classic) => panic!("no case {case} for classic={classic}"),
     }
 }
@@ -143,7 +155,7 @@ async fn serve_flood(listener: TcpListener, case: String) {
                 return;
             };
             let flood = flood(&case, classic);
-            let status = if case == "field" {
+            let status = if matches!(case.as_str(), "field" | "items" | "profiles") {
                 "200 OK"
             } else {
                 "400 Bad Request"
@@ -219,7 +231,7 @@ fn peak_memory() -> u64 {
 fn targets(case: &str) -> Vec<BackendKind> {
     match case {
         "warnings" | "data_junk" => vec![BackendKind::GraphQl],
-        "field" => vec![BackendKind::ClassicRest],
+        "field" | "items" | "profiles" => vec![BackendKind::ClassicRest],
         _ => BackendKind::ALL.to_vec(),
     }
 }
@@ -236,6 +248,11 @@ async fn run_case(case: &str, kind: BackendKind) {
         let call = async {
             if case == "data_junk" {
                 backend.delete_post(&PostId::new("p1")).await.map(|_| ())
+            } else if case == "profiles" {
+                backend.channels().await.map(|_| ())
+            } else if case == "items" {
+                let query = PostQuery::new("c1", PostList::Queue);
+                backend.posts(&query).await.map(|_| ())
             } else {
                 backend.account().await.map(|_| ())
             }
@@ -361,6 +378,12 @@ fn millions_of_warnings_cost_no_more_than_their_bytes() {
 #[test]
 fn a_lenient_field_holding_millions_of_numbers_costs_no_more_than_its_bytes() {
     assert_bounded("field");
+}
+
+#[test]
+fn a_page_of_millions_of_empty_items_costs_no_more_than_its_bytes() {
+    assert_bounded("items");
+    assert_bounded("profiles");
 }
 
 #[test]

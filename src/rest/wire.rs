@@ -103,7 +103,7 @@ pub(crate) mod lenient {
     /// A list; anything but an array reads as empty. An item of the wrong shape (including
     /// a nested array, which serde would read as a struct) fails the answer: dropping it would
     /// silently lose data. Read in one pass, without an intermediate `Value` (pages of
-    /// updates are the largest answers).
+    /// updates are the largest answers), and at most [`MAX_ITEMS`](super::MAX_ITEMS) items.
     pub(crate) fn list<'de, D: Deserializer<'de>, T: DeserializeOwned>(
         deserializer: D,
     ) -> Result<Vec<T>, D::Error> {
@@ -122,6 +122,12 @@ pub(crate) mod lenient {
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
             let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(256));
             while let Some(Item(item)) = seq.next_element::<Item<T>>()? {
+                if items.len() == super::MAX_ITEMS {
+                    return Err(A::Error::custom(format!(
+                        "a list of more than {} items",
+                        super::MAX_ITEMS
+                    )));
+                }
                 items.push(item);
             }
             Ok(items)
@@ -361,9 +367,25 @@ pub(crate) trait Shape {
     const OPENING: u8;
 }
 
-impl<T> Shape for Vec<T> {
+/// A whole answer that is a list (`profiles.json`), read like every list of an answer
+/// ([`lenient::list`]): at most [`MAX_ITEMS`] items.
+#[derive(Debug)]
+pub(crate) struct List<T>(pub Vec<T>);
+
+impl<T> Shape for List<T> {
     const OPENING: u8 = b'[';
 }
+
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for List<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        lenient::list(deserializer).map(List)
+    }
+}
+
+/// The most items a list of an answer may have: a hundred times Buffer's largest page (100
+/// updates), as the body cap is. An item decoded takes far more memory than the `{},` it may
+/// be sent as, so a body under the cap could otherwise cost gigabytes.
+pub(crate) const MAX_ITEMS: usize = 10_000;
 
 /// Declares a wire struct whose every field is optional and read by a [`lenient`] function.
 macro_rules! wire {
