@@ -687,3 +687,35 @@ async fn extreme_settings_never_panic() {
         assert!(answer.is_ok(), "the call panicked");
     }
 }
+
+/// A base URL carrying the token (the classic API takes `?access_token=`; a URL may carry
+/// `user:token@`): neither the backend's `Debug` nor a refusal of the URL shows it.
+#[test]
+fn a_token_inside_the_base_url_is_never_shown() {
+    let token = "bb-adversary-url-token-123";
+    for url in [
+        format!("http://127.0.0.1:1/1/?access_token={token}"),
+        format!("http://u:{token}@127.0.0.1:1/1/"),
+        format!("http://api.bufferapp.com/1/?access_token={token}"),
+        format!("not a url {token}"),
+    ] {
+        let rest = ClassicRest::builder()
+            .access_token(token)
+            .base_url(url.as_str())
+            .build();
+        let shown = match &rest {
+            Ok(rest) => format!("{rest:?} {}", rest.describe()),
+            Err(error) => format!("{error} {error:?}"),
+        };
+        assert!(!shown.contains(token), "{url}: {shown}");
+        let graphql = GraphQl::builder()
+            .api_key(token)
+            .base_url(url.as_str())
+            .build();
+        let shown = match &graphql {
+            Ok(graphql) => format!("{graphql:?} {}", graphql.describe()),
+            Err(error) => format!("{error} {error:?}"),
+        };
+        assert!(!shown.contains(token), "{url}: {shown}");
+    }
+}

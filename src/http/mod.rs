@@ -191,9 +191,25 @@ pub fn base_url(text: &str) -> Result<Url> {
 
 /// Parses the URL of a single endpoint (GraphQL): HTTPS except on loopback, and kept exactly as
 /// given, because a trailing slash added to a path such as `/graphql` breaks some servers.
+///
+/// A URL carrying credentials (`user:token@`, a query such as `?access_token=`) or a fragment
+/// is refused: the token goes to the builder, where it is kept secret, and a URL is printed.
+/// Refusals quote only the URL's scheme, host and path, never the text given.
 pub fn endpoint_url(text: &str) -> Result<Url> {
     let url = Url::parse(text)
-        .map_err(|e| Error::invalid_input(format!("base URL {text:?} is not a URL: {e}")))?;
+        .map_err(|e| Error::invalid_input(format!("the base URL is not a URL: {e}")))?;
+    if url.username() != "" || url.password().is_some() || url.query().is_some() {
+        return Err(Error::invalid_input(
+            "the base URL carries a user name, a password or a query; give the token to the \
+             builder (or the configuration's token setting) and the URL without them",
+        ));
+    }
+    if url.fragment().is_some() {
+        return Err(Error::invalid_input(
+            "the base URL has a #fragment; remove it",
+        ));
+    }
+    let text = url.as_str();
     let loopback = match url.host() {
         Some(url::Host::Domain(host)) => host == "localhost",
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
