@@ -8,14 +8,17 @@
 use super::operations::create_post::PostActionFields;
 use super::wire::Reply;
 use crate::model::Post;
+use crate::rest::wire::lenient;
 use crate::{Error, ErrorKind, Result};
+use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// A `PostActionPayload` (createPost, editPost): the post, or the typed error.
 ///
 /// Both mutations select the same `PostActionFields` fragment, so both decode with the type
 /// generated for `createPost`.
-pub(super) fn post_action(reply: &Reply, raw: &Value) -> Result<Post> {
+pub(super) fn post_action(reply: &Reply, raw: &RawValue) -> Result<Post> {
     match reply.decode::<PostActionFields>(raw)? {
         PostActionFields::PostActionSuccess(success) => Ok(success.post.into()),
         PostActionFields::InvalidInputError(e) => {
@@ -63,12 +66,23 @@ pub(super) fn mutation_error(typename: &str, message: String, code: Option<i64>)
 }
 
 /// The error for a union member this version does not know, read from the raw JSON.
-pub(super) fn unknown_member(raw: &Value) -> Error {
-    let typename = raw
-        .get("__typename")
-        .and_then(Value::as_str)
+pub(super) fn unknown_member(raw: &RawValue) -> Error {
+    /// What is read of a member: scalars only, anything else skipped unbuilt.
+    #[derive(Default, Deserialize)]
+    struct Member {
+        #[serde(rename = "__typename", default, deserialize_with = "lenient::scalar")]
+        typename: Value,
+        #[serde(default, deserialize_with = "lenient::scalar")]
+        message: Value,
+        #[serde(default, deserialize_with = "lenient::scalar")]
+        code: Value,
+    }
+    let member: Member = serde_json::from_str(raw.get()).unwrap_or_default();
+    let typename = member
+        .typename
+        .as_str()
         .unwrap_or("a type without __typename");
-    let message = raw.get("message").and_then(Value::as_str).map_or_else(
+    let message = member.message.as_str().map_or_else(
         || {
             format!(
                 "Buffer answered with {typename}, which this version of buffer-bridge does not know; \
@@ -77,7 +91,7 @@ pub(super) fn unknown_member(raw: &Value) -> Error {
         },
         str::to_owned,
     );
-    let code = raw.get("code").and_then(Value::as_i64);
+    let code = member.code.as_i64();
     match typename {
         "InvalidInputError" | "LimitReachedError" | "NotFoundError" | "UnauthorizedError"
         | "RestProxyError" => mutation_error(typename, message, code),
@@ -142,11 +156,17 @@ mod tests {
 
     #[test]
     fn an_unknown_member_is_named_in_the_error() {
-        let error = unknown_member(&serde_json::json!({"__typename": "QuotaError"}));
+        let error = unknown_member(
+            &serde_json::value::to_raw_value(&serde_json::json!({"__typename": "QuotaError"}))
+                .unwrap(),
+        );
         assert_eq!(error.kind(), ErrorKind::Unexpected);
         assert!(error.to_string().contains("QuotaError"), "{error}");
         let with_message = unknown_member(
-            &serde_json::json!({"__typename": "QuotaError", "message": "full", "code": 1099}),
+            &serde_json::value::to_raw_value(
+                &serde_json::json!({"__typename": "QuotaError", "message": "full", "code": 1099}),
+            )
+            .unwrap(),
         );
         assert!(with_message.to_string().contains("full"));
         assert_eq!(with_message.message(), "full");

@@ -8,20 +8,30 @@
 use crate::http::rate_limit::RateLimits;
 use crate::http::transport::{Deadline, Received, Transport};
 use crate::http::{Credential, snippet};
+use crate::rest::wire::lenient;
 use crate::{Error, ErrorKind, Result};
 use chrono::{DateTime, Utc};
 use reqwest::Method;
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::de::{DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
 use std::collections::VecDeque;
-use std::sync::{Mutex, OnceLock};
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Mutex;
 use std::time::Duration;
 use url::Url;
 
-/// How many warnings [`Wire::warnings`] keeps.
+/// How many warnings [`Wire::warnings`] keeps, and reads from one response.
 const KEPT_WARNINGS: usize = 32;
+
+/// How many `errors[]` entries are read from one response: far more than the 30 aliases of a
+/// batch could need. The rest are skipped unread, so a million entries cost nothing.
+const READ_ERRORS: usize = 256;
+
+/// How many characters of a warning's message are kept: warnings outlive their response.
+const WARNING_CHARS: usize = 1024;
 
 /// A warning Buffer attached to a response (`extensions.warnings`), such as a deprecated input
 /// shape that still works today but will stop working.
@@ -55,7 +65,7 @@ struct FieldError {
 #[derive(Debug)]
 pub(super) enum MutationField<'a> {
     /// The payload, to decode.
-    Value(&'a Value),
+    Value(&'a RawValue),
     /// Buffer refused the field before doing anything.
     Refused(Error),
     /// The mutation may have run and its answer is lost: an error below the field (a
@@ -72,7 +82,6 @@ pub(super) enum MutationField<'a> {
 pub(super) struct Reply {
     status: u16,
     data: Box<RawValue>,
-    fields: OnceLock<Value>,
     errors: Vec<FieldError>,
     credential: Credential,
     /// When decoding must be done: the request's deadline (`None` for a body decoded
@@ -92,17 +101,20 @@ impl Reply {
         in_time(self.deadline, decoded)
     }
 
-    /// `data` as a JSON value, parsed on first use.
-    fn data(&self) -> &Value {
-        self.fields
-            .get_or_init(|| serde_json::from_str(self.data.get()).unwrap_or(Value::Null))
+    /// What `data` holds under one root field, found in one pass over its text without
+    /// building the rest: a server must not make an answer cost many times its size.
+    fn root(&self, name: &str) -> Root<'_> {
+        let mut json = serde_json::Deserializer::from_str(self.data.get());
+        RootField(name)
+            .deserialize(&mut json)
+            .unwrap_or(Root::NotAnObject)
     }
 
     /// One root field's value, or the error reported for it. A field that is absent or null
     /// with no error naming it gets the request-wide error, else a protocol error.
-    pub fn field(&self, name: &str) -> Result<&Value> {
-        match self.data().get(name) {
-            Some(value) if !value.is_null() => Ok(value),
+    pub fn field(&self, name: &str) -> Result<&RawValue> {
+        match self.root(name) {
+            Root::Present(value) if !is_null(value) => Ok(value),
             _ => Err(self
                 .errors
                 .iter()
@@ -125,10 +137,9 @@ impl Reply {
     /// lost unless an error at the field itself is a refusal. A field absent from a `data`
     /// object was never executed: the request-wide error refused it.
     pub fn mutation(&self, name: &str) -> MutationField<'_> {
-        let data = self.data();
-        match data.get(name) {
-            Some(value) if !value.is_null() => return MutationField::Value(value),
-            None if data.is_object() => {
+        match self.root(name) {
+            Root::Present(value) if !is_null(value) => return MutationField::Value(value),
+            Root::Absent => {
                 return match self.field(name) {
                     Ok(value) => MutationField::Value(value),
                     Err(error) => MutationField::Refused(error),
@@ -152,11 +163,222 @@ impl Reply {
     }
 
     /// Decodes a value taken from this reply.
-    pub fn decode<T: DeserializeOwned>(&self, value: &Value) -> Result<T> {
-        let decoded = T::deserialize(value)
-            .map_err(|e| unexpected_shape(e, self.status, &value.to_string(), &self.credential));
+    pub fn decode<T: DeserializeOwned>(&self, value: &RawValue) -> Result<T> {
+        let decoded = serde_json::from_str(value.get())
+            .map_err(|e| unexpected_shape(e, self.status, value.get(), &self.credential));
         in_time(self.deadline, decoded)
     }
+}
+
+fn is_null(value: &RawValue) -> bool {
+    value.get().trim() == "null"
+}
+
+/// What `data` holds under one root field.
+enum Root<'a> {
+    /// `data` is null (or not an object): nothing can be told of any field.
+    NotAnObject,
+    /// `data` is an object without the field.
+    Absent,
+    /// The field's value, possibly `null`.
+    Present(&'a RawValue),
+}
+
+/// Finds one root field of `data`, skipping every other without building it.
+struct RootField<'n>(&'n str);
+
+impl<'de> DeserializeSeed<'de> for RootField<'_> {
+    type Value = Root<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Root<'de>, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RootField<'_> {
+    type Value = Root<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the `data` of a GraphQL response")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Root<'de>, A::Error> {
+        let mut found = Root::Absent;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == self.0 && matches!(found, Root::Absent) {
+                found = Root::Present(map.next_value()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Root<'de>, A::Error> {
+        Ok(Root::NotAnObject)
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Root<'de>, E> {
+        Ok(Root::NotAnObject)
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Root<'de>, E> {
+        Ok(Root::NotAnObject)
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Root<'de>, E> {
+        Ok(Root::NotAnObject)
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Root<'de>, E> {
+        Ok(Root::NotAnObject)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Root<'de>, E> {
+        Ok(Root::NotAnObject)
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Root<'de>, E> {
+        Ok(Root::NotAnObject)
+    }
+}
+
+/// The first `N` items of a JSON list and how many it had, the rest skipped without being
+/// built; `None` for anything but a list.
+struct FirstOf<T, const N: usize> {
+    items: Option<Vec<T>>,
+    total: usize,
+}
+
+impl<'de, T: Deserialize<'de>, const N: usize> Deserialize<'de> for FirstOf<T, N> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(FirstOfVisitor(PhantomData))
+    }
+}
+
+struct FirstOfVisitor<T, const N: usize>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>, const N: usize> Visitor<'de> for FirstOfVisitor<T, N> {
+    type Value = FirstOf<T, N>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FirstOf<T, N>, A::Error> {
+        let mut items = Vec::new();
+        let mut total = 0;
+        while total < N {
+            match seq.next_element::<T>()? {
+                Some(item) => items.push(item),
+                None => break,
+            }
+            total += 1;
+        }
+        while seq.next_element::<IgnoredAny>()?.is_some() {
+            total += 1;
+        }
+        Ok(FirstOf {
+            items: Some(items),
+            total,
+        })
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<FirstOf<T, N>, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(FirstOf::none())
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<FirstOf<T, N>, E> {
+        Ok(FirstOf::none())
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<FirstOf<T, N>, E> {
+        Ok(FirstOf::none())
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<FirstOf<T, N>, E> {
+        Ok(FirstOf::none())
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<FirstOf<T, N>, E> {
+        Ok(FirstOf::none())
+    }
+
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<FirstOf<T, N>, E> {
+        Ok(FirstOf::none())
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<FirstOf<T, N>, E> {
+        Ok(FirstOf::none())
+    }
+}
+
+impl<T, const N: usize> FirstOf<T, N> {
+    fn none() -> Self {
+        Self {
+            items: None,
+            total: 0,
+        }
+    }
+}
+
+impl<T, const N: usize> Default for FirstOf<T, N> {
+    fn default() -> Self {
+        Self::none()
+    }
+}
+
+/// A scalar, or `null` for a list or an object (skipped unbuilt).
+#[derive(Default, Deserialize)]
+#[serde(transparent)]
+struct Scalar(#[serde(deserialize_with = "lenient::scalar")] Value);
+
+/// An object read as `T`; anything else reads as `None`, skipped unbuilt.
+#[derive(Deserialize)]
+#[serde(transparent)]
+#[serde(bound = "T: DeserializeOwned")]
+struct Loose<T>(#[serde(deserialize_with = "lenient::object")] Option<T>);
+
+/// One `errors[]` entry, as far as it is read.
+#[derive(Deserialize)]
+struct ErrorFields {
+    #[serde(default)]
+    message: Scalar,
+    /// The root field it belongs to and the path's length.
+    #[serde(default)]
+    path: FirstOf<Scalar, 1>,
+    #[serde(default, deserialize_with = "lenient::object")]
+    extensions: Option<ErrorExtensions>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ErrorExtensions {
+    #[serde(default)]
+    code: Scalar,
+    #[serde(default)]
+    retry_after: Scalar,
+    #[serde(default)]
+    window: Scalar,
+}
+
+/// `extensions` of a response, as far as it is read.
+#[derive(Default, Deserialize)]
+struct Extensions {
+    #[serde(default)]
+    warnings: FirstOf<Box<RawValue>, KEPT_WARNINGS>,
+}
+
+/// A warning, read leniently: any field of the wrong type reads as absent.
+#[derive(Default, Deserialize)]
+struct WarningFields {
+    #[serde(default)]
+    code: Scalar,
+    #[serde(default)]
+    message: Scalar,
+    #[serde(default)]
+    paths: FirstOf<Scalar, KEPT_WARNINGS>,
 }
 
 /// `decoded`, or a timeout if the request's time ran out while decoding.
@@ -201,14 +423,17 @@ struct Body<'a, V> {
     variables: &'a V,
 }
 
+/// A response as far as it is read: `data` kept as text, the first [`READ_ERRORS`] errors and
+/// [`KEPT_WARNINGS`] warnings, and nothing else built, so no body costs much more than its
+/// size (the body cap) in memory or time.
 #[derive(Deserialize)]
 struct Envelope {
     #[serde(default)]
     data: Option<Box<RawValue>>,
     #[serde(default)]
-    errors: Option<Vec<Value>>,
-    #[serde(default)]
-    extensions: Option<Value>,
+    errors: FirstOf<Loose<ErrorFields>, READ_ERRORS>,
+    #[serde(default, deserialize_with = "lenient::object")]
+    extensions: Option<Extensions>,
 }
 
 impl Wire {
@@ -304,8 +529,8 @@ impl Wire {
             data: T,
             #[serde(default)]
             errors: Option<serde::de::IgnoredAny>,
-            #[serde(default)]
-            extensions: Option<Value>,
+            #[serde(default, deserialize_with = "lenient::object")]
+            extensions: Option<Extensions>,
         }
         if (200..300).contains(&status) {
             if let Ok(Success {
@@ -314,7 +539,7 @@ impl Wire {
                 extensions,
             }) = serde_json::from_slice::<Success<T>>(body)
             {
-                self.keep_warnings(extensions.as_ref());
+                self.keep_warnings(extensions.map(|e| e.warnings));
                 return Ok(data);
             }
         }
@@ -325,16 +550,30 @@ impl Wire {
     pub(super) fn read(&self, status: u16, body: &[u8], limits: &RateLimits) -> Result<Reply> {
         let envelope = serde_json::from_slice::<Envelope>(body)
             .ok()
-            .filter(|e| e.data.is_some() || e.errors.is_some());
+            .filter(|e| e.data.is_some() || e.errors.items.is_some());
         let Some(envelope) = envelope else {
             return Err(self.unreadable(status, body, limits));
         };
-        self.keep_warnings(envelope.extensions.as_ref());
+        self.keep_warnings(envelope.extensions.map(|e| e.warnings));
         let errors: Vec<FieldError> = envelope
             .errors
+            .items
             .unwrap_or_default()
-            .iter()
-            .map(|entry| field_error(entry, limits, &self.credential))
+            .into_iter()
+            .map(|Loose(entry)| match entry {
+                Some(entry) => field_error(entry, limits, &self.credential),
+                // Not a GraphQL error (a number, a list nested 100,000 deep): the answer is
+                // not one this library can read.
+                None => FieldError {
+                    field: None,
+                    error: Error::protocol(
+                        Some(status),
+                        "an entry of `errors` is not an object",
+                        "",
+                    ),
+                    refusal: false,
+                },
+            })
             .collect();
         let data = envelope.data;
         if data.is_none() && (500..=599).contains(&status) {
@@ -366,7 +605,6 @@ impl Wire {
         Ok(Reply {
             status,
             data,
-            fields: OnceLock::new(),
             errors,
             credential: self.credential.clone(),
             deadline: None,
@@ -391,25 +629,38 @@ impl Wire {
         }
     }
 
-    /// Keeps and logs the warnings of a response, every field of each redacted first (the
-    /// ones [`Warning`] reads and any other): Buffer may echo the key in any of them.
-    fn keep_warnings(&self, extensions: Option<&Value>) {
-        let Some(list) = extensions
-            .and_then(|e| e.get("warnings"))
-            .and_then(Value::as_array)
-        else {
+    /// Keeps and logs the warnings of a response, each field redacted first: Buffer may echo
+    /// the key in any of them. A warning that is not an object is kept as the start of its
+    /// text.
+    fn keep_warnings(&self, warnings: Option<FirstOf<Box<RawValue>, KEPT_WARNINGS>>) {
+        let Some(list) = warnings.and_then(|w| w.items) else {
             return;
         };
+        let text = |value: &Value| {
+            value
+                .as_str()
+                .map(|text| bounded(&self.credential.redact(text), WARNING_CHARS))
+        };
         let mut kept = lock(&self.warnings);
-        for value in list {
-            let mut value = value.clone();
-            self.credential.redact_json(&mut value);
-            let warning = Warning::deserialize(&value).unwrap_or_else(|_| Warning {
-                code: None,
-                // Redacted again as text: a key Buffer sent as a number is in it now.
-                message: self.credential.redact(&value.to_string()),
-                paths: Vec::new(),
-            });
+        for raw in list {
+            let warning = match serde_json::from_str::<Loose<WarningFields>>(raw.get()) {
+                Ok(Loose(Some(fields))) => Warning {
+                    code: text(&fields.code.0),
+                    message: text(&fields.message.0).unwrap_or_default(),
+                    paths: fields
+                        .paths
+                        .items
+                        .unwrap_or_default()
+                        .iter()
+                        .filter_map(|path| text(&path.0))
+                        .collect(),
+                },
+                _ => Warning {
+                    code: None,
+                    message: snippet(raw.get().as_bytes(), &self.credential),
+                    paths: Vec::new(),
+                },
+            };
             tracing::warn!(
                 code = warning.code.as_deref().unwrap_or(""),
                 paths = ?warning.paths,
@@ -424,6 +675,14 @@ impl Wire {
     }
 }
 
+/// At most `chars` characters of `text`, marked when cut.
+fn bounded(text: &str, chars: usize) -> String {
+    match text.char_indices().nth(chars) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
 /// Locks a mutex, going on with the data if a panicking thread poisoned it (the data here are
 /// caches and reports, always valid).
 pub(super) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -433,17 +692,11 @@ pub(super) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// Maps one `errors[]` entry by its `extensions.code`.
-fn field_error(entry: &Value, limits: &RateLimits, credential: &Credential) -> FieldError {
+fn field_error(entry: ErrorFields, limits: &RateLimits, credential: &Credential) -> FieldError {
     // Buffer's message ends up in errors and logs: a key it echoes back must not.
-    let message = credential.redact(
-        entry
-            .get("message")
-            .and_then(Value::as_str)
-            .unwrap_or("no message"),
-    );
-    let extensions = entry.get("extensions");
-    let text = |key: &str| extensions.and_then(|e| e.get(key)).and_then(Value::as_str);
-    let code = text("code").unwrap_or("");
+    let message = credential.redact(entry.message.0.as_str().unwrap_or("no message"));
+    let extensions = entry.extensions.unwrap_or_default();
+    let code = extensions.code.0.as_str().unwrap_or("");
     let kind = match code {
         "UNAUTHENTICATED" | "UNAUTHORIZED" | "FORBIDDEN" => ErrorKind::Unauthorized,
         "NOT_FOUND" => ErrorKind::NotFound,
@@ -454,10 +707,11 @@ fn field_error(entry: &Value, limits: &RateLimits, credential: &Credential) -> F
     let error = match code {
         "RATE_LIMIT_EXCEEDED" => Error::rate_limited(
             extensions
-                .and_then(|e| e.get("retryAfter"))
-                .and_then(Value::as_u64)
+                .retry_after
+                .0
+                .as_u64()
                 .map(Duration::from_secs)
-                .or_else(|| limits.wait(text("window"))),
+                .or_else(|| limits.wait(extensions.window.0.as_str())),
             message,
         ),
         "" => Error::of_kind(kind, message, None),
@@ -472,15 +726,17 @@ fn field_error(entry: &Value, limits: &RateLimits, credential: &Credential) -> F
         // A code is an identifier, but Buffer may echo anything: redacted like the message.
         code => Error::from_graphql(kind, credential.redact(code), message),
     };
-    let path = entry.get("path").and_then(Value::as_array);
-    let field = path
+    let field = entry
+        .path
+        .items
+        .as_ref()
         .and_then(|path| path.first())
-        .and_then(Value::as_str)
+        .and_then(|first| first.0.as_str())
         .map(str::to_owned);
-    let at_root = path.is_some_and(|path| path.len() == 1);
+    let at_root = entry.path.items.is_some() && entry.path.total == 1;
     let refusal = at_root
         && matches!(
-            text("code").unwrap_or(""),
+            code,
             "UNAUTHENTICATED"
                 | "UNAUTHORIZED"
                 | "FORBIDDEN"

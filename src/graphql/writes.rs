@@ -12,7 +12,7 @@ use crate::model::{self, Idea, NewIdea, Patch, PostEdit, PostId};
 use crate::{Error, ErrorKind, Result};
 use graphql_client::GraphQLQuery;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 impl GraphQl {
     /// Sends one generated mutation and returns its reply with the payload field's raw value,
@@ -149,7 +149,7 @@ fn refused_move(message: String) -> Error {
 }
 
 /// A payload union field decoded, with its raw value for members this version does not know.
-fn member<'r, T: DeserializeOwned>(reply: &'r Reply, field: &str) -> Result<(T, &'r Value)> {
+fn member<'r, T: DeserializeOwned>(reply: &'r Reply, field: &str) -> Result<(T, &'r RawValue)> {
     let raw = reply.field(field)?;
     Ok((reply.decode(raw)?, raw))
 }

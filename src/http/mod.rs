@@ -13,7 +13,6 @@ use crate::{Error, Result};
 use redact::Redactor;
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::Value;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,9 +41,14 @@ pub struct Credential {
 }
 
 impl Credential {
-    /// Wraps a token.
+    /// Wraps a token. Whitespace around it (a copy-paste, a file's last newline) is no part
+    /// of it: servers ignore it, so two spellings that differ only there are one credential.
     pub fn new(token: impl Into<String>) -> Self {
-        let secret = SecretString::from(token.into());
+        let mut token = token.into();
+        // Trimmed in place, so no untrimmed copy of the secret is left behind.
+        token.truncate(token.trim_end().len());
+        token.drain(..token.len() - token.trim_start().len());
+        let secret = SecretString::from(token);
         let redactor = Arc::new(Redactor::new(secret.expose_secret()));
         Self { secret, redactor }
     }
@@ -96,29 +100,6 @@ impl Credential {
     /// only where it stands as a whole word, so that it cannot garble the text around it.
     pub(crate) fn redact(&self, text: &str) -> String {
         self.redactor.redact(text).into_owned()
-    }
-
-    /// Redacts every string of a JSON value, object keys included: for values shown whole,
-    /// such as a warning whose shape is unknown.
-    pub(crate) fn redact_json(&self, value: &mut Value) {
-        match value {
-            Value::String(text) => {
-                if let std::borrow::Cow::Owned(clean) = self.redactor.redact(text) {
-                    *text = clean;
-                }
-            }
-            Value::Array(items) => items.iter_mut().for_each(|item| self.redact_json(item)),
-            Value::Object(fields) => {
-                *fields = std::mem::take(fields)
-                    .into_iter()
-                    .map(|(key, mut field)| {
-                        self.redact_json(&mut field);
-                        (self.redact(&key), field)
-                    })
-                    .collect();
-            }
-            Value::Null | Value::Bool(_) | Value::Number(_) => {}
-        }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -210,9 +191,25 @@ pub fn base_url(text: &str) -> Result<Url> {
 
 /// Parses the URL of a single endpoint (GraphQL): HTTPS except on loopback, and kept exactly as
 /// given, because a trailing slash added to a path such as `/graphql` breaks some servers.
+///
+/// A URL carrying credentials (`user:token@`, a query such as `?access_token=`) or a fragment
+/// is refused: the token goes to the builder, where it is kept secret, and a URL is printed.
+/// Refusals quote only the URL's scheme, host and path, never the text given.
 pub fn endpoint_url(text: &str) -> Result<Url> {
     let url = Url::parse(text)
-        .map_err(|e| Error::invalid_input(format!("base URL {text:?} is not a URL: {e}")))?;
+        .map_err(|e| Error::invalid_input(format!("the base URL is not a URL: {e}")))?;
+    if url.username() != "" || url.password().is_some() || url.query().is_some() {
+        return Err(Error::invalid_input(
+            "the base URL carries a user name, a password or a query; give the token to the \
+             builder (or the configuration's token setting) and the URL without them",
+        ));
+    }
+    if url.fragment().is_some() {
+        return Err(Error::invalid_input(
+            "the base URL has a #fragment; remove it",
+        ));
+    }
+    let text = url.as_str();
     let loopback = match url.host() {
         Some(url::Host::Domain(host)) => host == "localhost",
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -296,12 +293,6 @@ mod tests {
         assert_eq!(
             credential.redact(text),
             "could not reach the classic API: token [redacted] refused"
-        );
-        let mut warning = serde_json::json!({"code": "t", "paths": ["input.t", "t"], "t": 1});
-        credential.redact_json(&mut warning);
-        assert_eq!(
-            warning,
-            serde_json::json!({"code": "[redacted]", "paths": ["input.[redacted]", "[redacted]"], "[redacted]": 1})
         );
     }
 

@@ -1,7 +1,9 @@
 //! Finding a secret in text in every form it takes there: as it is, JSON-escaped (`1\/abc`),
 //! percent-encoded (`1%2Fabc`, either hex case, any of its special characters left as they
-//! are) and form-encoded (`+` for a space). The forms are computed once, when the credential
-//! is made, and all found in one pass over the text.
+//! are), form-encoded (`+` for a space), and, for a secret long enough that its encodings
+//! cannot be mistaken for other text, hex in either case and base64 (a reflected `Basic`
+//! header). The forms are computed once, when the credential is made, and all found in one
+//! pass over the text.
 //!
 //! A short secret (under [`SHORT_SECRET_CHARS`] characters) is only replaced where it stands
 //! as a whole token: a key `t` must not turn "could not reach the API" into
@@ -45,10 +47,14 @@ impl Redactor {
                 whole_tokens_only,
             };
         }
+        let mut forms = forms(secret);
+        if !whole_tokens_only {
+            forms.extend(binary_forms(secret));
+        }
         // Leftmost-longest: where one form is a prefix of another, the whole longer one goes.
         let matcher = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
-            .build(forms(secret))
+            .build(forms)
             .map_or(Matcher::Unsearchable, Matcher::Forms);
         Self {
             matcher,
@@ -160,6 +166,47 @@ fn json_forms(secret: &str) -> Vec<String> {
     vec![ascii(&escaped), ascii(&slashed), escaped, slashed]
 }
 
+/// The secret's bytes in hex (either case) and in base64 (standard and URL-safe alphabets).
+/// Inside a longer base64 text the secret starts at one of three alignments (`user:secret`
+/// puts five bytes before it); each gives the characters that depend on the secret alone,
+/// without those that mix in a neighbouring byte.
+fn binary_forms(secret: &str) -> Vec<String> {
+    const ALPHABETS: [&[u8; 64]; 2] = [
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+    ];
+    let hex: String = secret.bytes().map(|b| format!("{b:02x}")).collect();
+    let mut forms = vec![hex.to_uppercase(), hex];
+    for alphabet in ALPHABETS {
+        for (offset, mixed_before) in [(0, 0), (1, 2), (2, 3)] {
+            let mut bytes = vec![0u8; offset];
+            bytes.extend_from_slice(secret.as_bytes());
+            let encoded = base64(&bytes, alphabet);
+            // The last character mixes in what follows, unless the bytes end a group.
+            let end = encoded.len() - usize::from(bytes.len() % 3 != 0);
+            if end > mixed_before {
+                forms.push(encoded[mixed_before..end].to_owned());
+            }
+        }
+    }
+    forms
+}
+
+/// Base64 of `bytes` in `alphabet`, without padding.
+fn base64(bytes: &[u8], alphabet: &[u8; 64]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 4 / 3 + 3);
+    for group in bytes.chunks(3) {
+        let bits = group
+            .iter()
+            .enumerate()
+            .fold(0u32, |bits, (i, &b)| bits | u32::from(b) << (16 - 8 * i));
+        for i in 0..=group.len() {
+            out.push(char::from(alphabet[(bits >> (18 - 6 * i) & 63) as usize]));
+        }
+    }
+    out
+}
+
 fn percent_encode(c: char, upper: bool, out: &mut String) {
     for byte in c.encode_utf8(&mut [0; 4]).bytes() {
         if upper {
@@ -260,6 +307,32 @@ mod tests {
         // An occurrence overlapping one inside a word is still found.
         assert_eq!(redacted("a-b-a", "xa-b-a-b-a"), "xa-b-[redacted]");
     }
+
+    #[test]
+    fn base64_of_a_long_secret_is_found_at_every_alignment() {
+        // Base64 of "1/abc+def", "u:1/abc+def" and "ab:1/abc+def=x".
+        assert_eq!(base64(b"1/abc+def", &ALPHABET), "MS9hYmMrZGVm");
+        let secret = "1/abc+def";
+        for (echo, left) in [
+            ("MS9hYmMrZGVm", ""),
+            ("dToxL2FiYytkZWY=", "dTo"),
+            ("YWI6MS9hYmMrZGVmPXg=", "YWI6"),
+        ] {
+            let text = redacted(secret, echo);
+            assert!(
+                text.starts_with(&format!("{left}[redacted]")),
+                "{echo}: {text}"
+            );
+            assert!(
+                !text.contains("hYmMrZG") && !text.contains("FiYytk"),
+                "{echo}: {text}"
+            );
+        }
+        assert_eq!(redacted(secret, "hex 312f6162632b646566"), "hex [redacted]");
+        assert_eq!(redacted(secret, "HEX 312F6162632B646566"), "HEX [redacted]");
+    }
+
+    const ALPHABET: [u8; 64] = *b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
     #[test]
     fn a_long_secret_is_replaced_anywhere() {

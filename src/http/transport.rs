@@ -14,11 +14,18 @@ use crate::{Error, Result};
 use chrono::{DateTime, Utc};
 use reqwest::header::{AUTHORIZATION, DATE, HeaderMap, HeaderValue};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::time::Instant;
 
 /// How much of an answer an error quotes.
 const QUOTED: usize = 1024;
+
+/// How far an answer's `Date` may be from this machine's clock and still be believed. The
+/// server's clock fences the write path's reconciliation: one answer dated years ahead would
+/// hide every post made since (and post them twice), one dated years behind would let a
+/// look-alike from long ago pass for a new post. Clocks a day apart are broken, not skewed.
+const MAX_CLOCK_GAP: Duration = Duration::from_secs(24 * 3600);
 
 /// When a request's time is up: its answer must be read and decoded by then.
 #[derive(Clone, Copy, Debug)]
@@ -81,6 +88,8 @@ pub(crate) struct Transport {
     api: &'static str,
     rate_limits: Mutex<Option<RateLimits>>,
     server_time: Mutex<Option<DateTime<Utc>>>,
+    /// Whether a `Date` too far from this machine's clock was logged (once is enough).
+    distrusted_date: AtomicBool,
 }
 
 impl Transport {
@@ -110,6 +119,7 @@ impl Transport {
             api,
             rate_limits: Mutex::new(None),
             server_time: Mutex::new(None),
+            distrusted_date: AtomicBool::new(false),
         })
     }
 
@@ -181,11 +191,28 @@ impl Transport {
             .get(DATE)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| DateTime::parse_from_rfc2822(value).ok())
-            .map(|date| date.with_timezone(&Utc));
+            .map(|date| date.with_timezone(&Utc))
+            .filter(|date| self.plausible(*date));
         if let Some(date) = date {
             let mut latest = lock(&self.server_time);
             *latest = Some(latest.map_or(date, |latest| latest.max(date)));
         }
+    }
+
+    /// Whether an answer's `Date` is within [`MAX_CLOCK_GAP`] of this machine's clock; logs
+    /// the first that is not.
+    fn plausible(&self, date: DateTime<Utc>) -> bool {
+        let gap = date.signed_duration_since(Utc::now()).abs();
+        let plausible = gap.to_std().is_ok_and(|gap| gap <= MAX_CLOCK_GAP);
+        if !plausible && !self.distrusted_date.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                api = self.api,
+                %date,
+                "an answer is dated more than a day from this machine's clock; its Date is \
+                 not used to fence reconciliation"
+            );
+        }
+        plausible
     }
 
     /// The body, chunk by chunk, never holding more than the cap.

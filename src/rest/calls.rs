@@ -8,8 +8,8 @@ use super::ClassicRest;
 use super::form::Form;
 use super::paging::Window;
 use super::wire::{
-    Done, Edited, InteractionPage, Profile, ScheduleGroup, Shares, Update, UpdatePage, Updates,
-    User, WireConfiguration, per_day,
+    Done, Edited, InteractionPage, List, Profile, ScheduleGroup, Shares, Update, UpdatePage,
+    Updates, User, WireConfiguration, per_day,
 };
 use crate::model::{
     Account, Asset, AssetKind, Channel, ChannelId, ChannelOutcome, ChannelResult, Configuration,
@@ -33,7 +33,7 @@ pub(super) async fn deauthorize(rest: &ClassicRest) -> Result<()> {
 }
 
 pub(super) async fn channels(rest: &ClassicRest) -> Result<Vec<Channel>> {
-    let profiles: Vec<Profile> = rest
+    let List(profiles): List<Profile> = rest
         .get(&["profiles"], &Form::new(), "a list of profiles")
         .await?;
     profiles.into_iter().map(Profile::into_channel).collect()
@@ -47,7 +47,7 @@ pub(super) async fn channel(rest: &ClassicRest, id: &ChannelId) -> Result<Channe
 }
 
 pub(super) async fn schedules(rest: &ClassicRest, channel_id: &ChannelId) -> Result<Vec<Schedule>> {
-    let groups: Vec<ScheduleGroup> = rest
+    let List(groups): List<ScheduleGroup> = rest
         .get(
             &["profiles", channel_id.as_str(), "schedules"],
             &Form::new(),

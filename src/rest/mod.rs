@@ -11,7 +11,7 @@ mod calls;
 mod form;
 mod paging;
 mod probe;
-mod wire;
+pub(crate) mod wire;
 
 pub(crate) use calls::{create_form, edit_changes};
 

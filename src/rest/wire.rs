@@ -29,152 +29,43 @@ pub(crate) mod lenient {
     use std::fmt;
     use std::marker::PhantomData;
 
-    /// The `visit_*` methods of every scalar (booleans, numbers, strings, `null`), each
-    /// reading as `$value`: for the readers that take one shape and let any other pass as
-    /// absent.
-    macro_rules! scalars_read_as {
-        ($value:expr) => {
-            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
-                Ok($value)
-            }
-
-            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
-                Ok($value)
-            }
-
-            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
-                Ok($value)
-            }
-
-            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
-                Ok($value)
-            }
-
-            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
-                Ok($value)
-            }
-
-            fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-                Ok($value)
-            }
-
-            fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-                Ok($value)
-            }
+    /// A finite number, or one in a string (`"NaN"` and `"inf"` parse as floats but are not).
+    fn number_of(value: &Value) -> Option<f64> {
+        let number = match value {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
         };
+        number.filter(|n: &f64| n.is_finite())
     }
 
-    /// One JSON value where a scalar is expected, read in one pass: objects and lists are
-    /// skipped, never built (the lenient readers below used to go through `serde_json::Value`,
-    /// which allocated a tree for every field of every update).
-    enum Scalar {
-        Text(String),
-        Number(serde_json::Number),
-        Flag(bool),
-        Absent,
-    }
-
-    impl Scalar {
-        /// A finite number, or one in a string (`"NaN"` and `"inf"` parse as floats but are
-        /// not).
-        fn number(&self) -> Option<f64> {
-            let number = match self {
-                Self::Number(n) => n.as_f64(),
-                Self::Text(s) => s.trim().parse().ok(),
-                _ => None,
-            };
-            number.filter(|n: &f64| n.is_finite())
-        }
-
-        /// A whole number within `0..=max`.
-        fn whole(&self, max: f64) -> Option<f64> {
-            self.number()
-                .filter(|n| n.fract() == 0.0 && (0.0..=max).contains(n))
-        }
-    }
-
-    impl<'de> Deserialize<'de> for Scalar {
-        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            deserializer.deserialize_any(ScalarVisitor)
-        }
-    }
-
-    struct ScalarVisitor;
-
-    impl<'de> Visitor<'de> for ScalarVisitor {
-        type Value = Scalar;
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("any JSON value")
-        }
-
-        fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Scalar, E> {
-            Ok(Scalar::Flag(v))
-        }
-
-        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Scalar, E> {
-            Ok(Scalar::Number(v.into()))
-        }
-
-        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Scalar, E> {
-            Ok(Scalar::Number(v.into()))
-        }
-
-        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Scalar, E> {
-            Ok(serde_json::Number::from_f64(v).map_or(Scalar::Absent, Scalar::Number))
-        }
-
-        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Scalar, E> {
-            Ok(Scalar::Text(v.to_owned()))
-        }
-
-        fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Scalar, E> {
-            Ok(Scalar::Text(v))
-        }
-
-        fn visit_unit<E: serde::de::Error>(self) -> Result<Scalar, E> {
-            Ok(Scalar::Absent)
-        }
-
-        fn visit_none<E: serde::de::Error>(self) -> Result<Scalar, E> {
-            Ok(Scalar::Absent)
-        }
-
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar, A::Error> {
-            while seq.next_element::<IgnoredAny>()?.is_some() {}
-            Ok(Scalar::Absent)
-        }
-
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar, A::Error> {
-            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-            Ok(Scalar::Absent)
-        }
+    /// A whole number within `0..=max`.
+    fn whole(value: &Value, max: f64) -> Option<f64> {
+        number_of(value).filter(|n| n.fract() == 0.0 && (0.0..=max).contains(n))
     }
 
     /// Unix seconds (integer, float or numeric string), or an RFC 3339 string.
     pub(crate) fn epoch<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<DateTime<Utc>>, D::Error> {
-        let value = Scalar::deserialize(deserializer)?;
-        if let Some(seconds) = value.number() {
+        let value = scalar(deserializer)?;
+        if let Some(seconds) = number_of(&value) {
             // The classic API sends whole seconds; `as` saturates rather than wrapping.
             return Ok(DateTime::from_timestamp(seconds as i64, 0));
         }
-        Ok(match value {
-            Scalar::Text(s) => DateTime::parse_from_rfc3339(&s)
-                .ok()
-                .map(|t| t.with_timezone(&Utc)),
-            _ => None,
-        })
+        Ok(value
+            .as_str()
+            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+            .map(|t| t.with_timezone(&Utc)))
     }
 
     /// A string; numbers are written out (an id may come as a number).
     pub(crate) fn text<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<String>, D::Error> {
-        Ok(match Scalar::deserialize(deserializer)? {
-            Scalar::Text(s) => Some(s),
-            Scalar::Number(n) => Some(n.to_string()),
+        Ok(match scalar(deserializer)? {
+            Value::String(s) => Some(s),
+            Value::Number(n) => Some(n.to_string()),
             _ => None,
         })
     }
@@ -185,11 +76,11 @@ pub(crate) mod lenient {
     pub(crate) fn flag<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<bool>, D::Error> {
-        Ok(match Scalar::deserialize(deserializer)? {
-            Scalar::Flag(b) => Some(b),
-            Scalar::Number(n) => Some(n.as_f64() != Some(0.0)),
-            Scalar::Text(s) => Some(!matches!(s.trim(), "" | "false" | "0")),
-            Scalar::Absent => None,
+        Ok(match scalar(deserializer)? {
+            Value::Bool(b) => Some(b),
+            Value::Number(n) => Some(n.as_f64() != Some(0.0)),
+            Value::String(s) => Some(!matches!(s.trim(), "" | "false" | "0")),
+            _ => None,
         })
     }
 
@@ -197,22 +88,22 @@ pub(crate) mod lenient {
     pub(crate) fn code<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<u16>, D::Error> {
-        let value = Scalar::deserialize(deserializer)?;
-        Ok(value.whole(f64::from(u16::MAX)).map(|n| n as u16))
+        let value = scalar(deserializer)?;
+        Ok(whole(&value, f64::from(u16::MAX)).map(|n| n as u16))
     }
 
     /// A count or limit: a whole number, at most `u32::MAX`.
     pub(crate) fn count<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<u64>, D::Error> {
-        let value = Scalar::deserialize(deserializer)?;
-        Ok(value.whole(f64::from(u32::MAX)).map(|n| n as u64))
+        let value = scalar(deserializer)?;
+        Ok(whole(&value, f64::from(u32::MAX)).map(|n| n as u64))
     }
 
     /// A list; anything but an array reads as empty. An item of the wrong shape (including
     /// a nested array, which serde would read as a struct) fails the answer: dropping it would
     /// silently lose data. Read in one pass, without an intermediate `Value` (pages of
-    /// updates are the largest answers).
+    /// updates are the largest answers), and at most [`MAX_ITEMS`](super::MAX_ITEMS) items.
     pub(crate) fn list<'de, D: Deserializer<'de>, T: DeserializeOwned>(
         deserializer: D,
     ) -> Result<Vec<T>, D::Error> {
@@ -231,6 +122,12 @@ pub(crate) mod lenient {
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
             let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(256));
             while let Some(Item(item)) = seq.next_element::<Item<T>>()? {
+                if items.len() == super::MAX_ITEMS {
+                    return Err(A::Error::custom(format!(
+                        "a list of more than {} items",
+                        super::MAX_ITEMS
+                    )));
+                }
                 items.push(item);
             }
             Ok(items)
@@ -241,7 +138,33 @@ pub(crate) mod lenient {
             Ok(Vec::new())
         }
 
-        scalars_read_as!(Vec::new());
+        fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Vec<T>, E> {
+            Ok(Vec::new())
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Vec<T>, E> {
+            Ok(Vec::new())
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Vec<T>, E> {
+            Ok(Vec::new())
+        }
+
+        fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Vec<T>, E> {
+            Ok(Vec::new())
+        }
+
+        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Vec<T>, E> {
+            Ok(Vec::new())
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Vec<T>, E> {
+            Ok(Vec::new())
+        }
+
+        fn visit_none<E: serde::de::Error>(self) -> Result<Vec<T>, E> {
+            Ok(Vec::new())
+        }
     }
 
     /// One item of a [`list`]: anything `T` reads, except a list.
@@ -303,75 +226,137 @@ pub(crate) mod lenient {
     pub(crate) fn object<'de, D: Deserializer<'de>, T: DeserializeOwned>(
         deserializer: D,
     ) -> Result<Option<T>, D::Error> {
-        deserializer.deserialize_any(ObjectVisitor(PhantomData))
-    }
-
-    struct ObjectVisitor<T>(PhantomData<T>);
-
-    impl<'de, T: DeserializeOwned> Visitor<'de> for ObjectVisitor<T> {
-        type Value = Option<T>;
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("an object")
-        }
-
-        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<T>, A::Error> {
-            T::deserialize(MapAccessDeserializer::new(map)).map(Some)
-        }
-
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<T>, A::Error> {
-            while seq.next_element::<IgnoredAny>()?.is_some() {}
-            Ok(None)
-        }
-
-        scalars_read_as!(None);
+        Shaped::<Object<T>>::deserialize(deserializer).map(|Shaped(Object(object))| object)
     }
 
     /// A map of objects; anything but an object reads as empty.
     pub(crate) fn map<'de, D: Deserializer<'de>, T: DeserializeOwned>(
         deserializer: D,
     ) -> Result<BTreeMap<String, T>, D::Error> {
-        match Value::deserialize(deserializer)? {
-            Value::Object(entries) => entries
-                .into_iter()
-                .map(|(key, item)| Ok((key, T::deserialize(item).map_err(D::Error::custom)?)))
-                .collect(),
-            _ => Ok(BTreeMap::new()),
-        }
+        Shaped::<Entries<T>>::deserialize(deserializer).map(|Shaped(Entries(entries))| entries)
     }
 
     /// `statistics`: the numeric entries, by name; others (nested objects, text) are skipped.
     pub(crate) fn numbers<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<BTreeMap<String, f64>, D::Error> {
-        struct Numbers;
+        let Shaped(Entries(entries)) =
+            Shaped::<Entries<Shaped<Scalar>>>::deserialize(deserializer)?;
+        Ok(entries
+            .into_iter()
+            .filter_map(|(key, Shaped(Scalar(value)))| Some((key, number_of(&value)?)))
+            .collect())
+    }
 
-        impl<'de> Visitor<'de> for Numbers {
-            type Value = BTreeMap<String, f64>;
+    /// A scalar as a [`Value`]; a list or an object reads as `null`, skipped without being
+    /// built. The lenient readers want scalars, and a server must not make a field cost many
+    /// times its size in memory (a `Value` of a list of numbers takes 32 bytes for every 2
+    /// it was sent in).
+    pub(crate) fn scalar<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Value, D::Error> {
+        Shaped::<Scalar>::deserialize(deserializer).map(|Shaped(Scalar(value))| value)
+    }
 
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object of numbers")
-            }
+    /// What a lenient reader makes of an object, and of a scalar; a list is read as `null`
+    /// without being built.
+    trait Shape<'de>: Sized {
+        fn from_map<A: MapAccess<'de>>(map: A) -> Result<Self, A::Error>;
+        fn from_scalar(value: Value) -> Self;
+    }
 
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut numbers = BTreeMap::new();
-                while let Some((key, value)) = map.next_entry::<String, Scalar>()? {
-                    if let Some(number) = value.number() {
-                        numbers.insert(key, number);
-                    }
-                }
-                Ok(numbers)
-            }
+    /// A scalar; an object is skipped.
+    struct Scalar(Value);
 
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(BTreeMap::new())
-            }
-
-            scalars_read_as!(BTreeMap::new());
+    impl<'de> Shape<'de> for Scalar {
+        fn from_map<A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(Self(Value::Null))
         }
 
-        deserializer.deserialize_any(Numbers)
+        fn from_scalar(value: Value) -> Self {
+            Self(value)
+        }
+    }
+
+    /// An object read as `T`, read straight from the JSON.
+    struct Object<T>(Option<T>);
+
+    impl<'de, T: DeserializeOwned> Shape<'de> for Object<T> {
+        fn from_map<A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+            T::deserialize(MapAccessDeserializer::new(map)).map(|t| Self(Some(t)))
+        }
+
+        fn from_scalar(_: Value) -> Self {
+            Self(None)
+        }
+    }
+
+    /// An object's entries, each read as `T`.
+    struct Entries<T>(BTreeMap<String, T>);
+
+    impl<'de, T: Deserialize<'de>> Shape<'de> for Entries<T> {
+        fn from_map<A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+            BTreeMap::deserialize(MapAccessDeserializer::new(map)).map(Self)
+        }
+
+        fn from_scalar(_: Value) -> Self {
+            Self(BTreeMap::new())
+        }
+    }
+
+    /// Reads any JSON as a [`Shape`], in one pass.
+    struct Shaped<S>(S);
+
+    impl<'de, S: Shape<'de>> Deserialize<'de> for Shaped<S> {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_any(ShapeVisitor(PhantomData))
+        }
+    }
+
+    struct ShapeVisitor<S>(PhantomData<S>);
+
+    impl<'de, S: Shape<'de>> Visitor<'de> for ShapeVisitor<S> {
+        type Value = Shaped<S>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Shaped<S>, A::Error> {
+            S::from_map(map).map(Shaped)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Shaped<S>, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(Shaped(S::from_scalar(Value::Null)))
+        }
+
+        fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Shaped<S>, E> {
+            Ok(Shaped(S::from_scalar(Value::Bool(v))))
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Shaped<S>, E> {
+            Ok(Shaped(S::from_scalar(Value::from(v))))
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Shaped<S>, E> {
+            Ok(Shaped(S::from_scalar(Value::from(v))))
+        }
+
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Shaped<S>, E> {
+            Ok(Shaped(S::from_scalar(Value::from(v))))
+        }
+
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Shaped<S>, E> {
+            Ok(Shaped(S::from_scalar(Value::from(v))))
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Shaped<S>, E> {
+            Ok(Shaped(S::from_scalar(Value::Null)))
+        }
+
+        fn visit_none<E: serde::de::Error>(self) -> Result<Shaped<S>, E> {
+            Ok(Shaped(S::from_scalar(Value::Null)))
+        }
     }
 }
 
@@ -382,9 +367,25 @@ pub(crate) trait Shape {
     const OPENING: u8;
 }
 
-impl<T> Shape for Vec<T> {
+/// A whole answer that is a list (`profiles.json`), read like every list of an answer
+/// ([`lenient::list`]): at most [`MAX_ITEMS`] items.
+#[derive(Debug)]
+pub(crate) struct List<T>(pub Vec<T>);
+
+impl<T> Shape for List<T> {
     const OPENING: u8 = b'[';
 }
+
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for List<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        lenient::list(deserializer).map(List)
+    }
+}
+
+/// The most items a list of an answer may have: a hundred times Buffer's largest page (100
+/// updates), as the body cap is. An item decoded takes far more memory than the `{},` it may
+/// be sent as, so a body under the cap could otherwise cost gigabytes.
+pub(crate) const MAX_ITEMS: usize = 10_000;
 
 /// Declares a wire struct whose every field is optional and read by a [`lenient`] function.
 macro_rules! wire {

@@ -84,6 +84,10 @@ impl Default for WriteSettings {
     }
 }
 
+/// The longest clock skew allowed: clocks a day apart are broken, not skewed, and a longer
+/// skew would reach back past any retry to posts that are not the write's.
+pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(24 * 3600);
+
 /// How long a create holds its key by default: longer than any one create takes with the
 /// default policy, short enough that a key whose holder died is taken over soon.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(120);
@@ -129,12 +133,12 @@ impl<B: Backend> Retrying<B> {
         self
     }
 
-    /// How far behind the server's clock may be (default [`DEFAULT_CLOCK_SKEW`]). A post
-    /// counts as a write's only if it was created at or after the write was sent, less this;
-    /// the send time is the server's own (its latest `Date` header) where known, this
-    /// machine's clock otherwise.
+    /// How far behind the server's clock may be (default [`DEFAULT_CLOCK_SKEW`], at most
+    /// [`MAX_CLOCK_SKEW`]). A post counts as a write's only if it was created at or after the
+    /// write was sent, less this; the send time is the server's own (its latest `Date`
+    /// header) where known, this machine's clock otherwise.
     pub fn clock_skew(mut self, skew: Duration) -> Self {
-        self.writes.clock_skew = skew;
+        self.writes.clock_skew = skew.min(MAX_CLOCK_SKEW);
         self
     }
 
