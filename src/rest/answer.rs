@@ -6,12 +6,10 @@
 //! the wait the headers asked for and the body, so every one of those shapes is tested
 //! without a server.
 
-use super::wire::{Shape, lenient};
+use super::wire::{Reported, Shape};
 use crate::http::{Credential, snippet};
 use crate::{Error, Result};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use std::sync::LazyLock;
 use std::time::Duration;
 
 /// What came back from one request.
@@ -25,19 +23,8 @@ pub(crate) struct Answer<'a> {
     pub body: &'a [u8],
 }
 
-/// A classic error body. Buffer's own clients read `code` and `error`, others `message` and
-/// `success`, so all four are accepted and none is required.
-#[derive(Deserialize)]
-struct ErrorBody {
-    #[serde(default, deserialize_with = "lenient::code")]
-    code: Option<u16>,
-    #[serde(default, deserialize_with = "lenient::text")]
-    error: Option<String>,
-    #[serde(default, deserialize_with = "lenient::text")]
-    message: Option<String>,
-    #[serde(default, deserialize_with = "lenient::flag")]
-    success: Option<bool>,
-}
+/// A classic error body, read on its own when the answer is not the expected shape.
+type ErrorBody = Reported;
 
 impl Answer<'_> {
     /// The body read as `T`, or the error the answer stands for. `what` names the expected
@@ -53,16 +40,14 @@ impl Answer<'_> {
         if self.body.iter().all(u8::is_ascii_whitespace) {
             return Err(self.unreadable("the body is empty", what, credential));
         }
-        // A 2xx may still carry an error (clients of the classic API check for it). Only a
-        // body with a `success` or `code` key can, so pages of posts are parsed once.
-        if mentions_error_keys(self.body)
-            && let Ok(body) = serde_json::from_slice::<ErrorBody>(self.body)
-            && body.is_error()
-        {
-            return Err(self.with_wait(body.into_error(self.status, credential)));
-        }
+        // A 2xx may still carry an error (clients of the classic API check for it): one of
+        // another shape than expected is read on its own, one that fits the expected shape is
+        // told by the keys the answer was read with.
         let opening = self.body.iter().find(|b| !b.is_ascii_whitespace());
         if opening != Some(&T::OPENING) {
+            if let Some(error) = self.error_body(credential) {
+                return Err(error);
+            }
             let shape = if T::OPENING == b'[' {
                 "a JSON list"
             } else {
@@ -70,7 +55,10 @@ impl Answer<'_> {
             };
             return Err(self.unreadable(&format!("it is not {shape}"), what, credential));
         }
-        serde_json::from_slice(self.body).map_err(|e| {
+        let answer: T = serde_json::from_slice(self.body).map_err(|e| {
+            if let Some(error) = self.error_body(credential) {
+                return error;
+            }
             let reason = if e.is_eof() {
                 "the JSON is cut short".to_owned()
             } else if e.is_syntax() {
@@ -79,7 +67,20 @@ impl Answer<'_> {
                 credential.redact(&e.to_string())
             };
             self.unreadable(&reason, what, credential)
-        })
+        })?;
+        let reported = answer.reported();
+        if reported.is_error() {
+            return Err(self.with_wait(reported.into_error(self.status, credential)));
+        }
+        Ok(answer)
+    }
+
+    /// The error a 2xx body stands for, when it is a classic error body.
+    fn error_body(&self, credential: &Credential) -> Option<Error> {
+        serde_json::from_slice::<ErrorBody>(self.body)
+            .ok()
+            .filter(ErrorBody::is_error)
+            .map(|body| self.with_wait(body.into_error(self.status, credential)))
     }
 
     /// The error for a non-2xx answer: from its classic code when the body has one, else from
@@ -121,21 +122,6 @@ impl Answer<'_> {
             other => other,
         }
     }
-}
-
-/// Whether `body` has a `"success"` or `"code"` key, the only ones an error body is told by.
-/// Inside JSON strings quotes are escaped, so a match is a key (or a whole string value, which
-/// costs only a needless parse). Searched with `memmem`, which skips ahead on the keys' rare
-/// bytes: a byte-by-byte scan cost a third of a page's decode, and one multi-pattern pass
-/// (both keys start with `"`, JSON's commonest byte) half.
-fn mentions_error_keys(body: &[u8]) -> bool {
-    static KEYS: LazyLock<[memchr::memmem::Finder<'static>; 2]> = LazyLock::new(|| {
-        [
-            memchr::memmem::Finder::new(b"\"success\""),
-            memchr::memmem::Finder::new(b"\"code\""),
-        ]
-    });
-    KEYS.iter().any(|key| key.find(body).is_some())
 }
 
 impl ErrorBody {

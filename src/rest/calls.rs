@@ -8,7 +8,7 @@ use super::ClassicRest;
 use super::form::Form;
 use super::paging::Window;
 use super::wire::{
-    Done, Edited, InteractionPage, List, Profile, ScheduleGroup, Shares, Update, UpdatePage,
+    Done, Edited, InteractionPage, List, Profile, ScheduleGroup, Shape, Shares, Update, UpdatePage,
     Updates, User, WireConfiguration, per_day,
 };
 use crate::model::{
@@ -616,7 +616,10 @@ fn media(form: &mut Form, assets: &[Asset], link: Option<&Link>, image_key: &str
 /// Logs Buffer's confirmation text, without a token it may have echoed: a log line is as public
 /// as an error message.
 fn confirmed(rest: &ClassicRest, done: Done, event: &str) {
-    let message = done.message.map(|text| rest.credential.redact(&text));
+    let message = done
+        .reported()
+        .message
+        .map(|text| rest.credential.redact(&text));
     tracing::debug!(message = ?message, "{event}");
 }
 

@@ -365,6 +365,11 @@ pub(crate) mod lenient {
 pub(crate) trait Shape {
     /// `b'{'` for objects, `b'['` for lists.
     const OPENING: u8;
+
+    /// The error keys the answer carried; none for a list.
+    fn reported(&self) -> Reported {
+        Reported::default()
+    }
 }
 
 /// A whole answer that is a list (`profiles.json`), read like every list of an answer
@@ -387,7 +392,24 @@ impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for List<T> {
 /// be sent as, so a body under the cap could otherwise cost gigabytes.
 pub(crate) const MAX_ITEMS: usize = 10_000;
 
-/// Declares a wire struct whose every field is optional and read by a [`lenient`] function.
+/// The keys a classic error answer is told by. Buffer's own clients read `code` and `error`,
+/// others `message` and `success`, so all four are accepted and none is required. Every wire
+/// struct reads them too, in the same pass as its own fields, so telling a 2xx error from an
+/// answer costs no search of the body.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct Reported {
+    #[serde(default, deserialize_with = "lenient::code")]
+    pub(crate) code: Option<u16>,
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub(crate) error: Option<String>,
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub(crate) message: Option<String>,
+    #[serde(default, deserialize_with = "lenient::flag")]
+    pub(crate) success: Option<bool>,
+}
+
+/// Declares a wire struct whose every field is optional and read by a [`lenient`] function,
+/// and which keeps the [`Reported`] keys of the object it was read from.
 macro_rules! wire {
     ($(#[$meta:meta])* struct $name:ident { $( $field:ident $(as $wire:literal)? : $ty:ty = $with:literal, )* }) => {
         $(#[$meta])*
@@ -397,10 +419,27 @@ macro_rules! wire {
                 #[serde(default, deserialize_with = $with $(, rename = $wire)?)]
                 pub(crate) $field: $ty,
             )*
+            #[serde(default, rename = "code", deserialize_with = "lenient::code")]
+            pub(crate) reported_code: Option<u16>,
+            #[serde(default, rename = "error", deserialize_with = "lenient::text")]
+            pub(crate) reported_error: Option<String>,
+            #[serde(default, rename = "message", deserialize_with = "lenient::text")]
+            pub(crate) reported_message: Option<String>,
+            #[serde(default, rename = "success", deserialize_with = "lenient::flag")]
+            pub(crate) reported_success: Option<bool>,
         }
 
         impl Shape for $name {
             const OPENING: u8 = b'{';
+
+            fn reported(&self) -> Reported {
+                Reported {
+                    code: self.reported_code,
+                    error: self.reported_error.clone(),
+                    message: self.reported_message.clone(),
+                    success: self.reported_success,
+                }
+            }
         }
     };
 }
@@ -501,10 +540,8 @@ wire! {
 
 wire! {
     /// `{success, message}`: destroy, share, deauthorize, schedules update. Failures were
-    /// already turned into errors; the message is only logged.
-    struct Done {
-        message: Option<String> = "lenient::text",
-    }
+    /// already turned into errors; the message, among the [`Reported`] keys, is only logged.
+    struct Done {}
 }
 
 wire! {
