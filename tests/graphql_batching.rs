@@ -572,7 +572,7 @@ async fn channels_of_many_organizations_cost_one_request_per_30() {
     assert_eq!(sent[1]["operationName"], "ChannelsOfOrganizations");
     assert_eq!(sent[1]["variables"].as_object().unwrap().len(), 30);
     // The 31st alone: the plain document.
-    assert_eq!(sent[2]["query"], document("channels"));
+    assert_eq!(sent[2]["query"], document("channel_operations"));
     assert_eq!(sent[2]["variables"]["input"]["organizationId"], "org30");
 }
 

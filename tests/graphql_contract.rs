@@ -103,7 +103,8 @@ async fn channels_list_every_organization_once_the_organizations_are_known() {
         sent[1]["variables"],
         json!({"o0": {"organizationId": "org1"}, "o1": {"organizationId": "org2"}})
     );
-    let fragment = document("fragments/ChannelFields");
+    let channel_operations = document("channel_operations");
+    let fragment = &channel_operations[channel_operations.find("\nfragment ").unwrap() + 1..];
     assert_eq!(
         sent[1]["query"],
         format!(
@@ -140,7 +141,7 @@ async fn channel_and_schedules_ask_by_channel_id() {
     assert_eq!(channel.name, "c1-handle");
     expect(
         &only_body(&server).await,
-        "channel",
+        "channel_operations",
         "Channel",
         json!({"input": {"id": "c1"}}),
     );
@@ -329,7 +330,7 @@ async fn ideas_daily_limits_and_create_idea() {
     assert!(page.next.is_none());
     expect(
         &only_body(&server).await,
-        "ideas",
+        "idea_operations",
         "Ideas",
         json!({"input": {"organizationId": "org1"}, "first": 10}),
     );
@@ -369,7 +370,7 @@ async fn ideas_daily_limits_and_create_idea() {
     assert_eq!(created.id.as_str(), "i1");
     expect(
         &only_body(&server).await,
-        "create_idea",
+        "idea_operations",
         "CreateIdea",
         json!({"input": {"organizationId": "org1", "content": {"title": "T", "text": "x"}}}),
     );

@@ -60,29 +60,24 @@ fn every_document_the_backend_sends_validates() {
 }
 
 #[test]
-fn shared_fragments_are_copied_verbatim_into_every_document_that_uses_them() {
-    for fragment_path in documents("graphql/fragments") {
-        let fragment = fs::read_to_string(&fragment_path).unwrap();
-        let header = fragment.lines().next().unwrap().to_owned();
-        let mut users = 0;
-        for document_path in documents("graphql") {
-            let document = fs::read_to_string(&document_path).unwrap();
-            if document.contains(&header) {
-                users += 1;
-                assert!(
-                    document.contains(fragment.trim_end()),
-                    "{} has a different copy of {}",
-                    document_path.display(),
-                    fragment_path.display()
-                );
-            }
-        }
+fn every_fragment_is_written_once_after_its_documents_operations() {
+    let mut names = Vec::new();
+    for path in documents("graphql") {
+        let text = fs::read_to_string(&path).unwrap();
+        let first_fragment = text.find("\nfragment ").unwrap_or(text.len());
         assert!(
-            users > 0,
-            "{} is used by no document",
-            fragment_path.display()
+            !text[first_fragment..].contains("\nquery ")
+                && !text[first_fragment..].contains("\nmutation "),
+            "{}: fragments come after the operations",
+            path.display()
         );
+        for line in text.lines().filter(|line| line.starts_with("fragment ")) {
+            let name = line.split_whitespace().nth(1).unwrap().to_owned();
+            assert!(!names.contains(&name), "{name} is written twice");
+            names.push(name);
+        }
     }
+    assert!(names.len() >= 5, "{names:?}");
 }
 
 #[test]

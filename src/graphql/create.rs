@@ -9,21 +9,13 @@
 //! failed alias or a failed request is reported for exactly the channels it concerns.
 
 use super::operations::create_post::{self, AssetInput, CreatePostInput};
+use super::operations::fragments;
 use super::wire::{MutationField, Reply};
 use super::{GraphQl, inputs, payload};
 use crate::model::{ChannelId, ChannelOutcome, ChannelResult, CreateOutcome, NewPost};
 use crate::{Error, ErrorKind, Result};
 use serde_json::{Map, Value};
 use std::fmt::Write;
-
-/// The fragments of `graphql/post_operations.graphql` (everything from its first `fragment`
-/// on), which the aliased `createPost` fields of a batch select.
-fn fragments() -> &'static str {
-    let document = create_post::QUERY;
-    document
-        .find("\nfragment ")
-        .map_or("", |start| &document[start + 1..])
-}
 
 /// The name of the batched operation.
 const BATCH_OPERATION: &str = "CreatePosts";
@@ -70,7 +62,7 @@ impl Batch {
             fields.push(format!("p{i}"));
         }
         document.push_str("}\n\n");
-        document.push_str(fragments());
+        document.push_str(fragments(create_post::QUERY));
         Ok(Self {
             document,
             operation_name: BATCH_OPERATION,
@@ -222,7 +214,7 @@ mod tests {
 
     #[test]
     fn the_fragments_are_the_documents_own_and_come_last() {
-        let fragments = fragments();
+        let fragments = fragments(create_post::QUERY);
         assert!(fragments.starts_with("fragment PostActionFields on PostActionPayload {"));
         for name in ["PostActionFields", "PostFields", "LinkAttachmentFields"] {
             let definition = format!("fragment {name} on ");

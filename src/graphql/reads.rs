@@ -3,7 +3,7 @@
 
 use super::operations::{
     Account, Channel, ChannelSchedule, DailyPostingLimits, Ideas, Organizations, Post, PostCursors,
-    Posts, account, channel, channel_schedule, channels, daily_posting_limits, ideas,
+    Posts, account, channel, channel_schedule, channels, daily_posting_limits, fragments, ideas,
     organizations, post, post_cursors, posts,
 };
 use super::paging::{self, Chunk, Listing};
@@ -21,10 +21,6 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// The selection of one organization's channels, kept in `graphql/fragments/` and copied
-/// verbatim into `graphql/channels.graphql` (a test keeps the two equal).
-const CHANNEL_FIELDS: &str = include_str!("../../graphql/fragments/ChannelFields.graphql");
 
 /// The name of the aliased listing of several organizations' channels.
 const CHANNELS_OPERATION: &str = "ChannelsOfOrganizations";
@@ -76,8 +72,7 @@ impl ChannelsRequest {
             fields.push(format!("c{i}"));
         }
         document.push_str("}\n\n");
-        document.push_str(CHANNEL_FIELDS.trim_end());
-        document.push('\n');
+        document.push_str(fragments(channels::QUERY));
         Ok(Self {
             document,
             operation_name: CHANNELS_OPERATION,
@@ -438,10 +433,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_channel_fields_are_those_of_the_channels_document() {
-        assert!(
-            channels::QUERY.contains(CHANNEL_FIELDS.trim_end()),
-            "graphql/channels.graphql must hold graphql/fragments/ChannelFields.graphql verbatim"
+    fn the_channel_fields_are_the_documents_own_fragment() {
+        assert!(fragments(channels::QUERY).starts_with("fragment ChannelFields on Channel {"));
+        assert_eq!(
+            channels::QUERY
+                .matches("fragment ChannelFields on ")
+                .count(),
+            1
         );
     }
 
