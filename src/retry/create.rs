@@ -502,6 +502,9 @@ impl<B: Backend> Retrying<B> {
                 .min()
                 .unwrap_or(since);
             let mut candidates: Vec<&Post> = Vec::new();
+            // A claim the journal could not tell: that post may be another key's, so nothing
+            // here can be counted (the slots stay unknown).
+            let mut untold = false;
             for found in &listing.posts {
                 if found.channel_id != channel
                     || taken.contains(&found.id)
@@ -510,7 +513,10 @@ impl<B: Backend> Retrying<B> {
                 {
                     continue;
                 }
-                let owner = self.journal.claimed_by(&found.id).await.ok().flatten();
+                let Ok(owner) = self.journal.claimed_by(&found.id).await else {
+                    untold = true;
+                    break;
+                };
                 let ours = owner.as_ref().is_none_or(|(key, index)| {
                     members
                         .iter()
@@ -521,7 +527,14 @@ impl<B: Backend> Retrying<B> {
                 }
             }
             candidates.sort_by_key(|post| post.created_at);
-            if candidates.len() == members.len() {
+            if untold {
+                tracing::warn!(%channel, "could not read the journal's claims; not sending it again");
+                for &i in &members {
+                    if let Stage::Look { error, .. } = &slots[i].stage {
+                        slots[i].stage = Stage::Done(ChannelResult::Unknown(error.clone()));
+                    }
+                }
+            } else if candidates.len() == members.len() {
                 for (&i, found) in members.iter().zip(candidates) {
                     tracing::debug!(channel = %slots[i].channel, post = %found.id, "the post was created by an earlier attempt");
                     taken.insert(found.id.clone());
