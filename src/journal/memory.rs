@@ -180,6 +180,17 @@ impl Journal for MemoryJournal {
         Ok(self.store().claims.get(post).cloned())
     }
 
+    async fn unsettled(&self, channel: &ChannelId) -> Result<Vec<Entry>> {
+        Ok(self
+            .store()
+            .entries
+            .values()
+            .map(|kept| &kept.entry)
+            .filter(|entry| entry.is_unsettled_on(channel))
+            .cloned()
+            .collect())
+    }
+
     async fn prune(&self, before: DateTime<Utc>) -> Result<u64> {
         Ok(self.store().prune(before, false))
     }

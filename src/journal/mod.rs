@@ -438,6 +438,19 @@ impl Entry {
             updated_at,
         }
     }
+
+    /// Whether a slot on `channel` is still pending or unknown: this write's post may be there
+    /// without its claim journaled.
+    pub fn is_unsettled_on(&self, channel: &ChannelId) -> bool {
+        self.intent
+            .slots
+            .iter()
+            .zip(&self.states)
+            .any(|(slot, state)| {
+                &slot.channel_id == channel
+                    && matches!(state, SlotState::Pending | SlotState::Unknown)
+            })
+    }
 }
 
 /// What [`Journal::begin`] found.
@@ -583,6 +596,11 @@ pub trait Journal: Send + Sync + fmt::Debug {
     /// Which key and slot recorded this post as created, so reconciliation never lets two
     /// slots (or two keys) claim one post.
     async fn claimed_by(&self, post: &PostId) -> Result<Option<(IdempotencyKey, usize)>>;
+
+    /// Every entry with a slot on `channel` still pending or unknown: a write whose post may be
+    /// on Buffer unclaimed (its answer not yet journaled, or lost), so another key's
+    /// reconciliation cannot tell a look-alike post from its own.
+    async fn unsettled(&self, channel: &ChannelId) -> Result<Vec<Entry>>;
 
     /// Forgets every entry last updated before `before`, except those under a live lease, and
     /// returns how many. Given keys are forgotten too: a repeat of a forgotten key is a new

@@ -486,15 +486,11 @@ impl<B: Backend> Retrying<B> {
         let mut groups: BTreeMap<(ChannelId, String), Vec<usize>> = BTreeMap::new();
         for &i in &looking {
             let post = &posts[slots[i].post];
-            groups
-                .entry((
-                    slots[i].channel.clone(),
-                    IdempotencyKey::derive(post).to_string(),
-                ))
-                .or_default()
-                .push(i);
+            let channel = slots[i].channel.clone();
+            let like = likeness(post, &channel);
+            groups.entry((channel, like)).or_default().push(i);
         }
-        for ((channel, _), members) in groups {
+        for ((channel, like), members) in groups {
             let new = &posts[slots[members[0]].post];
             let fence = members
                 .iter()
@@ -502,8 +498,9 @@ impl<B: Backend> Retrying<B> {
                 .min()
                 .unwrap_or(since);
             let mut candidates: Vec<&Post> = Vec::new();
-            // A claim the journal could not tell: that post may be another key's, so nothing
-            // here can be counted (the slots stay unknown).
+            // Whether a candidate may be another key's without the journal saying so (a claim
+            // it could not read, or a write of the same post on the channel still unsettled):
+            // then nothing here can be counted, and the slots stay unknown.
             let mut untold = false;
             for found in &listing.posts {
                 if found.channel_id != channel
@@ -527,6 +524,11 @@ impl<B: Backend> Retrying<B> {
                 }
             }
             candidates.sort_by_key(|post| post.created_at);
+            if !untold && !candidates.is_empty() {
+                untold = self
+                    .rivalled(&channel, &like, writes, slots, &members)
+                    .await;
+            }
             if untold {
                 tracing::warn!(%channel, "could not read the journal's claims; not sending it again");
                 for &i in &members {
@@ -582,6 +584,32 @@ impl<B: Backend> Retrying<B> {
                 }
             }
         }
+    }
+
+    /// Whether another key has a write of the same post on `channel` still pending or unknown
+    /// (or the journal cannot say): its post may be on Buffer with its claim not yet
+    /// journaled (its answer on its way, or lost), and a look-alike cannot be told from ours.
+    async fn rivalled(
+        &self,
+        channel: &ChannelId,
+        like: &str,
+        writes: &[Write],
+        slots: &[Slot],
+        members: &[usize],
+    ) -> bool {
+        let Ok(unsettled) = self.journal.unsettled(channel).await else {
+            return true;
+        };
+        unsettled.iter().any(|entry| {
+            !members
+                .iter()
+                .any(|&i| writes[slots[i].post].key == entry.intent.key)
+                && entry
+                    .intent
+                    .post
+                    .as_ref()
+                    .is_none_or(|post| likeness(post, channel) == like)
+        })
     }
 
     /// Sends the slots in `todo` as one request: each post with just those of its channels
@@ -830,6 +858,16 @@ fn same_text(a: &str, b: &str) -> bool {
             _ => return false,
         }
     }
+}
+
+/// What tells a post's copies on one channel from other posts there: its content with that
+/// channel alone and no key, so writes of the same post under other keys, or with other
+/// channels besides, compare equal.
+fn likeness(post: &NewPost, channel: &ChannelId) -> String {
+    let mut alone = post.clone();
+    alone.channel_ids = vec![channel.clone()];
+    alone.idempotency_key = None;
+    IdempotencyKey::derive(&alone).to_string()
 }
 
 /// Whether the journal refused because another live caller holds the key.
