@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use buffer_bridge::journal::{
     Begun, Entry, IdempotencyKey, Intent, Journal, Lease, MemoryJournal, SlotState, SqliteJournal,
 };
-use buffer_bridge::model::{ChannelId, ChannelResult, NewPost, PostId};
+use buffer_bridge::model::{ChannelId, ChannelResult, NewPost, PostEdit, PostId};
 use buffer_bridge::retry::{RetryPolicy, Retrying};
 use buffer_bridge::{Backend, BackendExt, BackendKind, Error, Result};
 use buffer_sim::{Fault, FaultRule, Faults, Simulator};
@@ -27,7 +27,8 @@ fn create_route(kind: BackendKind) -> &'static str {
 }
 
 /// A journal (in memory or SQLite) that fails every `claimed_by` and `record` while `failing` is set, and
-/// stalls a `record` of a created slot under `stalled` key until `release` is notified.
+/// stalls a `record` of a created or unknown slot under `stalled` key until `release` is
+/// notified (once).
 #[derive(Debug)]
 struct Flaky {
     inner: Box<dyn Journal>,
@@ -63,9 +64,10 @@ impl Journal for Flaky {
     }
     async fn record(&self, lease: &Lease, slot: usize, state: &SlotState) -> Result<()> {
         self.down()?;
-        let stall = matches!(state, SlotState::Created(_))
+        let stall = matches!(state, SlotState::Created(_) | SlotState::Unknown)
             && self.stalled.lock().unwrap().as_deref() == Some(lease.key().as_str());
         if stall {
+            *self.stalled.lock().unwrap() = None;
             self.stalling.notify_one();
             self.release.notified().await;
         }
@@ -255,5 +257,54 @@ async fn a_post_whose_claim_is_still_being_written_is_not_taken_by_another_key()
                 "{name}: order-b reported created, Buffer has {posts:?}"
             );
         }
+    }
+}
+
+/// A post whose answer was lost is edited by someone else before the write looks for it: the
+/// look finds no post with the write's text, yet its post is there. Sending again would put
+/// the post on the channel twice.
+#[tokio::test]
+async fn a_post_edited_before_the_look_is_not_sent_again() {
+    for (kind, name, sim, journal, backend) in each().await {
+        let channel = sim.demo().channels[0].id.clone();
+        let before = sim.store().channel_posts(&channel).len();
+        sim.set_faults(
+            Faults::seeded(3).rule(
+                FaultRule::new(Fault::LoseResponse)
+                    .route(create_route(kind))
+                    .times(1),
+            ),
+        );
+        *journal.stalled.lock().unwrap() = Some("order-e".to_owned());
+        let create = tokio::spawn({
+            let backend = backend.clone();
+            let post = NewPost::new("Opening hours: 9 to 5")
+                .channel(channel.as_str())
+                .idempotency_key(key("order-e"));
+            async move { backend.create_post(&post).await }
+        });
+        journal.stalling.notified().await;
+        let made = sim.store().channel_posts(&channel);
+        let made = made
+            .iter()
+            .find(|p| p.text == "Opening hours: 9 to 5")
+            .expect("the lost answer's post is on Buffer");
+        sim.clock().advance(Duration::from_secs(30));
+        let editor = common::rest(&sim);
+        editor
+            .edit_post(
+                &PostId::from(made.id.to_string()),
+                &PostEdit::default().text("Opening hours: 9 to 6"),
+            )
+            .await
+            .unwrap();
+        journal.release.notify_one();
+        let outcome = create.await.unwrap().unwrap();
+        assert_eq!(
+            sim.store().channel_posts(&channel).len(),
+            before + 1,
+            "{name}: the write was posted again after its post was edited; it reported {:?}",
+            outcome.channels[0].result
+        );
     }
 }

@@ -11,8 +11,10 @@
 //! counts for a slot only if it was created at or after the send (by the server's clock, less
 //! [`Retrying::clock_skew`](super::Retrying::clock_skew)), matches the slot's text,
 //! assets, link and due time, and is not claimed by another slot or another key. Exactly as
-//! many candidates as slots of the same content on the channel → created; none after a complete
-//! look → not created (sent again while attempts remain); anything else stays unknown. A
+//! many candidates as slots of the same content on the channel, and no other key's write of
+//! that content unsettled there → created; none after a complete look that shows no
+//! unexplained edited post → not created (sent again while attempts remain); anything else
+//! stays unknown. A
 //! "duplicate" refusal after an uncertain attempt means an earlier attempt got through: it is
 //! looked up and never resent.
 
@@ -552,6 +554,18 @@ impl<B: Backend> Retrying<B> {
                         (stage, false) => stage.clone(),
                     };
                 }
+            } else if candidates.is_empty()
+                && listing.complete
+                && self
+                    .unexplained(&channel, fence, &listing.posts, &taken, new)
+                    .await
+            {
+                tracing::warn!(%channel, "a post since the send is no write's: it may be this one, edited; not sending it again");
+                for &i in &members {
+                    if let Stage::Look { error, .. } = &slots[i].stage {
+                        slots[i].stage = Stage::Done(ChannelResult::Unknown(error.clone()));
+                    }
+                }
             } else if candidates.is_empty() && listing.complete {
                 for &i in &members {
                     let Stage::Look { error, may_resend } = slots[i].stage.clone() else {
@@ -584,6 +598,53 @@ impl<B: Backend> Retrying<B> {
                 }
             }
         }
+    }
+
+    /// Whether `channel` has a post made since `fence` and changed after it was made that no
+    /// write explains: not the new post's content, not claimed, and not the content of any
+    /// write still unsettled there (or the journal cannot say). It may be the write's own post,
+    /// edited by someone before this look: a look that shows it has not found "nothing", and
+    /// sending again could post twice. Posts never changed are not suspects, so other
+    /// writers' fresh posts do not hold a write back.
+    async fn unexplained(
+        &self,
+        channel: &ChannelId,
+        fence: DateTime<Utc>,
+        listing: &[Post],
+        taken: &HashSet<PostId>,
+        new: &NewPost,
+    ) -> bool {
+        let mut strangers = Vec::new();
+        for found in listing {
+            if &found.channel_id != channel
+                || taken.contains(&found.id)
+                || found.created_at.is_none_or(|at| at < fence)
+                || !edited(found)
+                || same_content(new, found)
+            {
+                continue;
+            }
+            match self.journal.claimed_by(&found.id).await {
+                Ok(Some(_)) => {}
+                Ok(None) => strangers.push(found),
+                Err(_) => return true,
+            }
+        }
+        if strangers.is_empty() {
+            return false;
+        }
+        let Ok(unsettled) = self.journal.unsettled(channel).await else {
+            return true;
+        };
+        strangers.iter().any(|found| {
+            !unsettled.iter().any(|entry| {
+                entry
+                    .intent
+                    .post
+                    .as_ref()
+                    .is_some_and(|post| same_content(post, found))
+            })
+        })
     }
 
     /// Whether another key has a write of the same post on `channel` still pending or unknown
@@ -858,6 +919,13 @@ fn same_text(a: &str, b: &str) -> bool {
             _ => return false,
         }
     }
+}
+
+/// Whether a post was changed after it was made (edited, or sent).
+fn edited(post: &Post) -> bool {
+    post.updated_at
+        .zip(post.created_at)
+        .is_some_and(|(updated, created)| updated > created)
 }
 
 /// What tells a post's copies on one channel from other posts there: its content with that
