@@ -94,9 +94,9 @@ impl Journal for Flaky {
         self.down()?;
         self.inner.claimed_by(post).await
     }
-    async fn unsettled(&self, channel: &ChannelId) -> Result<Vec<Entry>> {
+    async fn settling(&self, channel: &ChannelId) -> Result<Vec<Entry>> {
         self.down()?;
-        self.inner.unsettled(channel).await
+        self.inner.settling(channel).await
     }
     async fn prune(&self, before: DateTime<Utc>) -> Result<u64> {
         self.inner.prune(before).await

@@ -180,11 +180,13 @@ impl Journal for MemoryJournal {
         Ok(self.store().claims.get(post).cloned())
     }
 
-    async fn unsettled(&self, channel: &ChannelId) -> Result<Vec<Entry>> {
+    async fn settling(&self, channel: &ChannelId) -> Result<Vec<Entry>> {
+        let now = now();
         Ok(self
             .store()
             .entries
             .values()
+            .filter(|kept| kept.hold.as_ref().is_some_and(|hold| hold.is_live(now)))
             .map(|kept| &kept.entry)
             .filter(|entry| entry.is_unsettled_on(channel))
             .cloned()

@@ -597,10 +597,12 @@ pub trait Journal: Send + Sync + fmt::Debug {
     /// slots (or two keys) claim one post.
     async fn claimed_by(&self, post: &PostId) -> Result<Option<(IdempotencyKey, usize)>>;
 
-    /// Every entry with a slot on `channel` still pending or unknown: a write whose post may be
-    /// on Buffer unclaimed (its answer not yet journaled, or lost), so another key's
-    /// reconciliation cannot tell a look-alike post from its own.
-    async fn unsettled(&self, channel: &ChannelId) -> Result<Vec<Entry>>;
+    /// Every entry under a live lease with a slot on `channel` still pending or unknown: a
+    /// write another caller is settling right now, whose post may be on Buffer with its claim
+    /// not journaled yet (its answer on its way), so another key's reconciliation cannot tell
+    /// a look-alike post from its own. (Look-alikes of writes no one holds are told apart by
+    /// count and claims.)
+    async fn settling(&self, channel: &ChannelId) -> Result<Vec<Entry>>;
 
     /// Forgets every entry last updated before `before`, except those under a live lease, and
     /// returns how many. Given keys are forgotten too: a repeat of a forgotten key is a new

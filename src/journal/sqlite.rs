@@ -538,16 +538,18 @@ impl Journal for SqliteJournal {
             .await
     }
 
-    async fn unsettled(&self, channel: &ChannelId) -> Result<Vec<Entry>> {
+    async fn settling(&self, channel: &ChannelId) -> Result<Vec<Entry>> {
         let channel = channel.clone();
         self.run(move |connection| {
             let transaction = read(connection)?;
             let keys: Vec<String> = transaction
                 .prepare_cached(
-                    "SELECT DISTINCT key FROM slots WHERE state IN ('pending', 'unknown')",
+                    "SELECT DISTINCT slots.key FROM slots JOIN entries ON entries.key = slots.key \
+                     WHERE slots.state IN ('pending', 'unknown') \
+                     AND entries.holder IS NOT NULL AND entries.expires_at > ?1",
                 )
-                .and_then(|mut keys| keys.query_map([], |row| row.get(0))?.collect())
-                .map_err(|e| storage("cannot read unsettled slots", e))?;
+                .and_then(|mut keys| keys.query_map([micros(now())], |row| row.get(0))?.collect())
+                .map_err(|e| storage("cannot read the writes being settled", e))?;
             let mut found = Vec::new();
             for key in keys {
                 let key = IdempotencyKey::new(key).map_err(|e| unreadable("a slot's key", e))?;

@@ -11,8 +11,8 @@
 //! counts for a slot only if it was created at or after the send (by the server's clock, less
 //! [`Retrying::clock_skew`](super::Retrying::clock_skew)), matches the slot's text,
 //! assets, link and due time, and is not claimed by another slot or another key. Exactly as
-//! many candidates as slots of the same content on the channel, and no other key's write of
-//! that content unsettled there → created; none after a complete look that shows no
+//! many candidates as slots of the same content on the channel, and no other caller settling a
+//! write of that content there right now → created; none after a complete look that shows no
 //! unexplained edited post → not created (sent again while attempts remain); anything else
 //! stays unknown. A
 //! "duplicate" refusal after an uncertain attempt means an earlier attempt got through: it is
@@ -501,7 +501,7 @@ impl<B: Backend> Retrying<B> {
                 .unwrap_or(since);
             let mut candidates: Vec<&Post> = Vec::new();
             // Whether a candidate may be another key's without the journal saying so (a claim
-            // it could not read, or a write of the same post on the channel still unsettled):
+            // it could not read, or a write of the same post on the channel being settled):
             // then nothing here can be counted, and the slots stay unknown.
             let mut untold = false;
             for found in &listing.posts {
@@ -602,7 +602,7 @@ impl<B: Backend> Retrying<B> {
 
     /// Whether `channel` has a post made since `fence` and changed after it was made that no
     /// write explains: not the new post's content, not claimed, and not the content of any
-    /// write still unsettled there (or the journal cannot say). It may be the write's own post,
+    /// write being settled there (or the journal cannot say). It may be the write's own post,
     /// edited by someone before this look: a look that shows it has not found "nothing", and
     /// sending again could post twice. Posts never changed are not suspects, so other
     /// writers' fresh posts do not hold a write back.
@@ -633,11 +633,11 @@ impl<B: Backend> Retrying<B> {
         if strangers.is_empty() {
             return false;
         }
-        let Ok(unsettled) = self.journal.unsettled(channel).await else {
+        let Ok(settling) = self.journal.settling(channel).await else {
             return true;
         };
         strangers.iter().any(|found| {
-            !unsettled.iter().any(|entry| {
+            !settling.iter().any(|entry| {
                 entry
                     .intent
                     .post
@@ -647,8 +647,8 @@ impl<B: Backend> Retrying<B> {
         })
     }
 
-    /// Whether another key has a write of the same post on `channel` still pending or unknown
-    /// (or the journal cannot say): its post may be on Buffer with its claim not yet
+    /// Whether another caller is settling a write of the same post on `channel` under another
+    /// key (or the journal cannot say): its post may be on Buffer with its claim not yet
     /// journaled (its answer on its way, or lost), and a look-alike cannot be told from ours.
     async fn rivalled(
         &self,
@@ -658,10 +658,10 @@ impl<B: Backend> Retrying<B> {
         slots: &[Slot],
         members: &[usize],
     ) -> bool {
-        let Ok(unsettled) = self.journal.unsettled(channel).await else {
+        let Ok(settling) = self.journal.settling(channel).await else {
             return true;
         };
-        unsettled.iter().any(|entry| {
+        settling.iter().any(|entry| {
             !members
                 .iter()
                 .any(|&i| writes[slots[i].post].key == entry.intent.key)
