@@ -33,6 +33,8 @@ fn create_route(kind: BackendKind) -> &'static str {
 struct Flaky {
     inner: Box<dyn Journal>,
     failing: AtomicBool,
+    /// Only `record` fails (a full disk that still reads).
+    failing_writes: AtomicBool,
     stalled: std::sync::Mutex<Option<String>>,
     stalling: Notify,
     release: Notify,
@@ -43,6 +45,7 @@ impl Flaky {
         Self {
             inner,
             failing: AtomicBool::new(false),
+            failing_writes: AtomicBool::new(false),
             stalled: std::sync::Mutex::new(None),
             stalling: Notify::new(),
             release: Notify::new(),
@@ -64,6 +67,9 @@ impl Journal for Flaky {
     }
     async fn record(&self, lease: &Lease, slot: usize, state: &SlotState) -> Result<()> {
         self.down()?;
+        if self.failing_writes.load(Ordering::SeqCst) {
+            return Err(Error::journal("the journal's disk is full", None));
+        }
         let stall = matches!(state, SlotState::Created(_) | SlotState::Unknown)
             && self.stalled.lock().unwrap().as_deref() == Some(lease.key().as_str());
         if stall {
@@ -306,5 +312,86 @@ async fn a_post_edited_before_the_look_is_not_sent_again() {
             "{name}: the write was posted again after its post was edited; it reported {:?}",
             outcome.channels[0].result
         );
+    }
+}
+
+/// A caller bug: one key for two different posts, the first's answer lost. The second is
+/// refused before anything is sent, and never answered with the first's post.
+#[tokio::test]
+async fn a_key_reused_for_other_content_is_refused_not_posted_or_claimed() {
+    for (kind, name, sim, _journal, backend) in each().await {
+        let channel = sim.demo().channels[0].id.clone();
+        sim.set_faults(
+            Faults::seeded(4).rule(
+                FaultRule::new(Fault::LoseResponse)
+                    .route(create_route(kind))
+                    .times(1),
+            ),
+        );
+        let first = NewPost::new("Menu for Monday")
+            .channel(channel.as_str())
+            .idempotency_key(key("menu"));
+        backend.create_post(&first).await.unwrap();
+        let creates = sim.requests_to(create_route(kind));
+        let second = NewPost::new("Menu for Tuesday")
+            .channel(channel.as_str())
+            .idempotency_key(key("menu"));
+        let refused = backend.create_post(&second).await;
+        assert!(refused.is_err(), "{name}: {refused:?}");
+        assert_eq!(sim.requests_to(create_route(kind)), creates, "{name}");
+        assert!(
+            stored(&sim, &channel, "Menu for Tuesday").is_empty(),
+            "{name}"
+        );
+        assert_eq!(stored(&sim, &channel, "Menu for Monday").len(), 1, "{name}");
+    }
+}
+
+/// The first key's post is made but its claim cannot be journaled (the disk is full); later a
+/// second key with the same post loses its request before Buffer and looks. The first's post
+/// is not the second's.
+#[tokio::test]
+#[ignore = "open: a created post whose claim could not be journaled is free for another key's look-alike once the first key's lease is gone"]
+async fn a_claim_the_journal_could_not_write_is_not_taken_by_another_key() {
+    for (kind, name, sim, journal, backend) in each().await {
+        let channel = sim.demo().channels[0].id.clone();
+        let text = "Doors open at noon";
+        journal.failing_writes.store(true, Ordering::SeqCst);
+        let first = backend
+            .create_post(
+                &NewPost::new(text)
+                    .channel(channel.as_str())
+                    .idempotency_key(key("door-1")),
+            )
+            .await
+            .unwrap();
+        journal.failing_writes.store(false, Ordering::SeqCst);
+        sim.set_faults(
+            Faults::seeded(5).rule(
+                FaultRule::new(Fault::Drop)
+                    .route(create_route(kind))
+                    .times(1),
+            ),
+        );
+        let second = backend
+            .create_post(
+                &NewPost::new(text)
+                    .channel(channel.as_str())
+                    .idempotency_key(key("door-2")),
+            )
+            .await
+            .unwrap();
+        let posts = stored(&sim, &channel, text);
+        let reported: Vec<String> = [&first, &second]
+            .iter()
+            .filter_map(|o| o.channels[0].result.post().map(|p| p.id.to_string()))
+            .collect();
+        if reported.len() == 2 {
+            assert_ne!(
+                reported[0], reported[1],
+                "{name}: two keys report one post; Buffer has {posts:?}"
+            );
+        }
+        assert!(posts.len() <= 2, "{name}: {posts:?}");
     }
 }
