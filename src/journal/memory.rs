@@ -180,6 +180,19 @@ impl Journal for MemoryJournal {
         Ok(self.store().claims.get(post).cloned())
     }
 
+    async fn settling(&self, channel: &ChannelId) -> Result<Vec<Entry>> {
+        let now = now();
+        Ok(self
+            .store()
+            .entries
+            .values()
+            .filter(|kept| kept.hold.as_ref().is_some_and(|hold| hold.is_live(now)))
+            .map(|kept| &kept.entry)
+            .filter(|entry| entry.is_unsettled_on(channel))
+            .cloned()
+            .collect())
+    }
+
     async fn prune(&self, before: DateTime<Utc>) -> Result<u64> {
         Ok(self.store().prune(before, false))
     }

@@ -438,6 +438,19 @@ impl Entry {
             updated_at,
         }
     }
+
+    /// Whether a slot on `channel` is still pending or unknown: this write's post may be there
+    /// without its claim journaled.
+    pub fn is_unsettled_on(&self, channel: &ChannelId) -> bool {
+        self.intent
+            .slots
+            .iter()
+            .zip(&self.states)
+            .any(|(slot, state)| {
+                &slot.channel_id == channel
+                    && matches!(state, SlotState::Pending | SlotState::Unknown)
+            })
+    }
 }
 
 /// What [`Journal::begin`] found.
@@ -583,6 +596,13 @@ pub trait Journal: Send + Sync + fmt::Debug {
     /// Which key and slot recorded this post as created, so reconciliation never lets two
     /// slots (or two keys) claim one post.
     async fn claimed_by(&self, post: &PostId) -> Result<Option<(IdempotencyKey, usize)>>;
+
+    /// Every entry under a live lease with a slot on `channel` still pending or unknown: a
+    /// write another caller is settling right now, whose post may be on Buffer with its claim
+    /// not journaled yet (its answer on its way), so another key's reconciliation cannot tell
+    /// a look-alike post from its own. (Look-alikes of writes no one holds are told apart by
+    /// count and claims.)
+    async fn settling(&self, channel: &ChannelId) -> Result<Vec<Entry>>;
 
     /// Forgets every entry last updated before `before`, except those under a live lease, and
     /// returns how many. Given keys are forgotten too: a repeat of a forgotten key is a new

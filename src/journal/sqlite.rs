@@ -538,6 +538,33 @@ impl Journal for SqliteJournal {
             .await
     }
 
+    async fn settling(&self, channel: &ChannelId) -> Result<Vec<Entry>> {
+        let channel = channel.clone();
+        self.run(move |connection| {
+            let transaction = read(connection)?;
+            let keys: Vec<String> = transaction
+                .prepare_cached(
+                    "SELECT DISTINCT slots.key FROM slots JOIN entries ON entries.key = slots.key \
+                     WHERE slots.state IN ('pending', 'unknown') \
+                     AND entries.holder IS NOT NULL AND entries.expires_at > ?1",
+                )
+                .and_then(|mut keys| keys.query_map([micros(now())], |row| row.get(0))?.collect())
+                .map_err(|e| storage("cannot read the writes being settled", e))?;
+            let mut found = Vec::new();
+            for key in keys {
+                let key = IdempotencyKey::new(key).map_err(|e| unreadable("a slot's key", e))?;
+                if let Some(entry) = load(&transaction, &key)?
+                    && entry.is_unsettled_on(&channel)
+                {
+                    found.push(entry);
+                }
+            }
+            commit(transaction)?;
+            Ok(found)
+        })
+        .await
+    }
+
     async fn prune(&self, before: DateTime<Utc>) -> Result<u64> {
         self.run(move |connection| prune(connection, before, false))
             .await

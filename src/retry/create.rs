@@ -11,8 +11,10 @@
 //! counts for a slot only if it was created at or after the send (by the server's clock, less
 //! [`Retrying::clock_skew`](super::Retrying::clock_skew)), matches the slot's text,
 //! assets, link and due time, and is not claimed by another slot or another key. Exactly as
-//! many candidates as slots of the same content on the channel → created; none after a complete
-//! look → not created (sent again while attempts remain); anything else stays unknown. A
+//! many candidates as slots of the same content on the channel, and no other caller settling a
+//! write of that content there right now → created; none after a complete look that shows no
+//! unexplained edited post → not created (sent again while attempts remain); anything else
+//! stays unknown. A
 //! "duplicate" refusal after an uncertain attempt means an earlier attempt got through: it is
 //! looked up and never resent.
 
@@ -486,15 +488,11 @@ impl<B: Backend> Retrying<B> {
         let mut groups: BTreeMap<(ChannelId, String), Vec<usize>> = BTreeMap::new();
         for &i in &looking {
             let post = &posts[slots[i].post];
-            groups
-                .entry((
-                    slots[i].channel.clone(),
-                    IdempotencyKey::derive(post).to_string(),
-                ))
-                .or_default()
-                .push(i);
+            let channel = slots[i].channel.clone();
+            let like = likeness(post, &channel);
+            groups.entry((channel, like)).or_default().push(i);
         }
-        for ((channel, _), members) in groups {
+        for ((channel, like), members) in groups {
             let new = &posts[slots[members[0]].post];
             let fence = members
                 .iter()
@@ -502,6 +500,10 @@ impl<B: Backend> Retrying<B> {
                 .min()
                 .unwrap_or(since);
             let mut candidates: Vec<&Post> = Vec::new();
+            // Whether a candidate may be another key's without the journal saying so (a claim
+            // it could not read, or a write of the same post on the channel being settled):
+            // then nothing here can be counted, and the slots stay unknown.
+            let mut untold = false;
             for found in &listing.posts {
                 if found.channel_id != channel
                     || taken.contains(&found.id)
@@ -510,7 +512,10 @@ impl<B: Backend> Retrying<B> {
                 {
                     continue;
                 }
-                let owner = self.journal.claimed_by(&found.id).await.ok().flatten();
+                let Ok(owner) = self.journal.claimed_by(&found.id).await else {
+                    untold = true;
+                    break;
+                };
                 let ours = owner.as_ref().is_none_or(|(key, index)| {
                     members
                         .iter()
@@ -521,7 +526,19 @@ impl<B: Backend> Retrying<B> {
                 }
             }
             candidates.sort_by_key(|post| post.created_at);
-            if candidates.len() == members.len() {
+            if !untold && !candidates.is_empty() {
+                untold = self
+                    .rivalled(&channel, &like, writes, slots, &members)
+                    .await;
+            }
+            if untold {
+                tracing::warn!(%channel, "could not read the journal's claims; not sending it again");
+                for &i in &members {
+                    if let Stage::Look { error, .. } = &slots[i].stage {
+                        slots[i].stage = Stage::Done(ChannelResult::Unknown(error.clone()));
+                    }
+                }
+            } else if candidates.len() == members.len() {
                 for (&i, found) in members.iter().zip(candidates) {
                     tracing::debug!(channel = %slots[i].channel, post = %found.id, "the post was created by an earlier attempt");
                     taken.insert(found.id.clone());
@@ -536,6 +553,18 @@ impl<B: Backend> Retrying<B> {
                         }
                         (stage, false) => stage.clone(),
                     };
+                }
+            } else if candidates.is_empty()
+                && listing.complete
+                && self
+                    .unexplained(&channel, fence, &listing.posts, &taken, new)
+                    .await
+            {
+                tracing::warn!(%channel, "a post since the send is no write's: it may be this one, edited; not sending it again");
+                for &i in &members {
+                    if let Stage::Look { error, .. } = &slots[i].stage {
+                        slots[i].stage = Stage::Done(ChannelResult::Unknown(error.clone()));
+                    }
                 }
             } else if candidates.is_empty() && listing.complete {
                 for &i in &members {
@@ -569,6 +598,79 @@ impl<B: Backend> Retrying<B> {
                 }
             }
         }
+    }
+
+    /// Whether `channel` has a post made since `fence` and changed after it was made that no
+    /// write explains: not the new post's content, not claimed, and not the content of any
+    /// write being settled there (or the journal cannot say). It may be the write's own post,
+    /// edited by someone before this look: a look that shows it has not found "nothing", and
+    /// sending again could post twice. Posts never changed are not suspects, so other
+    /// writers' fresh posts do not hold a write back.
+    async fn unexplained(
+        &self,
+        channel: &ChannelId,
+        fence: DateTime<Utc>,
+        listing: &[Post],
+        taken: &HashSet<PostId>,
+        new: &NewPost,
+    ) -> bool {
+        let mut strangers = Vec::new();
+        for found in listing {
+            if &found.channel_id != channel
+                || taken.contains(&found.id)
+                || found.created_at.is_none_or(|at| at < fence)
+                || !edited(found)
+                || same_content(new, found)
+            {
+                continue;
+            }
+            match self.journal.claimed_by(&found.id).await {
+                Ok(Some(_)) => {}
+                Ok(None) => strangers.push(found),
+                Err(_) => return true,
+            }
+        }
+        if strangers.is_empty() {
+            return false;
+        }
+        let Ok(settling) = self.journal.settling(channel).await else {
+            return true;
+        };
+        strangers.iter().any(|found| {
+            !settling.iter().any(|entry| {
+                entry
+                    .intent
+                    .post
+                    .as_ref()
+                    .is_some_and(|post| same_content(post, found))
+            })
+        })
+    }
+
+    /// Whether another caller is settling a write of the same post on `channel` under another
+    /// key (or the journal cannot say): its post may be on Buffer with its claim not yet
+    /// journaled (its answer on its way, or lost), and a look-alike cannot be told from ours.
+    async fn rivalled(
+        &self,
+        channel: &ChannelId,
+        like: &str,
+        writes: &[Write],
+        slots: &[Slot],
+        members: &[usize],
+    ) -> bool {
+        let Ok(settling) = self.journal.settling(channel).await else {
+            return true;
+        };
+        settling.iter().any(|entry| {
+            !members
+                .iter()
+                .any(|&i| writes[slots[i].post].key == entry.intent.key)
+                && entry
+                    .intent
+                    .post
+                    .as_ref()
+                    .is_none_or(|post| likeness(post, channel) == like)
+        })
     }
 
     /// Sends the slots in `todo` as one request: each post with just those of its channels
@@ -817,6 +919,23 @@ fn same_text(a: &str, b: &str) -> bool {
             _ => return false,
         }
     }
+}
+
+/// Whether a post was changed after it was made (edited, or sent).
+fn edited(post: &Post) -> bool {
+    post.updated_at
+        .zip(post.created_at)
+        .is_some_and(|(updated, created)| updated > created)
+}
+
+/// What tells a post's copies on one channel from other posts there: its content with that
+/// channel alone and no key, so writes of the same post under other keys, or with other
+/// channels besides, compare equal.
+fn likeness(post: &NewPost, channel: &ChannelId) -> String {
+    let mut alone = post.clone();
+    alone.channel_ids = vec![channel.clone()];
+    alone.idempotency_key = None;
+    IdempotencyKey::derive(&alone).to_string()
 }
 
 /// Whether the journal refused because another live caller holds the key.
