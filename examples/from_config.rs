@@ -61,7 +61,6 @@ async fn main() -> buffer_bridge::Result<()> {
         ("BUFFER_REST_URL", sim.rest_url()),
         ("BUFFER_API_KEY", sim.api_key().to_owned()),
         ("BUFFER_GRAPHQL_URL", sim.graphql_url()),
-        ("BUFFER_SHADOW_SAMPLE_RATE", "0.5".to_owned()),
         ("BUFFER_SHADOW_REPORT", "memory".to_owned()),
     ];
     println!("\nfrom the environment (shadow):");

@@ -279,19 +279,16 @@ impl Capabilities {
         let backend = self.kinds().next().unwrap_or(BackendKind::ClassicRest);
         let hint = match self
             .kinds()
-            .find_map(|kind| operation.unsupported_hint(kind))
+            .find(|kind| operation.unsupported_hint(*kind).is_none())
         {
-            Some(hint)
-                if self
-                    .kinds()
-                    .all(|k| operation.unsupported_hint(k).is_some()) =>
-            {
-                hint.to_owned()
-            }
-            _ => format!(
-                "{backend} has {operation}, but this backend's capabilities were narrowed to \
+            Some(has_it) => format!(
+                "{has_it} has {operation}, but this backend's capabilities were narrowed to \
                  leave it out (an access policy or a restricted view)"
             ),
+            None => operation
+                .unsupported_hint(backend)
+                .unwrap_or_default()
+                .to_owned(),
         };
         Err(Error::Unsupported {
             operation,

@@ -149,7 +149,12 @@ impl Backend for Router {
     fn describe(&self) -> String {
         let mut routes: Vec<String> = Vec::new();
         for operation in Operation::ALL {
+            // The backend that serves it: the chosen one, or the fallback when it lacks it.
             let chosen = self.backend_for(*operation);
+            let chosen = std::iter::once(chosen)
+                .chain(&self.backends)
+                .find(|backend| backend.capabilities().supports(*operation))
+                .unwrap_or(chosen);
             if !Arc::ptr_eq(chosen, &self.default) {
                 routes.push(format!("{operation} → {}", chosen.describe()));
             }

@@ -424,6 +424,16 @@ fn every_layer_says_what_it_is() {
             && router.contains("reconcile → retrying(paced(graphql))"),
         "{router}"
     );
+    // What GraphQL lacks falls back to the default, and is named as served there.
+    let reads = build(&[
+        ("BUFFER_BACKEND", "router"),
+        ("BUFFER_ROUTES", "reads=graphql"),
+    ]);
+    assert!(
+        reads.contains("posts → retrying(paced(graphql))"),
+        "{reads}"
+    );
+    assert!(!reads.contains("link_shares"), "{reads}");
     let client = env(&[both_apis(), vec![("BUFFER_BACKEND", "graphql")]].concat())
         .build()
         .unwrap();

@@ -250,6 +250,16 @@ fn capabilities_narrow_to_what_a_layer_grants_and_say_so() {
     // The refusal says which it is: narrowed away, or missing from the API.
     let narrowed = read_only.check(Operation::CreatePost).unwrap_err();
     assert!(narrowed.to_string().contains("narrowed"), "{narrowed}");
+    // Narrowed out of a union, the message names the API that has it.
+    let both = Capabilities::of(BackendKind::ClassicRest).union(graphql);
+    let refused = both
+        .without(Operation::Ideas)
+        .check(Operation::Ideas)
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("graphql has ideas"),
+        "{refused}"
+    );
     let missing = read_only.check(Operation::LinkShares).unwrap_err();
     assert!(
         missing

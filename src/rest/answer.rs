@@ -23,9 +23,6 @@ pub(crate) struct Answer<'a> {
     pub body: &'a [u8],
 }
 
-/// A classic error body, read on its own when the answer is not the expected shape.
-type ErrorBody = Reported;
-
 impl Answer<'_> {
     /// The body read as `T`, or the error the answer stands for. `what` names the expected
     /// answer in messages ("a profile list").
@@ -77,16 +74,16 @@ impl Answer<'_> {
 
     /// The error a 2xx body stands for, when it is a classic error body.
     fn error_body(&self, credential: &Credential) -> Option<Error> {
-        serde_json::from_slice::<ErrorBody>(self.body)
+        serde_json::from_slice::<Reported>(self.body)
             .ok()
-            .filter(ErrorBody::is_error)
+            .filter(Reported::is_error)
             .map(|body| self.with_wait(body.into_error(self.status, credential)))
     }
 
     /// The error for a non-2xx answer: from its classic code when the body has one, else from
     /// the HTTP status.
     fn error(&self, credential: &Credential) -> Error {
-        let error = match serde_json::from_slice::<ErrorBody>(self.body) {
+        let error = match serde_json::from_slice::<Reported>(self.body) {
             Ok(body) => body.into_error(self.status, credential),
             Err(_) => {
                 let message = if self.body.iter().all(u8::is_ascii_whitespace) {
@@ -124,7 +121,7 @@ impl Answer<'_> {
     }
 }
 
-impl ErrorBody {
+impl Reported {
     /// Whether a 2xx body is an error: `success: false`, or a classic code with its text and
     /// no `success: true` (no success body has a `code`).
     fn is_error(&self) -> bool {
