@@ -13,6 +13,10 @@
 //! and servers fail on a share of the creates while the children run, so the journal holds
 //! pending and unknown slots as well as settled ones when a child dies.
 
+#[path = "common/temp.rs"]
+mod temp;
+use temp::TempFile;
+
 use buffer_bridge::graphql::GraphQl;
 use buffer_bridge::journal::{IdempotencyKey, SqliteJournal};
 use buffer_bridge::model::{ChannelResult, NewPost};
@@ -22,7 +26,6 @@ use buffer_bridge::{Backend, BackendExt, BackendKind};
 use buffer_sim::{Fault, FaultRule, Faults, NullScope, RateLimits, Service, Simulator};
 use std::collections::BTreeMap;
 use std::io::BufRead;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,32 +51,9 @@ const CHILD_JOURNAL: &str = "BUFFER_BRIDGE_RESTART_CHILD_JOURNAL";
 const CHILD_CHANNELS: &str = "BUFFER_BRIDGE_RESTART_CHILD_CHANNELS";
 const CHILD_ROUND: &str = "BUFFER_BRIDGE_RESTART_CHILD_ROUND";
 
-/// A journal file of its own, removed with its WAL files when dropped.
-struct TempFile(PathBuf);
-
-impl TempFile {
-    fn new(name: &str) -> Self {
-        let file = Self(
-            PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-                .join(format!("restart-{}-{name}.sqlite", std::process::id())),
-        );
-        file.remove();
-        file
-    }
-
-    fn remove(&self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let mut path = self.0.clone().into_os_string();
-            path.push(suffix);
-            let _ = std::fs::remove_file(path);
-        }
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        self.remove();
-    }
+/// A journal file of this test's own.
+fn temp_file(name: &str) -> TempFile {
+    TempFile::new("restart", name)
 }
 
 /// The run's posts, the same in every child: post `i` goes to one channel, every third post to
@@ -317,7 +297,7 @@ fn killed_and_restarted(test: &str, kind: BackendKind, seed: u64) {
         .filter(|c| c.service != Service::Instagram)
         .map(|c| c.id.clone())
         .collect();
-    let journal = TempFile::new(&kind.to_string());
+    let journal = temp_file(&kind.to_string());
     sim.set_faults(faults(kind, seed));
     let mut rng = Rng(seed);
     let mut finished_early = 0;

@@ -1,6 +1,10 @@
 //! The outcome journal: both stores through one suite, then SQLite across threads sharing a file
 //! and across a process killed with `SIGKILL`; and the derived idempotency keys.
 
+#[path = "common/temp.rs"]
+mod temp;
+use temp::TempFile;
+
 use buffer_bridge::journal::{
     Begun, Conflict, Entry, FailedSlot, IdempotencyKey, Intent, Journal, Lease, MemoryJournal,
     SlotIntent, SlotState, SqliteJournal,
@@ -8,37 +12,13 @@ use buffer_bridge::journal::{
 use buffer_bridge::model::{Asset, Link, NewPost, Post, PostId, PostStatus, Service, When};
 use buffer_bridge::{Error, ErrorKind, Operation};
 use chrono::{DateTime, TimeZone, Utc};
-use std::path::PathBuf;
 use std::time::Duration;
 
 const HOLD: Duration = Duration::from_secs(60);
 
-/// A journal file of its own, removed with its WAL files when dropped.
-struct TempFile(PathBuf);
-
-impl TempFile {
-    fn new(name: &str) -> Self {
-        let file = Self(
-            PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-                .join(format!("journal-{}-{name}.sqlite", std::process::id())),
-        );
-        file.remove();
-        file
-    }
-
-    fn remove(&self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let mut path = self.0.clone().into_os_string();
-            path.push(suffix);
-            let _ = std::fs::remove_file(path);
-        }
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        self.remove();
-    }
+/// A journal file of this test's own.
+fn temp_file(name: &str) -> TempFile {
+    TempFile::new("journal", name)
 }
 
 fn key(text: &str) -> IdempotencyKey {
@@ -435,7 +415,7 @@ macro_rules! suite {
             $(
                 #[tokio::test]
                 async fn $case() {
-                    let file = TempFile::new(stringify!($case));
+                    let file = temp_file(stringify!($case));
                     super::$case(&SqliteJournal::open(&file.0).unwrap()).await;
                 }
             )+
@@ -462,7 +442,7 @@ suite!(
 /// takes it each time, and the other is told it is held (not a busy error, not a second New).
 #[test]
 fn two_journals_on_one_file_never_both_take_a_key() {
-    let file = TempFile::new("race");
+    let file = temp_file("race");
     let journals = [
         SqliteJournal::open(&file.0).unwrap(),
         SqliteJournal::open(&file.0).unwrap(),
@@ -555,7 +535,7 @@ async fn a_killed_process_loses_no_committed_record() {
     if let (Ok(file), Ok(round)) = (std::env::var(CHILD_FILE), std::env::var(CHILD_ROUND)) {
         return journal_until_killed(&file, &round).await;
     }
-    let file = TempFile::new("killed");
+    let file = temp_file("killed");
     let mut committed = Vec::new();
     for (round, kill_after) in [(0, 7), (1, 23), (2, 41)] {
         committed.push((round, run_child_until(&file, round, kill_after)));
