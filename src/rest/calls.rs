@@ -8,8 +8,8 @@ use super::ClassicRest;
 use super::form::Form;
 use super::paging::Window;
 use super::wire::{
-    Done, Edited, InteractionPage, List, Profile, ScheduleGroup, Shape, Shares, Update, UpdatePage,
-    Updates, User, WireConfiguration, per_day,
+    Done, Edited, InteractionPage, List, Posted, Profile, ScheduleGroup, Shape, Shares, Update,
+    UpdatePage, Updates, User, WireConfiguration, per_day,
 };
 use crate::model::{
     Account, Asset, AssetKind, Channel, ChannelId, ChannelOutcome, ChannelResult, Configuration,
@@ -122,11 +122,7 @@ pub(super) async fn posts(rest: &ClassicRest, query: &PostQuery) -> Result<Page<
             "a page of updates",
         )
         .await?;
-    let items = page
-        .updates
-        .into_iter()
-        .map(Update::into_post)
-        .collect::<Result<Vec<_>>>()?;
+    let items = page.updates.into_iter().map(|Posted(post)| post).collect();
     Ok(window.page(&scope, items, page.total))
 }
 

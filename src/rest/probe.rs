@@ -4,7 +4,7 @@
 use super::ClassicRest;
 use super::answer::Answer;
 use super::calls;
-use super::wire::{Update, UpdatePage};
+use super::wire::{Posted, UpdatePage};
 use crate::Result;
 use crate::model::{NewPost, Post};
 
@@ -19,7 +19,7 @@ impl ClassicRest {
             body,
         };
         let page: UpdatePage = answer.decode("a page of updates", &self.credential)?;
-        page.updates.into_iter().map(Update::into_post).collect()
+        Ok(page.updates.into_iter().map(|Posted(post)| post).collect())
     }
 
     /// The form body [`create_post`](crate::BackendExt::create_post) sends.

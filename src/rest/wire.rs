@@ -29,45 +29,143 @@ pub(crate) mod lenient {
     use std::fmt;
     use std::marker::PhantomData;
 
-    /// A finite number, or one in a string (`"NaN"` and `"inf"` parse as floats but are not).
-    fn number_of(value: &Value) -> Option<f64> {
-        let number = match value {
-            Value::Number(n) => n.as_f64(),
-            Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        };
-        number.filter(|n: &f64| n.is_finite())
+    /// A JSON scalar as it was sent, borrowed for the moment a reader looks at it: readers
+    /// take what they need from it without building a [`Value`] (most fields are strings that
+    /// are kept, or parsed and dropped).
+    #[derive(Clone, Copy)]
+    pub(crate) enum Scalar<'a> {
+        Text(&'a str),
+        Signed(i64),
+        Unsigned(u64),
+        Float(f64),
+        Bool(bool),
     }
 
-    /// A whole number within `0..=max`.
-    fn whole(value: &Value, max: f64) -> Option<f64> {
-        number_of(value).filter(|n| n.fract() == 0.0 && (0.0..=max).contains(n))
+    impl Scalar<'_> {
+        /// A finite number, or one in a string (`"NaN"` and `"inf"` parse as floats but are
+        /// not).
+        fn number(self) -> Option<f64> {
+            let number = match self {
+                Self::Text(s) => s.trim().parse().ok(),
+                Self::Signed(n) => Some(n as f64),
+                Self::Unsigned(n) => Some(n as f64),
+                Self::Float(n) => Some(n),
+                Self::Bool(_) => None,
+            };
+            number.filter(|n: &f64| n.is_finite())
+        }
+
+        /// A whole number within `0..=max`.
+        fn whole(self, max: f64) -> Option<f64> {
+            self.number()
+                .filter(|n| n.fract() == 0.0 && (0.0..=max).contains(n))
+        }
+
+        /// Text as sent; a number written out as JSON writes it (an id may come as a number).
+        fn text(self) -> Option<String> {
+            match self {
+                Self::Text(s) => Some(s.to_owned()),
+                Self::Signed(n) => Some(n.to_string()),
+                Self::Unsigned(n) => Some(n.to_string()),
+                Self::Float(n) => Some(Value::from(n).to_string()),
+                Self::Bool(_) => None,
+            }
+        }
+    }
+
+    /// Reads one scalar with `read`; a list or an object is skipped without being built and,
+    /// like `null`, reads as absent.
+    fn read_scalar<'de, D: Deserializer<'de>, T>(
+        deserializer: D,
+        read: impl FnOnce(Scalar<'_>) -> Option<T>,
+    ) -> Result<Option<T>, D::Error> {
+        deserializer.deserialize_any(ScalarVisitor(read, PhantomData))
+    }
+
+    struct ScalarVisitor<F, T>(F, PhantomData<T>);
+
+    impl<'de, T, F: FnOnce(Scalar<'_>) -> Option<T>> Visitor<'de> for ScalarVisitor<F, T> {
+        type Value = Option<T>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Option<T>, E> {
+            Ok((self.0)(Scalar::Text(v)))
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Option<T>, E> {
+            Ok((self.0)(Scalar::Signed(v)))
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Option<T>, E> {
+            Ok((self.0)(Scalar::Unsigned(v)))
+        }
+
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Option<T>, E> {
+            Ok((self.0)(Scalar::Float(v)))
+        }
+
+        fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Option<T>, E> {
+            Ok((self.0)(Scalar::Bool(v)))
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Option<T>, E> {
+            Ok(None)
+        }
+
+        fn visit_none<E: serde::de::Error>(self) -> Result<Option<T>, E> {
+            Ok(None)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<T>, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<T>, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
     }
 
     /// Unix seconds (integer, float or numeric string), or an RFC 3339 string.
     pub(crate) fn epoch<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<DateTime<Utc>>, D::Error> {
-        let value = scalar(deserializer)?;
-        if let Some(seconds) = number_of(&value) {
-            // The classic API sends whole seconds; `as` saturates rather than wrapping.
-            return Ok(DateTime::from_timestamp(seconds as i64, 0));
-        }
-        Ok(value
-            .as_str()
-            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-            .map(|t| t.with_timezone(&Utc)))
+        let read = |value: Scalar<'_>| {
+            if let Some(seconds) = value.number() {
+                // The classic API sends whole seconds; `as` saturates rather than wrapping.
+                return DateTime::from_timestamp(seconds as i64, 0);
+            }
+            match value {
+                Scalar::Text(s) => DateTime::parse_from_rfc3339(s)
+                    .ok()
+                    .map(|t| t.with_timezone(&Utc)),
+                _ => None,
+            }
+        };
+        read_scalar(deserializer, read)
     }
 
     /// A string; numbers are written out (an id may come as a number).
     pub(crate) fn text<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<String>, D::Error> {
-        Ok(match scalar(deserializer)? {
-            Value::String(s) => Some(s),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        })
+        read_scalar(deserializer, |value| value.text())
+    }
+
+    /// A string read straight into a type that parses it (the model's server enums), so a
+    /// known value costs no allocation.
+    pub(crate) fn parsed<'de, D: Deserializer<'de>, T: for<'a> From<&'a str>>(
+        deserializer: D,
+    ) -> Result<Option<T>, D::Error> {
+        let read = |value: Scalar<'_>| match value {
+            Scalar::Text(s) => Some(T::from(s)),
+            other => other.text().map(|s| T::from(&s)),
+        };
+        read_scalar(deserializer, read)
     }
 
     /// A boolean from `true`/`false`, numbers or strings. `disconnected` is `null`, a boolean
@@ -76,28 +174,28 @@ pub(crate) mod lenient {
     pub(crate) fn flag<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<bool>, D::Error> {
-        Ok(match scalar(deserializer)? {
-            Value::Bool(b) => Some(b),
-            Value::Number(n) => Some(n.as_f64() != Some(0.0)),
-            Value::String(s) => Some(!matches!(s.trim(), "" | "false" | "0")),
-            _ => None,
-        })
+        let read = |value: Scalar<'_>| match value {
+            Scalar::Bool(b) => Some(b),
+            Scalar::Text(s) => Some(!matches!(s.trim(), "" | "false" | "0")),
+            number => number.number().map(|n| n != 0.0),
+        };
+        read_scalar(deserializer, read)
     }
 
     /// A classic error code, as a number or a numeric string.
     pub(crate) fn code<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<u16>, D::Error> {
-        let value = scalar(deserializer)?;
-        Ok(whole(&value, f64::from(u16::MAX)).map(|n| n as u16))
+        let read = |value: Scalar<'_>| value.whole(f64::from(u16::MAX)).map(|n| n as u16);
+        read_scalar(deserializer, read)
     }
 
     /// A count or limit: a whole number, at most `u32::MAX`.
     pub(crate) fn count<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<u64>, D::Error> {
-        let value = scalar(deserializer)?;
-        Ok(whole(&value, f64::from(u32::MAX)).map(|n| n as u64))
+        let read = |value: Scalar<'_>| value.whole(f64::from(u32::MAX)).map(|n| n as u64);
+        read_scalar(deserializer, read)
     }
 
     /// A list; anything but an array reads as empty. An item of the wrong shape (including
@@ -240,66 +338,71 @@ pub(crate) mod lenient {
     pub(crate) fn numbers<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<BTreeMap<String, f64>, D::Error> {
-        let Shaped(Entries(entries)) =
-            Shaped::<Entries<Shaped<Scalar>>>::deserialize(deserializer)?;
+        /// One entry's value, if it is a number.
+        struct Number(Option<f64>);
+
+        impl<'de> Deserialize<'de> for Number {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                Ok(Self(read_scalar(deserializer, |value| value.number())?))
+            }
+        }
+
+        let Shaped(Entries(entries)) = Shaped::<Entries<Number>>::deserialize(deserializer)?;
         Ok(entries
             .into_iter()
-            .filter_map(|(key, Shaped(Scalar(value)))| Some((key, number_of(&value)?)))
+            .filter_map(|(key, Number(value))| Some((key, value?)))
             .collect())
     }
 
     /// A scalar as a [`Value`]; a list or an object reads as `null`, skipped without being
-    /// built. The lenient readers want scalars, and a server must not make a field cost many
-    /// times its size in memory (a `Value` of a list of numbers takes 32 bytes for every 2
-    /// it was sent in).
+    /// built. A server must not make a field cost many times its size in memory (a `Value` of
+    /// a list of numbers takes 32 bytes for every 2 it was sent in).
     pub(crate) fn scalar<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Value, D::Error> {
-        Shaped::<Scalar>::deserialize(deserializer).map(|Shaped(Scalar(value))| value)
+        let read = |value: Scalar<'_>| {
+            Some(match value {
+                Scalar::Text(s) => Value::from(s),
+                Scalar::Signed(n) => Value::from(n),
+                Scalar::Unsigned(n) => Value::from(n),
+                Scalar::Float(n) => Value::from(n),
+                Scalar::Bool(b) => Value::Bool(b),
+            })
+        };
+        Ok(read_scalar(deserializer, read)?.unwrap_or_default())
     }
 
-    /// What a lenient reader makes of an object, and of a scalar; a list is read as `null`
-    /// without being built.
-    trait Shape<'de>: Sized {
+    /// What a lenient reader makes of an object; anything else reads as absent, and a list
+    /// is skipped without being built.
+    trait Shape<'de>: Sized + Default {
         fn from_map<A: MapAccess<'de>>(map: A) -> Result<Self, A::Error>;
-        fn from_scalar(value: Value) -> Self;
-    }
-
-    /// A scalar; an object is skipped.
-    struct Scalar(Value);
-
-    impl<'de> Shape<'de> for Scalar {
-        fn from_map<A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-            Ok(Self(Value::Null))
-        }
-
-        fn from_scalar(value: Value) -> Self {
-            Self(value)
-        }
     }
 
     /// An object read as `T`, read straight from the JSON.
     struct Object<T>(Option<T>);
 
+    impl<T> Default for Object<T> {
+        fn default() -> Self {
+            Self(None)
+        }
+    }
+
     impl<'de, T: DeserializeOwned> Shape<'de> for Object<T> {
         fn from_map<A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
             T::deserialize(MapAccessDeserializer::new(map)).map(|t| Self(Some(t)))
-        }
-
-        fn from_scalar(_: Value) -> Self {
-            Self(None)
         }
     }
 
     /// An object's entries, each read as `T`.
     struct Entries<T>(BTreeMap<String, T>);
 
+    impl<T> Default for Entries<T> {
+        fn default() -> Self {
+            Self(BTreeMap::new())
+        }
+    }
+
     impl<'de, T: Deserialize<'de>> Shape<'de> for Entries<T> {
         fn from_map<A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
             BTreeMap::deserialize(MapAccessDeserializer::new(map)).map(Self)
-        }
-
-        fn from_scalar(_: Value) -> Self {
-            Self(BTreeMap::new())
         }
     }
 
@@ -327,35 +430,35 @@ pub(crate) mod lenient {
 
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Shaped<S>, A::Error> {
             while seq.next_element::<IgnoredAny>()?.is_some() {}
-            Ok(Shaped(S::from_scalar(Value::Null)))
+            Ok(Shaped(S::default()))
         }
 
-        fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Shaped<S>, E> {
-            Ok(Shaped(S::from_scalar(Value::Bool(v))))
+        fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Shaped<S>, E> {
+            Ok(Shaped(S::default()))
         }
 
-        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Shaped<S>, E> {
-            Ok(Shaped(S::from_scalar(Value::from(v))))
+        fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Shaped<S>, E> {
+            Ok(Shaped(S::default()))
         }
 
-        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Shaped<S>, E> {
-            Ok(Shaped(S::from_scalar(Value::from(v))))
+        fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Shaped<S>, E> {
+            Ok(Shaped(S::default()))
         }
 
-        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Shaped<S>, E> {
-            Ok(Shaped(S::from_scalar(Value::from(v))))
+        fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Shaped<S>, E> {
+            Ok(Shaped(S::default()))
         }
 
-        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Shaped<S>, E> {
-            Ok(Shaped(S::from_scalar(Value::from(v))))
+        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Shaped<S>, E> {
+            Ok(Shaped(S::default()))
         }
 
         fn visit_unit<E: serde::de::Error>(self) -> Result<Shaped<S>, E> {
-            Ok(Shaped(S::from_scalar(Value::Null)))
+            Ok(Shaped(S::default()))
         }
 
         fn visit_none<E: serde::de::Error>(self) -> Result<Shaped<S>, E> {
-            Ok(Shaped(S::from_scalar(Value::Null)))
+            Ok(Shaped(S::default()))
         }
     }
 }
@@ -489,9 +592,9 @@ wire! {
         id: Option<String> = "lenient::text",
         underscore_id as "_id": Option<String> = "lenient::text",
         profile_id: Option<String> = "lenient::text",
-        profile_service: Option<String> = "lenient::text",
+        profile_service: Option<Service> = "lenient::parsed",
         text: Option<String> = "lenient::text",
-        status: Option<String> = "lenient::text",
+        status: Option<PostStatus> = "lenient::parsed",
         created_at: Option<DateTime<Utc>> = "lenient::epoch",
         updated_at: Option<DateTime<Utc>> = "lenient::epoch",
         due_at: Option<DateTime<Utc>> = "lenient::epoch",
@@ -520,7 +623,21 @@ wire! {
     /// A page of updates (`pending.json`, `sent.json`).
     struct UpdatePage {
         total: Option<u64> = "lenient::count",
-        updates: Vec<Update> = "lenient::list",
+        updates: Vec<Posted> = "lenient::list",
+    }
+}
+
+/// An update read straight into the post it becomes, so a page of 100 is never held twice
+/// (once as updates, once as posts). An update the model cannot take fails the page.
+#[derive(Debug)]
+pub(crate) struct Posted(pub(crate) Post);
+
+impl<'de> Deserialize<'de> for Posted {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Update::deserialize(deserializer)?
+            .into_post()
+            .map(Posted)
+            .map_err(|e| serde::de::Error::custom(e.message()))
     }
 }
 
@@ -680,9 +797,11 @@ impl Update {
         let mut post = Post::new(
             id,
             channel_id,
-            Service::parse(self.profile_service.as_deref().unwrap_or_default()),
+            self.profile_service
+                .unwrap_or_else(|| Service::Unknown(String::new())),
             self.text.unwrap_or_default(),
-            PostStatus::parse(self.status.as_deref().unwrap_or_default()),
+            self.status
+                .unwrap_or_else(|| PostStatus::Unknown(String::new())),
         );
         post.created_at = self.created_at;
         post.updated_at = self.updated_at;
@@ -817,6 +936,20 @@ mod tests {
             let error = update(json).unwrap_err();
             assert_eq!(error.kind(), crate::ErrorKind::Protocol, "{json}");
         }
+    }
+
+    #[test]
+    fn a_page_with_one_update_the_model_cannot_take_fails_and_says_which() {
+        let page = serde_json::from_str::<UpdatePage>(
+            r#"{"total":2,"updates":[{"id":"u1","profile_id":"p"},{"id":"u2"}]}"#,
+        );
+        let error = page.unwrap_err().to_string();
+        assert!(error.contains("update u2 without a profile_id"), "{error}");
+        let page: UpdatePage =
+            serde_json::from_str(r#"{"updates":[{"id":7,"profile_id":"p","status":"sent"}]}"#)
+                .unwrap();
+        assert_eq!(page.updates[0].0.id.as_str(), "7");
+        assert_eq!(page.updates[0].0.status, PostStatus::Sent);
     }
 
     #[test]
