@@ -39,7 +39,7 @@ pub use demo::Demo;
 pub use faults::{Fault, FaultRule, Faults, NullScope, Target};
 pub use graphql::SCHEMA_SDL;
 pub use limits::RateLimits;
-pub use log::{Api, REQUEST_LOG_CAPACITY, RequestEntry};
+pub use log::{Api, REQUEST_LOG_CAPACITY, RequestEntry, RequestTotals};
 pub use model::{
     Account, Asset, AssetKind, Channel, Day, DaySchedule, Idea, Organization, Post, PostStatus,
     Service, ShareMode,

@@ -36,32 +36,79 @@ pub struct RequestEntry {
 /// simulator (the binary, a benchmark's child process) does not grow without bound.
 pub const REQUEST_LOG_CAPACITY: usize = 10_000;
 
-/// A shared list of the latest [`REQUEST_LOG_CAPACITY`] entries, oldest first.
+/// Counts of every request since the simulator started (or its log was cleared), which the
+/// log's window does not bound: a soak of a hundred thousand requests is still asserted on in
+/// full.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RequestTotals {
+    /// Requests to the classic API.
+    pub rest: u64,
+    /// Requests to the GraphQL API.
+    pub graphql: u64,
+    /// Requests a fault was injected into.
+    pub faulted: u64,
+    /// 429s the simulator answered for its own rate limits (not injected ones).
+    pub rate_limited: u64,
+}
+
+impl RequestTotals {
+    /// Every request, to either API.
+    pub fn requests(&self) -> u64 {
+        self.rest + self.graphql
+    }
+
+    fn count(&mut self, entry: &RequestEntry) {
+        match entry.api {
+            Api::Rest => self.rest += 1,
+            Api::GraphQl => self.graphql += 1,
+        }
+        if entry.fault.is_some() {
+            self.faulted += 1;
+        } else if entry.status == Some(429) {
+            self.rate_limited += 1;
+        }
+    }
+}
+
+/// A shared list of the latest [`REQUEST_LOG_CAPACITY`] entries, oldest first, and the totals
+/// of all of them.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct RequestLog {
-    entries: Arc<Mutex<VecDeque<RequestEntry>>>,
+    inner: Arc<Mutex<Inner>>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    entries: VecDeque<RequestEntry>,
+    totals: RequestTotals,
 }
 
 impl RequestLog {
     /// Appends `entry`, forgetting the oldest one when the log is full.
     pub(crate) fn push(&self, entry: RequestEntry) {
-        let mut entries = self.lock();
-        if entries.len() >= REQUEST_LOG_CAPACITY {
-            entries.pop_front();
+        let mut inner = self.lock();
+        inner.totals.count(&entry);
+        if inner.entries.len() >= REQUEST_LOG_CAPACITY {
+            inner.entries.pop_front();
         }
-        entries.push_back(entry);
+        inner.entries.push_back(entry);
     }
 
     pub(crate) fn entries(&self) -> Vec<RequestEntry> {
-        self.lock().iter().cloned().collect()
+        self.lock().entries.iter().cloned().collect()
+    }
+
+    pub(crate) fn totals(&self) -> RequestTotals {
+        self.lock().totals
     }
 
     pub(crate) fn clear(&self) {
-        self.lock().clear();
+        *self.lock() = Inner::default();
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<RequestEntry>> {
-        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -89,6 +136,7 @@ mod tests {
         }
         let entries = log.entries();
         assert_eq!(entries.len(), REQUEST_LOG_CAPACITY);
+        assert_eq!(log.totals().rest, (REQUEST_LOG_CAPACITY + 5) as u64);
         assert_eq!(entries[0].path, "/1/5.json");
         assert_eq!(
             entries.last().map(|e| e.path.clone()),

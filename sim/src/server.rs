@@ -334,6 +334,12 @@ impl Simulator {
         self.app.log.entries()
     }
 
+    /// Counts of every request since the start (or [`clear_requests`](Self::clear_requests)),
+    /// however many the log has forgotten.
+    pub fn totals(&self) -> crate::RequestTotals {
+        self.app.log.totals()
+    }
+
     /// How many of the logged requests went to `api`.
     pub fn request_count(&self, api: Api) -> usize {
         self.app
