@@ -519,49 +519,35 @@ pub trait Backend: Send + Sync {
     }
 }
 
-#[async_trait]
-impl<B: Backend + ?Sized> Backend for Arc<B> {
-    fn kind(&self) -> BackendKind {
-        (**self).kind()
-    }
-    fn capabilities(&self) -> Capabilities {
-        (**self).capabilities()
-    }
-    async fn execute(&self, request: Request) -> Result<Response> {
-        (**self).execute(request).await
-    }
-    fn rate_limits(&self) -> Option<RateLimits> {
-        (**self).rate_limits()
-    }
-    fn server_time(&self) -> Option<DateTime<Utc>> {
-        (**self).server_time()
-    }
-    fn describe(&self) -> String {
-        (**self).describe()
-    }
+/// A backend behind a pointer is a backend: layers take `Arc<dyn Backend>`, `Box<dyn
+/// Backend>` and `&dyn Backend` alike.
+macro_rules! forward_backend {
+    ($($pointer:ty),+) => {$(
+        #[async_trait]
+        impl<B: Backend + ?Sized> Backend for $pointer {
+            fn kind(&self) -> BackendKind {
+                (**self).kind()
+            }
+            fn capabilities(&self) -> Capabilities {
+                (**self).capabilities()
+            }
+            async fn execute(&self, request: Request) -> Result<Response> {
+                (**self).execute(request).await
+            }
+            fn rate_limits(&self) -> Option<RateLimits> {
+                (**self).rate_limits()
+            }
+            fn server_time(&self) -> Option<DateTime<Utc>> {
+                (**self).server_time()
+            }
+            fn describe(&self) -> String {
+                (**self).describe()
+            }
+        }
+    )+};
 }
 
-#[async_trait]
-impl<B: Backend + ?Sized> Backend for Box<B> {
-    fn kind(&self) -> BackendKind {
-        (**self).kind()
-    }
-    fn capabilities(&self) -> Capabilities {
-        (**self).capabilities()
-    }
-    async fn execute(&self, request: Request) -> Result<Response> {
-        (**self).execute(request).await
-    }
-    fn rate_limits(&self) -> Option<RateLimits> {
-        (**self).rate_limits()
-    }
-    fn server_time(&self) -> Option<DateTime<Utc>> {
-        (**self).server_time()
-    }
-    fn describe(&self) -> String {
-        (**self).describe()
-    }
-}
+forward_backend!(Arc<B>, Box<B>, &B);
 
 /// Unpacks the expected [`Response`] variant; anything else is a typed error, not a panic.
 macro_rules! expect {

@@ -8,6 +8,7 @@
 
 use crate::backend::{BackendKind, Operation};
 use crate::journal::Conflict;
+use crate::model::ChannelId;
 use crate::preflight::ProblemKind;
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 use std::sync::{Arc, LazyLock};
@@ -171,6 +172,27 @@ pub enum Error {
         #[source]
         source: Option<Arc<dyn std::error::Error + Send + Sync>>,
     },
+    /// An access policy did not let this agent make the request; nothing was sent to Buffer.
+    /// See [`access`](crate::access).
+    #[error("{agent} may not {operation}{}: {why}", channel_note(.channel))]
+    #[non_exhaustive]
+    Forbidden {
+        /// The agent that asked.
+        agent: String,
+        /// What it asked for.
+        operation: Operation,
+        /// The channel the refusal is about, when it is about one.
+        channel: Option<ChannelId>,
+        /// Why, in words: which grant is missing, or that an approver said no.
+        why: String,
+    },
+}
+
+fn channel_note(channel: &Option<ChannelId>) -> String {
+    channel
+        .as_ref()
+        .map(|c| format!(" on channel {c}"))
+        .unwrap_or_default()
 }
 
 /// Who refused an input: buffer-bridge before sending, or Buffer.
@@ -352,6 +374,8 @@ pub enum ErrorKind {
     Protocol,
     /// [`Error::Journal`].
     Journal,
+    /// [`Error::Forbidden`].
+    Forbidden,
     /// [`Error::Unexpected`] and [`Error::Server`]; also what a kind this version does not
     /// know reads as (so it stays last).
     #[serde(other)]
@@ -596,7 +620,7 @@ impl Error {
             ErrorKind::Timeout => Self::timeout(None),
             ErrorKind::Protocol => Self::protocol(None, message, String::new()),
             ErrorKind::Journal => Self::journal(message, None),
-            ErrorKind::Unexpected | ErrorKind::Unsupported => Self::Unexpected {
+            ErrorKind::Unexpected | ErrorKind::Unsupported | ErrorKind::Forbidden => Self::Unexpected {
                 message,
                 legacy_code,
                 graphql_code: None,
@@ -632,6 +656,21 @@ impl Error {
             operation,
             backend,
             hint: hint.into(),
+        }
+    }
+
+    /// An [`Error::Forbidden`]: `agent` may not make the request, for the reason `why`.
+    pub fn forbidden(
+        agent: impl Into<String>,
+        operation: Operation,
+        channel: Option<ChannelId>,
+        why: impl Into<String>,
+    ) -> Self {
+        Self::Forbidden {
+            agent: agent.into(),
+            operation,
+            channel,
+            why: why.into(),
         }
     }
 
@@ -743,7 +782,10 @@ impl Error {
                 *snippet = scrub(snippet);
             }
             // Written by buffer-bridge, never by a server.
-            Self::Unsupported { .. } | Self::Timeout { .. } | Self::Journal { .. } => {}
+            Self::Unsupported { .. }
+            | Self::Timeout { .. }
+            | Self::Journal { .. }
+            | Self::Forbidden { .. } => {}
         }
         self
     }
@@ -762,6 +804,7 @@ impl Error {
             Self::Timeout { .. } => ErrorKind::Timeout,
             Self::Protocol { .. } => ErrorKind::Protocol,
             Self::Journal { .. } => ErrorKind::Journal,
+            Self::Forbidden { .. } => ErrorKind::Forbidden,
         }
     }
 
@@ -811,7 +854,7 @@ impl Error {
     pub fn origin(&self) -> Option<Origin> {
         match self {
             Self::InvalidInput { origin, .. } => Some(*origin),
-            Self::Unsupported { .. } => Some(Origin::Local),
+            Self::Unsupported { .. } | Self::Forbidden { .. } => Some(Origin::Local),
             _ => None,
         }
     }
@@ -883,6 +926,7 @@ impl Error {
             | Self::Protocol { message, .. }
             | Self::Journal { message, .. } => message.clone(),
             Self::Unsupported { hint, .. } => hint.clone(),
+            Self::Forbidden { why, .. } => why.clone(),
             Self::Timeout { .. } => self.to_string(),
         }
     }
@@ -914,6 +958,12 @@ impl Serialize for Error {
                 state.serialize_field("unsupported", &(operation, backend))?;
             }
             Self::Protocol { status, .. } => state.serialize_field("status", status)?,
+            Self::Forbidden {
+                agent,
+                operation,
+                channel,
+                ..
+            } => state.serialize_field("forbidden", &(agent, operation, channel))?,
             Self::Server { status, .. } => state.serialize_field("status", &Some(*status))?,
             _ => state.skip_field("detail")?,
         }

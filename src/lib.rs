@@ -62,6 +62,7 @@
 //! - [`error`]: one [`Error`] for both APIs, keeping classic error codes.
 //! - [`shadow`]: side-by-side runs that answer from one backend and compare another.
 //! - [`router`]: one backend per operation, to migrate one call at a time.
+//! - [`access`]: per-agent grants over any backend, and an audit log in plain words.
 //! - [`journal`]: idempotency keys and the outcome journal that makes writes happen once.
 //! - [`retry`]: [`Retrying`](retry::Retrying), retries that never post twice.
 //! - [`pacing`]: [`Paced`](pacing::Paced), requests kept inside Buffer's rate limits.
@@ -70,6 +71,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod backend;
 pub mod config;
 pub mod error;

@@ -13,10 +13,23 @@ use crate::pacing::Charge;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
 use reqwest::header::{AUTHORIZATION, DATE, HeaderMap, HeaderValue};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
+
+tokio::task_local! {
+    /// The HTTP requests the call in scope has sent (see [`count_requests`]).
+    static SENT: Arc<AtomicU32>;
+}
+
+/// Runs `call`, counting the HTTP requests it sends from its own task: an audit record says
+/// what each call cost, whatever layers (retries, lookups, fan-out) sit below it.
+pub(crate) async fn count_requests<F: Future>(call: F) -> (F::Output, u32) {
+    let sent = Arc::new(AtomicU32::new(0));
+    let output = SENT.scope(sent.clone(), call).await;
+    (output, sent.load(Ordering::Relaxed))
+}
 
 /// How much of an answer an error quotes.
 const QUOTED: usize = 1024;
@@ -157,6 +170,7 @@ impl Transport {
             .insert(AUTHORIZATION, self.bearer.clone());
         let origin = request.url().origin();
         let charge = Charge::take().await?;
+        let _ = SENT.try_with(|sent| sent.fetch_add(1, Ordering::Relaxed));
         let deadline = Deadline::start(self.timeout);
         tracing::debug!(api = self.api, "sending");
         let mut response = tokio::time::timeout_at(deadline.at, self.client.execute(request))

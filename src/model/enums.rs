@@ -99,6 +99,27 @@ server_enum! {
     }
 }
 
+impl Service {
+    /// The network's name as people write it (`LinkedIn`, `X`), for sentences and tables.
+    pub fn display_name(&self) -> &str {
+        match self {
+            Self::Twitter => "X",
+            Self::Facebook => "Facebook",
+            Self::Instagram => "Instagram",
+            Self::Linkedin => "LinkedIn",
+            Self::Pinterest => "Pinterest",
+            Self::Tiktok => "TikTok",
+            Self::GoogleBusiness => "Google Business Profile",
+            Self::StartPage => "Start Page",
+            Self::Mastodon => "Mastodon",
+            Self::Youtube => "YouTube",
+            Self::Threads => "Threads",
+            Self::Bluesky => "Bluesky",
+            Self::Unknown(name) => name,
+        }
+    }
+}
+
 server_enum! {
     /// What kind of account a channel is on its network (classic: `service_type`).
     pub enum ChannelType {
