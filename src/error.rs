@@ -620,11 +620,13 @@ impl Error {
             ErrorKind::Timeout => Self::timeout(None),
             ErrorKind::Protocol => Self::protocol(None, message, String::new()),
             ErrorKind::Journal => Self::journal(message, None),
-            ErrorKind::Unexpected | ErrorKind::Unsupported | ErrorKind::Forbidden => Self::Unexpected {
-                message,
-                legacy_code,
-                graphql_code: None,
-            },
+            ErrorKind::Unexpected | ErrorKind::Unsupported | ErrorKind::Forbidden => {
+                Self::Unexpected {
+                    message,
+                    legacy_code,
+                    graphql_code: None,
+                }
+            }
         }
     }
 

@@ -78,6 +78,8 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod journal;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 pub mod model;
 pub mod pacing;
 pub mod preflight;

@@ -52,13 +52,14 @@ fn create_route(kind: BackendKind) -> &'static str {
 }
 
 fn channel_id(sim: &Simulator, service: Service) -> String {
-    sim.demo().channel(service).expect("a demo channel").id.clone()
+    sim.demo()
+        .channel(service)
+        .expect("a demo channel")
+        .id
+        .clone()
 }
 
-async fn agent<'a>(
-    backend: &'a dyn Backend,
-    name: &str,
-) -> (Access<&'a dyn Backend>, MemoryAudit) {
+async fn agent<'a>(backend: &'a dyn Backend, name: &str) -> (Access<&'a dyn Backend>, MemoryAudit) {
     let policy = Policy::from_toml_str(POLICY).unwrap();
     let (agents, problems) = policy.resolve(&backend.channels().await.unwrap());
     assert!(problems.is_empty(), "{problems:?}");
@@ -84,7 +85,11 @@ async fn a_read_only_agent_writes_nothing_and_every_call_is_recorded_once() {
             .posts(&PostQuery::new(linkedin.as_str(), PostList::Queue))
             .await
             .unwrap();
-        let victim = queue.items.first().expect("the demo queue has posts").clone();
+        let victim = queue
+            .items
+            .first()
+            .expect("the demo queue has posts")
+            .clone();
         both.sim.clear_requests();
         let refused = reader
             .create_post(&NewPost::new("from a reader").channel(linkedin.as_str()))
@@ -105,7 +110,11 @@ async fn a_read_only_agent_writes_nothing_and_every_call_is_recorded_once() {
         );
 
         let records = audit.records();
-        assert_eq!(records.len(), 3, "{kind}: one record per call: {records:#?}");
+        assert_eq!(
+            records.len(),
+            3,
+            "{kind}: one record per call: {records:#?}"
+        );
         assert!(records[0].requests >= 1, "{kind}: a read is counted");
         assert!(
             records[0].sentence.contains("— allowed"),
@@ -126,7 +135,9 @@ async fn a_read_only_agent_writes_nothing_and_every_call_is_recorded_once() {
             records[1].sentence
         );
         assert!(
-            records[2].sentence.starts_with("reader tried to delete a post — denied"),
+            records[2]
+                .sentence
+                .starts_with("reader tried to delete a post — denied"),
             "{kind}: {}",
             records[2].sentence
         );
@@ -190,7 +201,10 @@ async fn a_writer_on_one_channel_creates_there_and_nowhere_else() {
             "{kind}: {}",
             records[1].sentence
         );
-        assert_eq!(records[0].key.as_deref().map(str::len).unwrap_or(0) > 0, true);
+        assert!(
+            records[0].key.as_deref().is_some_and(|k| !k.is_empty()),
+            "{kind}: a write's record carries its idempotency key"
+        );
         assert!(records[2].sentence.contains("tried to delete a post"));
     }
 }
@@ -272,7 +286,10 @@ async fn an_agent_sees_only_its_channels() {
         let one = Access::new(backend, agents.get("one").unwrap());
         let channels = one.channels().await.unwrap();
         assert_eq!(channels.len(), 1, "{kind}: {channels:?}");
-        assert_eq!(channels[0].id.as_str(), channel_id(&both.sim, Service::Linkedin));
+        assert_eq!(
+            channels[0].id.as_str(),
+            channel_id(&both.sim, Service::Linkedin)
+        );
         let twitter = channel_id(&both.sim, Service::Twitter);
         let refused = one.channel(&twitter.as_str().into()).await.unwrap_err();
         assert_eq!(refused.kind(), ErrorKind::Forbidden, "{kind}");

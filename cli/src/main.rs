@@ -4,6 +4,7 @@
 //! `--sim` runs everything against an in-process simulator instead, so every command works
 //! without an account.
 
+mod agents;
 mod compare;
 mod connection;
 mod look;
@@ -56,6 +57,11 @@ enum Command {
     },
     /// List the account's channels.
     Channels(LookArgs),
+    /// Serve Buffer to AI agents over the Model Context Protocol (stdio, or HTTP with
+    /// --http), each agent only as its access policy allows, every call audited.
+    Mcp(agents::McpArgs),
+    /// Print an audit log written by `mcp`, as sentences.
+    Audit(agents::AuditArgs),
     /// Show the queued posts of every channel, or of one.
     Queue {
         #[command(flatten)]
@@ -103,6 +109,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match &cli.command {
         Command::Capabilities { json } => return finish(look::capabilities(*json)),
+        Command::Audit(args) => return finish(agents::audit(args)),
         Command::Compare { reads, writes } if writes.writes => {
             return finish(writes::run(cli.sim, reads.json, reads.strict).await);
         }
@@ -120,7 +127,8 @@ async fn main() -> ExitCode {
             channel,
             count,
         } => look::queue(&connection, look.backend, channel, count, look.json).await,
-        Command::Capabilities { .. } => Ok(ExitCode::SUCCESS),
+        Command::Mcp(args) => agents::mcp(&connection, &args).await,
+        Command::Capabilities { .. } | Command::Audit(_) => Ok(ExitCode::SUCCESS),
     })
 }
 

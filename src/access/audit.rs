@@ -3,7 +3,7 @@
 
 use super::policy::Directory;
 use crate::backend::{Operation, Request, Response};
-use crate::model::ChannelId;
+use crate::model::{ChannelId, CreateOutcome};
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -36,11 +36,18 @@ pub enum Decision {
 #[serde(rename_all = "snake_case", tag = "outcome")]
 #[non_exhaustive]
 pub enum Outcome {
-    /// It succeeded; `created` lists the posts a create made.
+    /// It succeeded; for a create, channel by channel.
     Succeeded {
-        /// Ids of created posts.
+        /// Ids of the posts a create made.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         created: Vec<String>,
+        /// Channels where a create certainly made nothing, with why in a word (`duplicate`,
+        /// `too_long`, or the error's kind).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        not_created: Vec<(ChannelId, String)>,
+        /// Channels where a create's outcome is not known yet.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        unknown: Vec<ChannelId>,
     },
     /// It failed.
     Failed {
@@ -85,7 +92,12 @@ pub struct AuditRecord {
 
 impl fmt::Display for AuditRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.at.format("%Y-%m-%d %H:%M:%S"), self.sentence)
+        write!(
+            f,
+            "{} {}",
+            self.at.format("%Y-%m-%d %H:%M:%S"),
+            self.sentence
+        )
     }
 }
 
@@ -161,14 +173,35 @@ impl Subject {
             .unwrap_or_default();
         let ending = match (decision, outcome) {
             (Decision::Denied { why }, _) => format!("denied: {why}"),
-            (allowed, Some(Outcome::Succeeded { created })) => {
+            (
+                allowed,
+                Some(Outcome::Succeeded {
+                    created,
+                    not_created,
+                    unknown,
+                }),
+            ) => {
                 let how = match allowed {
                     Decision::Approved => "approved",
                     _ => "allowed",
                 };
-                match created.as_slice() {
-                    [] => format!("{how}, done"),
-                    ids => format!("{how}, created {}", ids.join(", ")),
+                let mut said = Vec::new();
+                if !created.is_empty() {
+                    said.push(format!("created {}", created.join(", ")));
+                }
+                for (channel, why) in not_created {
+                    said.push(format!(
+                        "not created on {} ({why})",
+                        directory.name(channel)
+                    ));
+                }
+                if !unknown.is_empty() {
+                    let names: Vec<String> = unknown.iter().map(|c| directory.name(c)).collect();
+                    said.push(format!("outcome unknown on {}", names.join(", ")));
+                }
+                match said.is_empty() {
+                    true => format!("{how}, done"),
+                    false => format!("{how}, {}", said.join("; ")),
                 }
             }
             (_, Some(Outcome::Failed { kind, .. })) => {
@@ -258,15 +291,36 @@ fn when(post: &crate::model::NewPost) -> Option<String> {
     }
 }
 
-/// The created posts' ids of a successful response, for the record.
-pub(crate) fn created(response: &Response) -> Vec<String> {
-    match response {
-        Response::Created(outcome) => outcome.posts().map(|p| p.id.to_string()).collect(),
-        Response::CreatedMany(outcomes) => outcomes
+/// Why a channel got no post, in a word: the refusal's reason, else the error's kind.
+fn in_a_word(error: &Error) -> String {
+    let word = match error.reason() {
+        Some(reason) => serde_json::to_value(reason).ok(),
+        None => serde_json::to_value(error.kind()).ok(),
+    };
+    word.and_then(|w| w.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "failed".to_owned())
+}
+
+/// A successful response as its record tells it: for creates, what each channel got.
+pub(crate) fn succeeded(response: &Response) -> Outcome {
+    let outcomes: &[CreateOutcome] = match response {
+        Response::Created(outcome) => std::slice::from_ref(outcome),
+        Response::CreatedMany(outcomes) => outcomes,
+        _ => &[],
+    };
+    Outcome::Succeeded {
+        created: outcomes
             .iter()
             .flat_map(|o| o.posts().map(|p| p.id.to_string()))
             .collect(),
-        _ => Vec::new(),
+        not_created: outcomes
+            .iter()
+            .flat_map(|o| o.failures().map(|(c, e)| (c.clone(), in_a_word(e))))
+            .collect(),
+        unknown: outcomes
+            .iter()
+            .flat_map(|o| o.unknowns().map(|(c, _)| c.clone()))
+            .collect(),
     }
 }
 
@@ -289,7 +343,10 @@ impl MemoryAudit {
 
     /// Every record so far.
     pub fn records(&self) -> Vec<AuditRecord> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 

@@ -286,9 +286,7 @@ impl<B: Backend> Backend for Access<B> {
         if let Some(sink) = &self.audit {
             let outcome = match (&decision, &answer) {
                 (Decision::Denied { .. }, _) => None,
-                (_, Ok(response)) => Some(Outcome::Succeeded {
-                    created: audit::created(response),
-                }),
+                (_, Ok(response)) => Some(audit::succeeded(response)),
                 (_, Err(error)) => Some(Outcome::Failed {
                     kind: error.kind(),
                     message: error.message(),
@@ -326,6 +324,10 @@ impl<B: Backend> Backend for Access<B> {
     }
 
     fn describe(&self) -> String {
-        format!("access for {} over {}", self.agent.name(), self.inner.describe())
+        format!(
+            "access for {} over {}",
+            self.agent.name(),
+            self.inner.describe()
+        )
     }
 }

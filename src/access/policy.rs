@@ -487,16 +487,20 @@ impl Agent {
             .max();
         match best {
             Some(Level::Read) => format!("read-only for {family}{place}"),
-            Some(level) => format!("{level} access for {family}{place}, and this needs more"),
+            Some(level) => format!(
+                "{level} access for {family}{place}; this needs {}",
+                need.level
+            ),
             None => format!("no grant for {family}{place}"),
         }
     }
 
     /// Whether any grant covers `channel` at all: what decides if the agent sees it listed.
     pub(crate) fn sees(&self, channel: &ChannelId) -> bool {
-        self.0.grants.iter().any(|g| {
-            g.families.iter().any(|f| !f.is_account_wide()) && g.covers_channel(channel)
-        })
+        self.0
+            .grants
+            .iter()
+            .any(|g| g.families.iter().any(|f| !f.is_account_wide()) && g.covers_channel(channel))
     }
 
     /// Whether the agent may ever perform `operation` somewhere: what it is shown of the

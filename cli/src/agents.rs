@@ -1,0 +1,151 @@
+//! `buffer-bridge mcp` (an MCP server for agents, each as its access policy allows) and
+//! `buffer-bridge audit` (what they did, in sentences).
+
+use crate::Api;
+use crate::connection::Connection;
+use buffer_bridge::Backend;
+use buffer_bridge::access::{Access, Agent, AuditRecord, AuditSink, Decision, JsonlAudit, Policy};
+use buffer_bridge::mcp::{BufferTools, serve_http, serve_stdio};
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Options of `mcp`.
+#[derive(Args)]
+pub struct McpArgs {
+    /// The access policy (TOML): the agents and their grants. See examples/agents.toml.
+    #[arg(long, value_name = "FILE")]
+    policy: PathBuf,
+    /// The agent served over stdio (default: the policy's only agent).
+    #[arg(long)]
+    agent: Option<String>,
+    /// Serve every agent that has a key over streamable HTTP at this address (at /mcp),
+    /// instead of one agent over stdio.
+    #[arg(long, value_name = "ADDR")]
+    http: Option<SocketAddr>,
+    /// Where audit records go (JSON Lines; default: beside the policy, `<name>.audit.jsonl`).
+    #[arg(long, value_name = "FILE")]
+    audit: Option<PathBuf>,
+    /// Which API to use (default: BUFFER_BACKEND, else graphql).
+    #[arg(long, value_enum)]
+    backend: Option<Api>,
+}
+
+/// Options of `audit`.
+#[derive(Args)]
+pub struct AuditArgs {
+    /// The audit log (JSON Lines, as `mcp` writes it).
+    file: PathBuf,
+    /// Only this agent's calls.
+    #[arg(long)]
+    agent: Option<String>,
+    /// Only refused calls.
+    #[arg(long)]
+    denied: bool,
+    /// Print the records as JSON Lines instead of sentences.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Writes each record to the log file and its sentence to stderr (stdout carries MCP).
+#[derive(Debug)]
+struct Tee(JsonlAudit);
+
+impl AuditSink for Tee {
+    fn record(&self, record: &AuditRecord) {
+        self.0.record(record);
+        eprintln!("{record}");
+    }
+}
+
+fn default_audit_path(policy: &Path) -> PathBuf {
+    let stem = policy
+        .file_stem()
+        .map_or("agents".into(), |s| s.to_string_lossy().into_owned());
+    policy.with_file_name(format!("{stem}.audit.jsonl"))
+}
+
+/// Runs the MCP server until its client (stdio) or the process (HTTP) ends.
+pub async fn mcp(connection: &Connection, args: &McpArgs) -> Result<ExitCode, String> {
+    let policy = Policy::from_toml_file(&args.policy).map_err(|e| e.message())?;
+    let backend = connection.chosen(args.backend)?;
+    let channels = buffer_bridge::BackendExt::channels(&backend)
+        .await
+        .map_err(|e| format!("could not list the account's channels: {e}"))?;
+    let (agents, problems) = policy.resolve(&channels);
+    for problem in &problems {
+        eprintln!("buffer-bridge: policy: {problem}");
+    }
+    let audit_path = args
+        .audit
+        .clone()
+        .unwrap_or_else(|| default_audit_path(&args.policy));
+    let audit: Arc<dyn AuditSink> =
+        Arc::new(Tee(JsonlAudit::open(&audit_path).map_err(|e| e.message())?));
+    let tools_for = |agent: &Agent| {
+        let access = Access::new(backend.clone(), agent.clone()).audit(audit.clone());
+        BufferTools::new(Arc::new(access) as Arc<dyn Backend>)
+    };
+    match args.http {
+        Some(address) => {
+            let listener = tokio::net::TcpListener::bind(address)
+                .await
+                .map_err(|e| format!("could not listen on {address}: {e}"))?;
+            eprintln!(
+                "buffer-bridge: MCP for {} agent(s) at http://{}/mcp; audit in {}",
+                agents.iter().count(),
+                listener.local_addr().map_err(|e| e.to_string())?,
+                audit_path.display()
+            );
+            serve_http(listener, agents, tools_for)
+                .await
+                .map_err(|e| e.message())?;
+        }
+        None => {
+            let agent = match &args.agent {
+                Some(name) => agents.get(name).map_err(|e| e.message())?,
+                None => {
+                    let all: Vec<&Agent> = agents.iter().collect();
+                    match all.as_slice() {
+                        [only] => (*only).clone(),
+                        _ => {
+                            return Err(
+                                "the policy has several agents: pick one with --agent".into()
+                            );
+                        }
+                    }
+                }
+            };
+            let tools = tools_for(&agent);
+            eprintln!(
+                "buffer-bridge: MCP over stdio for {} ({} tools); audit in {}",
+                agent.name(),
+                tools.tool_names().len(),
+                audit_path.display()
+            );
+            serve_stdio(tools).await.map_err(|e| e.message())?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints an audit log, filtered.
+pub fn audit(args: &AuditArgs) -> Result<ExitCode, String> {
+    let records = JsonlAudit::read(&args.file).map_err(|e| e.message())?;
+    for record in records.iter().filter(|r| {
+        args.agent.as_ref().is_none_or(|a| *a == r.agent)
+            && (!args.denied || matches!(r.decision, Decision::Denied { .. }))
+    }) {
+        if args.json {
+            println!(
+                "{}",
+                serde_json::to_string(record).map_err(|e| e.to_string())?
+            );
+        } else {
+            println!("{record}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
