@@ -188,10 +188,7 @@ impl Job {
             prepared.push(self.prepare(line, entry, &channels, stagger_slot, &mut problems));
         }
         problems.sort_by_key(LineProblem::line);
-        let invalid = problems.iter().any(|problem| match problem {
-            LineProblem::Plan(_) => true,
-            LineProblem::Preflight { problem, .. } => problem.is_error(),
-        });
+        let invalid = problems.iter().any(LineProblem::is_error);
         let refused = invalid && !self.skip_invalid;
         let mut reports: Vec<Option<LineReport>> = plan
             .lines()
@@ -260,7 +257,9 @@ impl Job {
             post = post.as_draft();
         }
         let mut valid = true;
-        for problem in post.check(channels, self.backend.kind()) {
+        // Buffer's clock decides what is past; this machine's only until Buffer has answered.
+        let now = self.backend.server_time().unwrap_or_else(chrono::Utc::now);
+        for problem in crate::preflight::check_new_post(&post, channels, self.backend.kind(), now) {
             valid &= !problem.is_error();
             problems.push(LineProblem::Preflight {
                 line: line.line,

@@ -104,6 +104,15 @@ pub enum LineProblem {
 }
 
 impl LineProblem {
+    /// Whether the line cannot be sent: a bad line, or a channel that would refuse the post.
+    /// Other problems are warnings.
+    pub fn is_error(&self) -> bool {
+        match self {
+            Self::Plan(_) => true,
+            Self::Preflight { problem, .. } => problem.is_error(),
+        }
+    }
+
     /// The line the problem is on.
     pub fn line(&self) -> usize {
         match self {

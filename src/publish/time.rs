@@ -104,7 +104,7 @@ impl Start {
     /// The instant, refusing a local time the zone skips or passes twice.
     fn resolve_exact(&self) -> Result<DateTime<Utc>, TimeError> {
         match self.mapped(self.local) {
-            LocalResult::Single(at) => Ok(at),
+            LocalResult::Single(at) => Ok(at.with_timezone(&Utc)),
             LocalResult::None => Err((
                 PlanErrorKind::NonexistentLocalTime,
                 format!(
@@ -137,21 +137,20 @@ impl Start {
         // No zone skips more than a few hours; a minute at a time finds the end of the gap.
         for _ in 0..24 * 60 {
             match self.mapped(local) {
-                LocalResult::Single(at) | LocalResult::Ambiguous(at, _) => return at,
+                LocalResult::Single(at) | LocalResult::Ambiguous(at, _) => {
+                    return at.with_timezone(&Utc);
+                }
                 LocalResult::None => local += chrono::TimeDelta::minutes(1),
             }
         }
         local.and_utc()
     }
 
-    fn mapped(&self, local: NaiveDateTime) -> LocalResult<DateTime<Utc>> {
+    /// The instants `local` is in the zone, with the zone's offset at each.
+    fn mapped(&self, local: NaiveDateTime) -> LocalResult<DateTime<FixedOffset>> {
         match self.zone {
-            Zone::Named(zone) => zone
-                .from_local_datetime(&local)
-                .map(|at| at.with_timezone(&Utc)),
-            Zone::Fixed(offset) => offset
-                .from_local_datetime(&local)
-                .map(|at| at.with_timezone(&Utc)),
+            Zone::Named(zone) => zone.from_local_datetime(&local).map(|at| at.fixed_offset()),
+            Zone::Fixed(offset) => offset.from_local_datetime(&local),
         }
     }
 }
