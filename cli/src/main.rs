@@ -7,6 +7,7 @@
 mod compare;
 mod connection;
 mod look;
+mod publish;
 mod table;
 mod writes;
 
@@ -54,6 +55,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Publish a plan file (JSON Lines or CSV, one post a line): every line checked first,
+    /// paced, resumable and exactly once; run it again and it sends only what is left.
+    Publish(publish::PublishArgs),
     /// List the account's channels.
     Channels(LookArgs),
     /// Show the queued posts of every channel, or of one.
@@ -101,7 +105,13 @@ impl From<Api> for BackendKind {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    match &cli.command {
+    let command = match cli.command {
+        Command::Publish(args) => {
+            return finish(publish::run(cli.sim, cli.config.as_deref(), args).await);
+        }
+        command => command,
+    };
+    match &command {
         Command::Capabilities { json } => return finish(look::capabilities(*json)),
         Command::Compare { reads, writes } if writes.writes => {
             return finish(writes::run(cli.sim, reads.json, reads.strict).await);
@@ -112,7 +122,7 @@ async fn main() -> ExitCode {
         Ok(connection) => connection,
         Err(message) => return finish(Err(message)),
     };
-    finish(match cli.command {
+    finish(match command {
         Command::Compare { reads, .. } => compare::run(&connection, &reads).await,
         Command::Channels(look) => look::channels(&connection, look.backend, look.json).await,
         Command::Queue {
@@ -120,7 +130,7 @@ async fn main() -> ExitCode {
             channel,
             count,
         } => look::queue(&connection, look.backend, channel, count, look.json).await,
-        Command::Capabilities { .. } => Ok(ExitCode::SUCCESS),
+        Command::Capabilities { .. } | Command::Publish(_) => Ok(ExitCode::SUCCESS),
     })
 }
 
