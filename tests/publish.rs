@@ -494,3 +494,154 @@ async fn the_report_serializes_line_by_line_and_channel_by_channel() {
     assert_eq!(json["lines"][0]["channels"][0]["channel"], twitter);
     assert_eq!(json["tally"]["created"], 2);
 }
+
+/// Media served on loopback the ways the web serves it: a picture, a web page, a picture too
+/// large, a missing file, a server that refuses `HEAD` but answers a ranged `GET`.
+async fn media_server() -> wiremock::MockServer {
+    use wiremock::matchers::{header, method, path};
+    use wiremock::{Mock, ResponseTemplate};
+    let server = wiremock::MockServer::start().await;
+    let file = |ty: &str, len: usize| {
+        ResponseTemplate::new(200)
+            .insert_header("content-type", ty)
+            .set_body_bytes(vec![0u8; len])
+    };
+    for (route, answer) in [
+        ("/ok.png", file("image/png", 1_000)),
+        ("/page", file("text/html; charset=utf-8", 100)),
+        ("/big.png", file("image/png", 6_000_000)),
+        ("/photo.webp", file("image/webp", 100)),
+    ] {
+        Mock::given(method("HEAD"))
+            .and(path(route))
+            .respond_with(answer)
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("HEAD"))
+        .and(path("/clip.mp4"))
+        .respond_with(ResponseTemplate::new(405))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/clip.mp4"))
+        .and(header("range", "bytes=0-0"))
+        .respond_with(
+            ResponseTemplate::new(206)
+                .insert_header("content-type", "video/mp4")
+                .insert_header("content-range", "bytes 0-0/48000000")
+                .set_body_bytes(vec![0u8]),
+        )
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn media_checks_find_unreachable_wrong_large_and_expiring_urls() {
+    use buffer_bridge::model::AssetKind;
+    use buffer_bridge::publish::{MediaCheck, MediaProblemKind};
+    let server = media_server().await;
+    let base = server.uri();
+    let check = MediaCheck::new().unwrap();
+    let due: DateTime<Utc> = "2030-01-01T00:00:00Z".parse().unwrap();
+    let kinds = |found: Vec<buffer_bridge::publish::MediaProblem>| -> Vec<MediaProblemKind> {
+        found.into_iter().map(|p| p.kind).collect()
+    };
+    let image = AssetKind::Image;
+    assert_eq!(
+        kinds(
+            check
+                .check(&format!("{base}/ok.png"), &image, Some(due))
+                .await
+        ),
+        []
+    );
+    assert_eq!(
+        kinds(check.check(&format!("{base}/page"), &image, None).await),
+        [MediaProblemKind::WrongType]
+    );
+    assert_eq!(
+        kinds(
+            check
+                .check(&format!("{base}/photo.webp"), &image, None)
+                .await
+        ),
+        [MediaProblemKind::WrongType]
+    );
+    assert_eq!(
+        kinds(check.check(&format!("{base}/big.png"), &image, None).await),
+        [MediaProblemKind::TooLarge]
+    );
+    assert_eq!(
+        kinds(
+            check
+                .check(&format!("{base}/missing.png"), &image, None)
+                .await
+        ),
+        [MediaProblemKind::Unreachable]
+    );
+    // HEAD refused: a one-byte ranged GET tells the type and whole size. No video limit is
+    // published; one set by the caller applies.
+    let clip = format!("{base}/clip.mp4");
+    assert_eq!(kinds(check.check(&clip, &AssetKind::Video, None).await), []);
+    let strict = MediaCheck::new()
+        .unwrap()
+        .max_bytes(AssetKind::Video, 10_000_000);
+    assert_eq!(
+        kinds(strict.check(&clip, &AssetKind::Video, None).await),
+        [MediaProblemKind::TooLarge]
+    );
+    // Signed for an hour from 2026-12-01 12:00: fine for a queued post, too short for 2030.
+    let signed = format!("{base}/ok.png?X-Amz-Date=20261201T120000Z&X-Amz-Expires=3600");
+    assert_eq!(kinds(check.check(&signed, &image, None).await), []);
+    assert_eq!(
+        kinds(check.check(&signed, &image, Some(due)).await),
+        [MediaProblemKind::ExpiresBeforeDue]
+    );
+    // Nothing listens there.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    assert_eq!(
+        kinds(
+            check
+                .check(&format!("http://127.0.0.1:{port}/a.png"), &image, None)
+                .await
+        ),
+        [MediaProblemKind::Unreachable]
+    );
+}
+
+#[tokio::test]
+async fn a_job_with_media_checks_refuses_lines_whose_media_would_not_publish() {
+    let sim = sim().await;
+    let server = media_server().await;
+    let base = server.uri();
+    let journal = Arc::new(MemoryJournal::new());
+    let backend = write_path(&sim, BackendKind::GraphQl, journal.clone());
+    let line = |n: usize, file: &str| {
+        format!(
+            r#"{{"channels": "mastodon:buffersim", "text": "Media {n}", "assets": [{{"url": "{base}/{file}", "alt": "a"}}]}}"#
+        )
+    };
+    let plan = plan(&[line(1, "ok.png"), line(2, "page"), line(3, "missing.png")].join("\n"));
+    let report = Job::new(plan, backend, journal)
+        .dry_run(true)
+        .check_media(buffer_bridge::publish::MediaCheck::new().unwrap())
+        .run()
+        .await
+        .unwrap();
+    let media: Vec<(usize, buffer_bridge::publish::MediaProblemKind)> = report
+        .problems
+        .iter()
+        .filter_map(|p| match p {
+            LineProblem::Media { line, problem } => Some((*line, problem.kind)),
+            _ => None,
+        })
+        .collect();
+    use buffer_bridge::publish::MediaProblemKind::{Unreachable, WrongType};
+    assert_eq!(media, [(2, WrongType), (3, Unreachable)]);
+    assert!(report.refused);
+    assert_eq!(creates(&sim), 0);
+}

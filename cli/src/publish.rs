@@ -6,7 +6,7 @@ use crate::connection::Connection;
 use crate::table::{Table, shorten};
 use buffer_bridge::journal::{Journal, SqliteJournal};
 use buffer_bridge::publish::{
-    ChannelState, EXAMPLE_PLAN, Job, Plan, Report, Stagger, Start, status,
+    ChannelState, EXAMPLE_PLAN, Job, MediaCheck, Plan, Report, Stagger, Start, status,
 };
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -45,6 +45,11 @@ pub struct PublishArgs {
     /// PLAN.sim.journal.sqlite with --sim).
     #[arg(long, value_name = "PATH")]
     journal: Option<PathBuf>,
+    /// Before sending, fetch each asset URL's headers (HEAD, or a ranged GET) and report
+    /// unreachable URLs, wrong types, pictures too large and signed URLs expiring before the
+    /// post is due.
+    #[arg(long)]
+    check_media: bool,
     /// Print where the job stands from the journal, sending nothing.
     #[arg(long)]
     status: bool,
@@ -100,6 +105,9 @@ pub async fn run(sim: bool, config: Option<&Path>, args: PublishArgs) -> Result<
         .dry_run(args.dry_run)
         .skip_invalid(args.skip_invalid)
         .as_drafts(args.as_drafts);
+    if args.check_media {
+        job = job.check_media(MediaCheck::new().map_err(|e| e.message())?);
+    }
     if let Some(every) = args.stagger {
         let start = match &args.start {
             Some(text) => Start::parse(text).map_err(|e| format!("--start: {}", e.message()))?,

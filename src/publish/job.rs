@@ -1,5 +1,6 @@
 //! [`Job`]: a plan run against a backend: checked first, then sent once, resumable.
 
+use super::media::MediaCheck;
 use super::plan::{Plan, PlanLine};
 use super::report::{ChannelReport, ChannelState, LineProblem, LineReport, Report};
 use super::time::Stagger;
@@ -71,6 +72,7 @@ pub struct Job {
     skip_invalid: bool,
     stagger: Option<Stagger>,
     drafts: bool,
+    media: Option<MediaCheck>,
     progress: Option<ProgressFn>,
 }
 
@@ -83,6 +85,7 @@ impl std::fmt::Debug for Job {
             .field("skip_invalid", &self.skip_invalid)
             .field("stagger", &self.stagger)
             .field("drafts", &self.drafts)
+            .field("media", &self.media.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -108,6 +111,7 @@ impl Job {
             skip_invalid: false,
             stagger: None,
             drafts: false,
+            media: None,
             progress: None,
         }
     }
@@ -136,6 +140,14 @@ impl Job {
     /// API has no drafts: the job then refuses before sending anything.
     pub fn as_drafts(mut self, drafts: bool) -> Self {
         self.drafts = drafts;
+        self
+    }
+
+    /// Checks every asset URL of the lines to send before sending (see [`MediaCheck`]): an
+    /// unreachable URL, a wrong type or a picture too large makes the line invalid; a URL
+    /// that expires before the post is due is a warning.
+    pub fn check_media(mut self, check: MediaCheck) -> Self {
+        self.media = Some(check);
         self
     }
 
@@ -186,6 +198,9 @@ impl Job {
                 timeless += 1;
             }
             prepared.push(self.prepare(line, entry, &channels, stagger_slot, &mut problems));
+        }
+        if let Some(check) = &self.media {
+            media_problems(check, plan.lines(), &mut prepared, &mut problems).await;
         }
         problems.sort_by_key(LineProblem::line);
         let invalid = problems.iter().any(LineProblem::is_error);
@@ -333,6 +348,50 @@ async fn send(
         if let Some(callback) = callback {
             callback(&progress);
         }
+    }
+}
+
+/// Checks each distinct asset of the lines to send, eight at a time, and makes a line with a
+/// media error invalid.
+async fn media_problems(
+    check: &MediaCheck,
+    lines: &[PlanLine],
+    prepared: &mut [Prepared],
+    problems: &mut Vec<LineProblem>,
+) {
+    use futures::StreamExt;
+    let now = chrono::Utc::now();
+    let mut asked = Vec::new();
+    for (i, prepared) in prepared.iter().enumerate() {
+        if let Prepared::Send(post) = prepared {
+            let due = match post.when {
+                When::At(at) => Some(at),
+                When::Now => Some(now),
+                When::Queue | When::Next => None,
+            };
+            for asset in &post.assets {
+                asked.push((i, asset.url.clone(), asset.kind.clone(), due));
+            }
+        }
+    }
+    let mut found = futures::stream::iter(asked)
+        .map(|(i, url, kind, due)| async move { (i, check.check(&url, &kind, due).await) })
+        .buffered(8);
+    let mut invalid = Vec::new();
+    while let Some((i, found)) = found.next().await {
+        for problem in found {
+            let line = LineProblem::Media {
+                line: lines[i].line,
+                problem,
+            };
+            if line.is_error() {
+                invalid.push(i);
+            }
+            problems.push(line);
+        }
+    }
+    for i in invalid {
+        prepared[i] = Prepared::Invalid;
     }
 }
 

@@ -24,12 +24,17 @@
 //! `link`, `key`, and `asset`, `asset_type`, `asset_alt` (`asset2`, … for more). Per-network
 //! metadata is refused with [`PlanErrorKind::Metadata`]: the model cannot carry it yet.
 //!
+//! [`MediaCheck`] (`--check-media`) fetches each asset URL's headers before sending and reports
+//! unreachable URLs, wrong types, pictures over Buffer's limit, and signed URLs that expire
+//! before the post is due.
+//!
 //! A local time the zone skips or repeats at a daylight-saving change is refused, not
 //! guessed. A line edited after a run is a new post (its derived key changes); a line whose
 //! key is journaled is settled as it was first sent.
 
 mod error;
 mod job;
+mod media;
 mod plan;
 mod report;
 mod status;
@@ -37,6 +42,7 @@ mod time;
 
 pub use error::{PlanError, PlanErrorKind};
 pub use job::{Job, Progress, ProgressFn};
+pub use media::{MediaCheck, MediaProblem, MediaProblemKind};
 pub use plan::{ChannelRef, Plan, PlanLine};
 pub use report::{ChannelReport, ChannelState, LineProblem, LineReport, Report, Tally};
 pub use status::status;

@@ -1,6 +1,7 @@
 //! What a job did (or would do), line by line and channel by channel, for a table or JSON.
 
 use super::error::PlanError;
+use super::media::MediaProblem;
 use crate::preflight::Problem;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -101,6 +102,13 @@ pub enum LineProblem {
         /// What preflight found.
         problem: Problem,
     },
+    /// A media check (`--check-media`): one asset URL of the line.
+    Media {
+        /// The line.
+        line: usize,
+        /// What the check found.
+        problem: MediaProblem,
+    },
 }
 
 impl LineProblem {
@@ -110,6 +118,7 @@ impl LineProblem {
         match self {
             Self::Plan(_) => true,
             Self::Preflight { problem, .. } => problem.is_error(),
+            Self::Media { problem, .. } => problem.severity == crate::preflight::Severity::Error,
         }
     }
 
@@ -117,7 +126,7 @@ impl LineProblem {
     pub fn line(&self) -> usize {
         match self {
             Self::Plan(error) => error.line,
-            Self::Preflight { line, .. } => *line,
+            Self::Preflight { line, .. } | Self::Media { line, .. } => *line,
         }
     }
 }
@@ -127,6 +136,7 @@ impl std::fmt::Display for LineProblem {
         match self {
             Self::Plan(error) => write!(f, "{error}"),
             Self::Preflight { line, problem } => write!(f, "line {line}: {problem}"),
+            Self::Media { line, problem } => write!(f, "line {line}: {problem}"),
         }
     }
 }
