@@ -351,8 +351,8 @@ async fn send(
     }
 }
 
-/// Checks each distinct asset of the lines to send, eight at a time, and makes a line with a
-/// media error invalid.
+/// Checks each distinct asset of the lines to send (a URL used by many lines is asked once),
+/// eight at a time, and makes a line with a media error invalid.
 async fn media_problems(
     check: &MediaCheck,
     lines: &[PlanLine],
@@ -360,8 +360,12 @@ async fn media_problems(
     problems: &mut Vec<LineProblem>,
 ) {
     use futures::StreamExt;
+    use std::collections::BTreeMap;
     let now = chrono::Utc::now();
-    let mut asked = Vec::new();
+    /// An asset as checked: URL, kind, and when its post is due.
+    type Asked = (String, String, Option<chrono::DateTime<chrono::Utc>>);
+    // Per distinct asset: the lines that use it.
+    let mut asked: BTreeMap<Asked, Vec<usize>> = BTreeMap::new();
     for (i, prepared) in prepared.iter().enumerate() {
         if let Prepared::Send(post) = prepared {
             let due = match post.when {
@@ -370,24 +374,30 @@ async fn media_problems(
                 When::Queue | When::Next => None,
             };
             for asset in &post.assets {
-                asked.push((i, asset.url.clone(), asset.kind.clone(), due));
+                let key = (asset.url.clone(), asset.kind.as_str().to_owned(), due);
+                asked.entry(key).or_default().push(i);
             }
         }
     }
-    let mut found = futures::stream::iter(asked)
-        .map(|(i, url, kind, due)| async move { (i, check.check(&url, &kind, due).await) })
+    let mut found = futures::stream::iter(&asked)
+        .map(|((url, kind, due), users)| async move {
+            let kind = crate::model::AssetKind::parse(kind);
+            (users, check.check(url, &kind, *due).await)
+        })
         .buffered(8);
     let mut invalid = Vec::new();
-    while let Some((i, found)) = found.next().await {
+    while let Some((users, found)) = found.next().await {
         for problem in found {
-            let line = LineProblem::Media {
-                line: lines[i].line,
-                problem,
-            };
-            if line.is_error() {
-                invalid.push(i);
+            for &i in users {
+                let line = LineProblem::Media {
+                    line: lines[i].line,
+                    problem: problem.clone(),
+                };
+                if line.is_error() {
+                    invalid.push(i);
+                }
+                problems.push(line);
             }
-            problems.push(line);
         }
     }
     for i in invalid {
