@@ -90,7 +90,7 @@ pub async fn run(sim: bool, config: Option<&Path>, args: PublishArgs) -> Result<
         let report = status(&plan, journal.as_ref())
             .await
             .map_err(|e| e.message())?;
-        return print(&report, args.json, &journal_path);
+        return print(&report, args.json, false, &journal_path);
     }
     let connection = Connection::open(sim, config).await?;
     if sim && !args.json {
@@ -148,7 +148,7 @@ pub async fn run(sim: bool, config: Option<&Path>, args: PublishArgs) -> Result<
     {
         eprintln!("The simulator served {served} requests.");
     }
-    print(&report, args.json, &journal_path)
+    print(&report, args.json, args.dry_run, &journal_path)
 }
 
 /// The next whole minute: the default start of a stagger.
@@ -157,9 +157,9 @@ fn next_minute() -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp(now - now % 60 + 60, 0).unwrap_or_else(chrono::Utc::now)
 }
 
-/// Prints the report as a table or JSON; exit status 1 unless every line is (or would be)
-/// created.
-fn print(report: &Report, json: bool, journal: &Path) -> Result<ExitCode, String> {
+/// Prints the report as a table or JSON; exit status 1 unless every line is created (or, in a
+/// dry run, would be sent).
+fn print(report: &Report, json: bool, dry_run: bool, journal: &Path) -> Result<ExitCode, String> {
     if json {
         let text = serde_json::to_string_pretty(report).map_err(|e| e.to_string())?;
         println!("{text}");
@@ -181,7 +181,7 @@ fn print(report: &Report, json: bool, journal: &Path) -> Result<ExitCode, String
             for channel in &line.channels {
                 let state = match (channel.state, channel.earlier) {
                     (ChannelState::Created, true) => "created earlier".to_owned(),
-                    (ChannelState::NotSent, _) if report.dry_run && !report.refused => {
+                    (ChannelState::NotSent, _) if dry_run && !report.refused => {
                         "would send".to_owned()
                     }
                     (state, _) => state.as_str().replace('_', " "),
@@ -223,8 +223,7 @@ fn print(report: &Report, json: bool, journal: &Path) -> Result<ExitCode, String
     let fine = !report.refused
         && report.lines.iter().all(|line| {
             line.channels.iter().all(|c| {
-                c.state == ChannelState::Created
-                    || (report.dry_run && c.state == ChannelState::NotSent)
+                c.state == ChannelState::Created || (dry_run && c.state == ChannelState::NotSent)
             })
         });
     Ok(if fine {
