@@ -472,6 +472,22 @@ async fn drafts_on_graphql_and_a_clear_refusal_on_classic() {
     assert_eq!(error.kind(), ErrorKind::Unsupported);
     assert!(error.to_string().contains("no drafts"), "{error}");
     assert_eq!(stored(&sim, "Draft for review").len(), 1);
+
+    // The classic backend itself refuses a draft before sending anything.
+    use buffer_bridge::BackendExt;
+    let classic = ClassicRest::builder()
+        .access_token(sim.access_token())
+        .base_url(sim.rest_url())
+        .build()
+        .unwrap();
+    let linkedin = sim.demo().channel(Service::Linkedin).unwrap().id.clone();
+    sim.clear_requests();
+    let draft = buffer_bridge::model::NewPost::new("Classic draft")
+        .channel(linkedin.as_str())
+        .as_draft();
+    let error = classic.create_post(&draft).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Unsupported);
+    assert!(sim.requests().is_empty());
 }
 
 #[tokio::test]
