@@ -68,6 +68,7 @@
 //! - [`pacing`]: [`Paced`](pacing::Paced), requests kept inside Buffer's rate limits.
 //! - [`config`]: build any of these from a TOML file or `BUFFER_*` variables.
 //! - [`preflight`]: every problem a post would meet on each backend, before any request.
+//! - [`publish`]: a plan file of posts run as a job: checked, paced, resumable, exactly once.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -83,6 +84,7 @@ pub mod mcp;
 pub mod model;
 pub mod pacing;
 pub mod preflight;
+pub mod publish;
 pub mod rest;
 pub mod retry;
 pub mod router;

@@ -745,6 +745,7 @@ fn a_derived_key_changes_with_any_part_of_the_content() {
             p.shorten = None;
             p
         }),
+        ("a draft", launch().as_draft()),
     ];
     let mut seen = std::collections::HashSet::from([base.clone()]);
     for (change, post) in variants {

@@ -2,7 +2,7 @@
 //! file), or an in-process simulator.
 
 use crate::Api;
-use buffer_bridge::config::BackendConfig;
+use buffer_bridge::config::{BackendChoice, BackendConfig};
 use buffer_bridge::{Backend, BackendKind};
 use buffer_sim::Simulator;
 use std::path::Path;
@@ -62,6 +62,37 @@ impl Connection {
                     .map_err(|_| missing_key)
             }),
         }
+    }
+
+    /// The write path a job publishes through: the configured backend (or the API named, else
+    /// GraphQL when its key is set, else the classic API), with retries, pacing and its
+    /// journal at `journal`, so that every create is journaled there.
+    pub fn write_path(&self, api: Option<Api>, journal: &Path) -> Result<Arc<dyn Backend>, String> {
+        if self.config.retry.enabled == Some(false) {
+            return Err(
+                "publish needs retries on: with retry.enabled = false nothing is \
+                        journaled, and a rerun could post twice"
+                    .to_owned(),
+            );
+        }
+        let mut config = self.config.clone();
+        config.journal.path = Some(journal.to_owned());
+        config.backend = match api {
+            Some(Api::Rest) => Some(BackendChoice::Rest),
+            Some(Api::Graphql) => Some(BackendChoice::Graphql),
+            None => config.backend.or_else(|| {
+                let graphql = self.backend(BackendKind::GraphQl).is_ok();
+                Some(if graphql {
+                    BackendChoice::Graphql
+                } else {
+                    BackendChoice::Rest
+                })
+            }),
+        };
+        config
+            .build()
+            .map(|client| client.backend())
+            .map_err(|error| error.message())
     }
 
     /// How many HTTP requests the simulator has served so far; `None` against Buffer itself,

@@ -8,6 +8,7 @@ mod agents;
 mod compare;
 mod connection;
 mod look;
+mod publish;
 mod table;
 mod writes;
 
@@ -55,6 +56,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Publish a plan file (JSON Lines or CSV, one post a line): every line checked first,
+    /// paced, resumable and exactly once; run it again and it sends only what is left.
+    Publish(publish::PublishArgs),
     /// List the account's channels.
     Channels(LookArgs),
     /// Serve Buffer to AI agents over the Model Context Protocol (stdio, or HTTP with
@@ -107,7 +111,13 @@ impl From<Api> for BackendKind {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    match &cli.command {
+    let command = match cli.command {
+        Command::Publish(args) => {
+            return finish(publish::run(cli.sim, cli.config.as_deref(), args).await);
+        }
+        command => command,
+    };
+    match &command {
         Command::Capabilities { json } => return finish(look::capabilities(*json)),
         Command::Audit(args) => return finish(agents::audit(args)),
         Command::Compare { reads, writes } if writes.writes => {
@@ -119,7 +129,7 @@ async fn main() -> ExitCode {
         Ok(connection) => connection,
         Err(message) => return finish(Err(message)),
     };
-    finish(match cli.command {
+    finish(match command {
         Command::Compare { reads, .. } => compare::run(&connection, &reads).await,
         Command::Channels(look) => look::channels(&connection, look.backend, look.json).await,
         Command::Queue {
@@ -128,7 +138,9 @@ async fn main() -> ExitCode {
             count,
         } => look::queue(&connection, look.backend, channel, count, look.json).await,
         Command::Mcp(args) => agents::mcp(&connection, &args).await,
-        Command::Capabilities { .. } | Command::Audit(_) => Ok(ExitCode::SUCCESS),
+        Command::Capabilities { .. } | Command::Audit(_) | Command::Publish(_) => {
+            Ok(ExitCode::SUCCESS)
+        }
     })
 }
 

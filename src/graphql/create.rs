@@ -268,4 +268,17 @@ mod tests {
         assert_eq!(value["assets"], serde_json::json!([]));
         assert!(value.get("metadata").is_none(), "absent, not null");
     }
+
+    #[test]
+    fn a_draft_is_saved_to_draft_and_others_say_nothing() {
+        let input = |post: &NewPost| {
+            serde_json::to_value(inputs::create(post, &ChannelId::new("c"), None, &[]).unwrap())
+                .unwrap()
+        };
+        assert_eq!(input(&NewPost::new("x").as_draft())["saveToDraft"], true);
+        assert!(
+            input(&NewPost::new("x")).get("saveToDraft").is_none(),
+            "absent, not false"
+        );
+    }
 }

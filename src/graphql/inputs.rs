@@ -211,7 +211,7 @@ pub(super) fn create(
         metadata,
         mode,
         needs_approval: false,
-        save_to_draft: None,
+        save_to_draft: post.draft.then_some(true),
         scheduling_type: SchedulingType::automatic,
         source: None,
         tag_ids: None,

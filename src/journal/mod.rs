@@ -174,6 +174,10 @@ impl IdempotencyKey {
             Some(false) => 1,
             Some(true) => 2,
         });
+        // Appended only for drafts, so every key derived before drafts existed stays the same.
+        if post.draft {
+            encoding.tag(1);
+        }
         Self(format!(
             "{DERIVED_PREFIX}{}",
             encoding.hex(DERIVED_HEX_LEN / 2)

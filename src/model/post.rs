@@ -252,6 +252,11 @@ pub struct NewPost {
     /// legitimately be posted twice, or to find the write later with
     /// [`BackendExt::reconcile`](crate::BackendExt::reconcile).
     pub idempotency_key: Option<IdempotencyKey>,
+    /// Saves the post as a draft for a person to approve in Buffer instead of scheduling it
+    /// (GraphQL `saveToDraft`). The classic API has no drafts: it refuses such a post before
+    /// sending anything.
+    #[serde(default)]
+    pub draft: bool,
 }
 
 impl NewPost {
@@ -290,6 +295,13 @@ impl NewPost {
     /// Sets when the post publishes.
     pub fn when(mut self, when: When) -> Self {
         self.when = when;
+        self
+    }
+
+    /// Saves the post as a draft instead of scheduling it (GraphQL only; see
+    /// [`draft`](Self::draft)).
+    pub fn as_draft(mut self) -> Self {
+        self.draft = true;
         self
     }
 

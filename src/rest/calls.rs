@@ -247,6 +247,15 @@ pub(super) async fn create_post(rest: &ClassicRest, new: &NewPost) -> Result<Cre
 
 /// The form of `POST updates/create.json`.
 pub(crate) fn create_form(new: &NewPost) -> Result<Form> {
+    if new.draft {
+        return Err(Error::Unsupported {
+            operation: crate::Operation::CreatePost,
+            backend: crate::BackendKind::ClassicRest,
+            hint: "the classic API has no drafts; create drafts through GraphQL (saveToDraft), \
+                   or schedule the post and review it in Buffer's queue"
+                .to_owned(),
+        });
+    }
     let mut form = Form::new();
     form.optional("text", new.text.as_deref())
         .list("profile_ids", new.channel_ids.iter());

@@ -881,7 +881,9 @@ fn stage_of(state: &SlotState) -> Stage {
 /// preview (or none on one side where the other's URL is in the text: networks without link
 /// previews drop it, and some add one from the text), and the same due time when one was set.
 fn same_content(new: &NewPost, found: &Post) -> bool {
+    // A draft has no due time yet: Buffer keeps the time for when it is approved.
     if let When::At(at) = new.when
+        && !new.draft
         && found.due_at.map(|due| due.timestamp()) != Some(at.timestamp())
     {
         return false;
