@@ -22,6 +22,25 @@ const POLICY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/agents.to
 const SOCIAL_BOT: &str = "demo-social-bot-key";
 const ANALYST: &str = "demo-analyst-key";
 
+/// The example policy, plus a read-only analyst.
+fn policy() -> Policy {
+    let example = std::fs::read_to_string(POLICY).unwrap();
+    Policy::from_toml_str(&format!(
+        "{example}\n{}",
+        r#"
+[agents.analyst]
+key_sha256 = "KEY"
+
+[[agents.analyst.grant]]
+channels = ["*"]
+families = ["account", "posts", "schedules", "ideas"]
+access = "read"
+"#
+        .replace("KEY", &buffer_bridge::access::key_digest(ANALYST))
+    ))
+    .unwrap()
+}
+
 type Client = RunningService<RoleClient, ClientConfig>;
 
 /// Where a create goes on each API, as the simulator's request log names it.
@@ -37,8 +56,7 @@ async fn serve(backend: Arc<dyn Backend>, audit: &MemoryAudit) -> String {
     // As `buffer-bridge mcp` builds it: retries whose journal makes a repeated write a no-op.
     let backend: Arc<dyn Backend> =
         Arc::new(Retrying::new(backend).journal(Arc::new(MemoryJournal::new())));
-    let policy = Policy::from_toml_file(POLICY).unwrap();
-    let (agents, problems) = policy.resolve(&backend.channels().await.unwrap());
+    let (agents, problems) = policy().resolve(&backend.channels().await.unwrap());
     assert!(problems.is_empty(), "{problems:?}");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/mcp", listener.local_addr().unwrap());
