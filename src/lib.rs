@@ -67,9 +67,12 @@
 //! - [`pacing`]: [`Paced`](pacing::Paced), requests kept inside Buffer's rate limits.
 //! - [`config`]: build any of these from a TOML file or `BUFFER_*` variables.
 //! - [`preflight`]: every problem a post would meet on each backend, before any request.
+//! - [`auth`]: OAuth (PKCE, rotating refresh tokens), token providers and stores, and moving
+//!   each user from the classic API to GraphQL.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod backend;
 pub mod config;
 pub mod error;
