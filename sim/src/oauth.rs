@@ -21,6 +21,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::model::Account;
 use crate::reply::Reply;
 use crate::store::Store;
 
@@ -319,12 +320,15 @@ impl OAuthServer {
             ]);
         }
         let hint = params.get("login_hint");
-        let accounts = store.accounts();
-        let account = match hint {
-            Some(hint) => accounts.iter().find(|a| &a.email == hint || &a.id == hint),
-            None => accounts.first(),
-        };
-        let Some(account) = account else {
+        let account_id = store.with(|state, _, _| {
+            let mut accounts = state.accounts.iter();
+            match hint {
+                Some(hint) => accounts.find(|a| &a.email == hint || &a.id == hint),
+                None => accounts.next(),
+            }
+            .map(|a| a.id.clone())
+        });
+        let Some(account_id) = account_id else {
             return back(&[
                 ("error", "access_denied"),
                 ("error_description", "no such user"),
@@ -337,7 +341,7 @@ impl OAuthServer {
                 client_id,
                 redirect_uri: redirect_uri.clone(),
                 challenge: challenge.filter(|_| pkce),
-                account_id: account.id.clone(),
+                account_id,
                 scopes,
                 expires_at: store.clock().now() + Duration::seconds(CODE_LIFETIME_SECS),
             },
@@ -499,13 +503,9 @@ impl OAuthServer {
         if now >= expires_at {
             return refused("The access token has expired");
         }
-        let account = store
-            .accounts()
-            .into_iter()
-            .find(|a| a.id == grant.account_id);
-        match account {
-            Some(account) => Bearer::Granted {
-                api_key: account.api_key,
+        match account_field(store, &grant.account_id, |a| a.api_key.clone()) {
+            Some(api_key) => Bearer::Granted {
+                api_key,
                 scopes: grant.scopes.clone(),
             },
             None => refused("The account no longer exists"),
@@ -533,6 +533,11 @@ pub(crate) fn forbidden(scope: &str) -> Reply {
             "extensions": { "code": "FORBIDDEN" },
         }]}),
     )
+}
+
+/// A field of the account `id`, read in place.
+fn account_field<T>(store: &Store, id: &str, field: impl FnOnce(&Account) -> T) -> Option<T> {
+    store.with(|state, _, _| state.accounts.iter().find(|a| a.id == id).map(field))
 }
 
 fn take_code(

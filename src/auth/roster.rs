@@ -62,6 +62,8 @@ pub struct Roster {
     graphql_url: Option<String>,
     classic_url: Option<String>,
     http: HttpSettings,
+    /// One connection pool for every user's backend, built on first use.
+    client: std::sync::OnceLock<reqwest::Client>,
     consent: Consent,
     hint_user_ids: bool,
     classic_tokens: Mutex<BTreeMap<String, Credential>>,
@@ -87,6 +89,7 @@ impl Roster {
             graphql_url: None,
             classic_url: None,
             http: HttpSettings::default(),
+            client: std::sync::OnceLock::new(),
             consent: Consent::default(),
             hint_user_ids: false,
             classic_tokens: Mutex::default(),
@@ -170,7 +173,8 @@ impl Roster {
                 let token = token.ok_or_else(|| self.needs_consent(user))?;
                 let mut builder = ClassicRest::builder()
                     .access_token(token)
-                    .http_settings(self.http.clone());
+                    .http_settings(self.http.clone())
+                    .http_client(self.client()?);
                 if let Some(url) = &self.classic_url {
                     builder = builder.base_url(url.clone());
                 }
@@ -221,6 +225,15 @@ impl Roster {
         Ok(user)
     }
 
+    /// The shared client: a thousand users are a thousand backends, not a thousand pools.
+    fn client(&self) -> Result<reqwest::Client> {
+        if let Some(client) = self.client.get() {
+            return Ok(client.clone());
+        }
+        let client = self.http.client()?;
+        Ok(self.client.get_or_init(|| client).clone())
+    }
+
     fn retired(&self) -> bool {
         (self.oauth.clock())() >= CLASSIC_RETIREMENT
     }
@@ -240,7 +253,8 @@ impl Roster {
         let provider = RefreshingToken::new(self.oauth.clone(), Arc::clone(&self.store), user);
         let mut builder = GraphQl::builder()
             .token_provider(Arc::new(provider))
-            .http_settings(self.http.clone());
+            .http_settings(self.http.clone())
+            .http_client(self.client()?);
         if let Some(url) = &self.graphql_url {
             builder = builder.base_url(url.clone());
         }

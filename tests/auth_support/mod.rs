@@ -4,7 +4,7 @@
 
 use buffer_bridge::auth::{AuthorizationRequest, Clock, Consent, OAuth, Tokens};
 use buffer_sim::{OAuthClient, Simulator};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// The redirect URI the test client registers (nothing listens there: the test reads the
 /// redirect instead of following it).
@@ -36,14 +36,16 @@ pub fn oauth(sim: &Simulator, client: &OAuthClient) -> OAuth {
 
 /// What a browser does with an authorization URL: the redirect it is sent to.
 pub async fn follow(url: &str) -> String {
-    let answer = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .get(url)
-        .send()
-        .await
-        .unwrap();
+    static BROWSER: OnceLock<reqwest::Client> = OnceLock::new();
+    let browser = BROWSER.get_or_init(|| {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            // Each test has its own runtime: no connection may outlive one.
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap()
+    });
+    let answer = browser.get(url).send().await.unwrap();
     assert_eq!(
         answer.status(),
         302,
