@@ -11,6 +11,13 @@
 //!
 //! The classic API's OAuth is here too: `/oauth2/authorize` and `POST /1/oauth2/token.json`,
 //! which hands out the account's long-lived classic access token.
+//!
+//! These requests are logged like the others (`/token`, `/auth` … under [`Api::GraphQl`],
+//! the classic exchange under [`Api::Rest`]), so `requests_to("/token")` counts token
+//! requests.
+//!
+//! [`Api::GraphQl`]: crate::Api::GraphQl
+//! [`Api::Rest`]: crate::Api::Rest
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};

@@ -344,6 +344,26 @@ mod tests {
     }
 
     #[test]
+    fn a_rotating_credential_redacts_every_token_it_was_told_of() {
+        let rotating = Credential::rotating();
+        let shared = rotating.clone();
+        let first = Credential::new("first-token-1234");
+        let second = Credential::new("second-token-5678");
+        rotating.remember(&first);
+        rotating.remember(&second);
+        rotating.remember(&second);
+        assert_eq!(
+            shared.redact("a first-token-1234 b second-token-5678"),
+            "a [redacted] b [redacted]"
+        );
+        for n in 0..ROTATED_KEPT {
+            rotating.remember(&Credential::new(format!("later-token-{n:04}")));
+        }
+        assert_eq!(shared.redact("second-token-5678"), "second-token-5678", "bounded");
+        assert_eq!(shared.redact("later-token-0007"), "[redacted]");
+    }
+
+    #[test]
     fn short_tokens_never_garble_a_message() {
         let credential = Credential::new("t");
         let text = "could not reach the classic API: token t refused";
