@@ -217,3 +217,31 @@ async fn the_classic_code_exchange_gives_a_token_the_classic_api_takes() {
         "a code is single-use"
     );
 }
+
+#[tokio::test]
+async fn a_client_registered_through_discovery_completes_the_flow() {
+    let (sim, _) = start().await;
+    let registered = OAuth::builder()
+        .issuer(sim.issuer_url())
+        .redirect_uri(REDIRECT)
+        .clock(auth_support::sim_clock(&sim))
+        .register("buffer-bridge tests")
+        .await
+        .unwrap();
+    // One from `start`, one from the registration endpoint.
+    assert_eq!(sim.oauth().stats().registrations, 2);
+    let tokens = authorize(&registered, &Consent::default()).await;
+    assert!(tokens.refresh_token().is_some());
+    assert_eq!(sim.oauth().stats().code_exchanges, 1);
+
+    // The same server under another name is another issuer: its document is refused.
+    let renamed = sim.issuer_url().replace("127.0.0.1", "localhost");
+    let error = OAuth::builder()
+        .issuer(renamed)
+        .client_id("x")
+        .redirect_uri(REDIRECT)
+        .discover()
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("another issuer"), "{error}");
+}

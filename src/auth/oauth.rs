@@ -419,8 +419,82 @@ impl OAuthBuilder {
         self
     }
 
-    /// Builds the client.
+    /// Builds the client, with the endpoints where Buffer's discovery document puts them
+    /// under the issuer (no request).
     pub fn build(self) -> Result<OAuth> {
+        let endpoints = Endpoints::buffer(&self.issuer_url()?)?;
+        let transport = self.transport()?;
+        self.finish(endpoints, transport)
+    }
+
+    /// Builds the client with the endpoints the issuer's discovery document
+    /// (`/.well-known/oauth-authorization-server`) names, after checking that it is the
+    /// issuer's own and that it takes PKCE S256.
+    pub async fn discover(self) -> Result<OAuth> {
+        let transport = self.transport()?;
+        let endpoints = Endpoints::discover(&transport, &self.issuer_url()?).await?;
+        self.finish(endpoints, transport)
+    }
+
+    /// Registers a public client for the redirect URI (dynamic client registration, RFC
+    /// 7591, at the endpoint discovery names) and builds it: keep
+    /// [`OAuth::client_id`] for the next run.
+    pub async fn register(mut self, client_name: &str) -> Result<OAuth> {
+        let transport = self.transport()?;
+        let endpoints = Endpoints::discover(&transport, &self.issuer_url()?).await?;
+        let registration = endpoints.registration.clone().ok_or_else(|| {
+            Error::invalid_input("the issuer does not offer dynamic client registration")
+        })?;
+        let redirect_uri = self.redirect_uri.clone().ok_or_else(|| {
+            Error::invalid_input("no redirect URI: call redirect_uri() on the builder")
+        })?;
+        let body = serde_json::json!({
+            "client_name": client_name,
+            "redirect_uris": [redirect_uri],
+            "token_endpoint_auth_method": "none",
+            "grant_types": ["authorization_code", "refresh_token"],
+        });
+        let request = transport
+            .request(Method::POST, registration)
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+            .body(body.to_string());
+        let received = transport.send(request).await?;
+        #[derive(Deserialize)]
+        struct Registered {
+            client_id: String,
+        }
+        match received.status {
+            200..=299 => {
+                let registered: Registered =
+                    serde_json::from_slice(&received.body).map_err(|_| {
+                        Error::protocol(
+                            Some(received.status),
+                            "the registration answer has no client_id",
+                            "",
+                        )
+                    })?;
+                self.client_id = Some(registered.client_id);
+                self.finish(endpoints, transport)
+            }
+            status => Err(oauth_error(status, &received.body, &[])),
+        }
+    }
+
+    fn issuer_url(&self) -> Result<Url> {
+        let issuer = self.issuer.as_deref().unwrap_or(DEFAULT_ISSUER);
+        endpoint_url(issuer.trim_end_matches('/'))
+    }
+
+    fn transport(&self) -> Result<Transport> {
+        Transport::new(
+            &self.http,
+            Authorization::Nothing,
+            self.client.clone(),
+            "Buffer's authorization server",
+        )
+    }
+
+    fn finish(self, endpoints: Endpoints, transport: Transport) -> Result<OAuth> {
         let client_id = self
             .client_id
             .filter(|id| !id.trim().is_empty())
@@ -430,26 +504,103 @@ impl OAuthBuilder {
         })?;
         Url::parse(&redirect_uri)
             .map_err(|e| Error::invalid_input(format!("the redirect URI is not a URL: {e}")))?;
-        let issuer = self.issuer.as_deref().unwrap_or(DEFAULT_ISSUER);
-        let issuer = endpoint_url(issuer.trim_end_matches('/'))?;
-        let endpoint =
-            |path: &str| endpoint_url(&format!("{}{path}", issuer.as_str().trim_end_matches('/')));
         Ok(OAuth {
             inner: Arc::new(Inner {
                 client_id,
                 client_secret: self.client_secret,
                 redirect_uri,
-                authorization_endpoint: endpoint("/auth")?,
-                token_endpoint: endpoint("/token")?,
-                revocation_endpoint: endpoint("/token/revocation")?,
-                transport: Transport::new(
-                    &self.http,
-                    Authorization::Nothing,
-                    self.client,
-                    "Buffer's authorization server",
-                )?,
+                authorization_endpoint: endpoints.authorization,
+                token_endpoint: endpoints.token,
+                revocation_endpoint: endpoints.revocation,
+                transport,
                 clock: self.clock.unwrap_or_else(system_clock),
             }),
+        })
+    }
+}
+
+/// Where an authorization server's endpoints are.
+struct Endpoints {
+    authorization: Url,
+    token: Url,
+    revocation: Url,
+    registration: Option<Url>,
+}
+
+impl Endpoints {
+    /// Where Buffer's discovery document puts them under `issuer`.
+    fn buffer(issuer: &Url) -> Result<Self> {
+        let at =
+            |path: &str| endpoint_url(&format!("{}{path}", issuer.as_str().trim_end_matches('/')));
+        Ok(Self {
+            authorization: at("/auth")?,
+            token: at("/token")?,
+            revocation: at("/token/revocation")?,
+            registration: Some(at("/reg")?),
+        })
+    }
+
+    /// Read from the issuer's discovery document. Every endpoint must be HTTPS (or loopback),
+    /// the document must name this issuer, and S256 must be among its PKCE methods.
+    async fn discover(transport: &Transport, issuer: &Url) -> Result<Self> {
+        #[derive(Deserialize)]
+        struct Document {
+            issuer: String,
+            authorization_endpoint: String,
+            token_endpoint: String,
+            #[serde(default)]
+            revocation_endpoint: Option<String>,
+            #[serde(default)]
+            registration_endpoint: Option<String>,
+            #[serde(default)]
+            code_challenge_methods_supported: Vec<String>,
+        }
+        let base = issuer.as_str().trim_end_matches('/');
+        let url = endpoint_url(&format!("{base}/.well-known/oauth-authorization-server"))?;
+        let received = transport.send(transport.request(Method::GET, url)).await?;
+        if received.status != 200 {
+            return Err(Error::from_status(
+                received.status,
+                Some(format!(
+                    "the issuer's discovery document answered HTTP {}",
+                    received.status
+                )),
+            ));
+        }
+        let document: Document = serde_json::from_slice(&received.body).map_err(|e| {
+            Error::protocol(
+                Some(200),
+                format!("the discovery document is not readable: {e}"),
+                "",
+            )
+        })?;
+        if document.issuer.trim_end_matches('/') != base {
+            return Err(Error::invalid_input(format!(
+                "the discovery document names another issuer ({}); refused",
+                bounded(&document.issuer)
+            )));
+        }
+        if !document
+            .code_challenge_methods_supported
+            .iter()
+            .any(|m| m == "S256")
+        {
+            return Err(Error::invalid_input(
+                "the issuer does not list PKCE S256, which buffer-bridge requires",
+            ));
+        }
+        let fallback = Self::buffer(issuer)?;
+        Ok(Self {
+            authorization: endpoint_url(&document.authorization_endpoint)?,
+            token: endpoint_url(&document.token_endpoint)?,
+            revocation: match document.revocation_endpoint {
+                Some(url) => endpoint_url(&url)?,
+                None => fallback.revocation,
+            },
+            registration: document
+                .registration_endpoint
+                .map(|url| endpoint_url(&url))
+                .transpose()?,
         })
     }
 }

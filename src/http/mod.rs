@@ -359,7 +359,11 @@ mod tests {
         for n in 0..ROTATED_KEPT {
             rotating.remember(&Credential::new(format!("later-token-{n:04}")));
         }
-        assert_eq!(shared.redact("second-token-5678"), "second-token-5678", "bounded");
+        assert_eq!(
+            shared.redact("second-token-5678"),
+            "second-token-5678",
+            "bounded"
+        );
         assert_eq!(shared.redact("later-token-0007"), "[redacted]");
     }
 
