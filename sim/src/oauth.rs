@@ -421,6 +421,9 @@ impl OAuthServer {
         let access = self.token(state, ACCESS_PREFIX);
         let refresh = self.token(state, REFRESH_PREFIX);
         let expires_at = now + Duration::seconds(ACCESS_TOKEN_LIFETIME_SECS);
+        // Expired access tokens are refused whether known or not: forgetting them keeps a
+        // long-running simulator's memory bounded by the tokens alive.
+        state.access_tokens.retain(|_, (_, expiry)| *expiry > now);
         state
             .access_tokens
             .insert(access.clone(), (grant, expires_at));
@@ -501,7 +504,7 @@ impl OAuthServer {
             ))
         };
         let Some(&(grant, expires_at)) = state.access_tokens.get(token) else {
-            return refused("The access token is invalid");
+            return refused("The access token is invalid or has expired");
         };
         let grant = &state.grants[grant];
         if grant.revoked {
