@@ -195,8 +195,12 @@ impl Login {
         Ok(home()?.join("login.json"))
     }
 
+    /// The stored login; none without a home directory to keep one in.
     fn load() -> Result<Option<Self>, String> {
-        match std::fs::read_to_string(Self::path()?) {
+        let Ok(path) = Self::path() else {
+            return Ok(None);
+        };
+        match std::fs::read_to_string(path) {
             Ok(text) => serde_json::from_str(&text)
                 .map(Some)
                 .map_err(|e| format!("the stored login is unreadable ({e}); run login again")),
