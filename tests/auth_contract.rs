@@ -169,3 +169,47 @@ async fn the_classic_exchange_sends_the_code_unencoded_as_buffer_asks() {
     let form = form_of(&server).await;
     assert!(form.contains(&("client_secret".into(), "csecret".into())));
 }
+
+/// Hands out one token, as a provider would after a refresh.
+#[derive(Debug)]
+struct OneToken(Credential);
+
+#[async_trait::async_trait]
+impl buffer_bridge::auth::ProvideToken for OneToken {
+    async fn access_token(&self) -> buffer_bridge::Result<Credential> {
+        Ok(self.0.clone())
+    }
+
+    async fn rejected(&self, _: &Credential) -> buffer_bridge::Result<Credential> {
+        Err(Error::grant_revoked("no other token"))
+    }
+}
+
+#[tokio::test]
+async fn a_provider_token_echoed_by_the_api_is_redacted_in_every_encoding() {
+    use buffer_bridge::BackendExt;
+    let token = "echo/token+abcdef123456";
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(header("authorization", format!("Bearer {token}").as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "errors": [{
+                "message": format!(
+                    "token {token} or {} refused",
+                    token.replace('/', "%2F").replace('+', "%2B")
+                ),
+                "extensions": { "code": "UNAUTHORIZED" },
+            }],
+        })))
+        .mount(&server)
+        .await;
+    let buffer = buffer_bridge::graphql::GraphQl::builder()
+        .token_provider(std::sync::Arc::new(OneToken(Credential::new(token))))
+        .base_url(server.uri())
+        .build()
+        .unwrap();
+    let error = buffer.account().await.unwrap_err();
+    let shown = format!("{error} {error:?}");
+    assert!(shown.contains("refused"), "{shown}");
+    assert!(!shown.contains("abcdef123456"), "{shown}");
+}
