@@ -186,15 +186,6 @@ impl OAuthServer {
         client
     }
 
-    /// How many grants stand (not revoked) for `account_id`.
-    pub fn live_grants(&self, account_id: &str) -> usize {
-        self.lock()
-            .grants
-            .iter()
-            .filter(|g| g.account_id == account_id && !g.revoked)
-            .count()
-    }
-
     fn token(&self, state: &mut State, prefix: &str) -> String {
         state.serial += 1;
         let a = self.random.hash_one(state.serial);
