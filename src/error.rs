@@ -186,6 +186,54 @@ pub enum Error {
         /// Why, in words: which grant is missing, or that an approver said no.
         why: String,
     },
+    /// The authorization server refused a code, a refresh or a client: `code` is its OAuth
+    /// error (`invalid_grant` for a code that expired, was used or whose PKCE verifier does not
+    /// match; `access_denied` when the user said no; `invalid_client`, `invalid_scope`, …).
+    #[error("authorization refused ({code}): {message}")]
+    #[non_exhaustive]
+    OAuth {
+        /// The OAuth error code, as the server sent it.
+        code: String,
+        /// Its `error_description`, or what buffer-bridge knows about it.
+        message: String,
+    },
+    /// The user's grant is gone: revoked by the user, or by Buffer after a refresh token was
+    /// used twice (single-use tokens: a copy was replayed, or a new one was lost before it was
+    /// stored). Nothing will work until the user authorizes the application again.
+    #[error("the user's grant was revoked: {message}; send the user through authorization again")]
+    #[non_exhaustive]
+    GrantRevoked {
+        /// What happened.
+        message: String,
+    },
+    /// The user has not authorized the application on GraphQL yet (or no longer): send them to
+    /// `authorize_url`.
+    #[error("the user must authorize the application: {message}; open {authorize_url}")]
+    #[non_exhaustive]
+    NeedsConsent {
+        /// Where the user consents (an authorization URL with PKCE and `state`).
+        authorize_url: String,
+        /// Why consent is needed.
+        message: String,
+    },
+    /// The classic REST API has retired (2027-02-01); no request was sent.
+    #[error("the classic API has retired: {message}")]
+    #[non_exhaustive]
+    Retired {
+        /// What to do instead.
+        message: String,
+    },
+    /// The token store could not be read or written. A refresh token that could not be stored
+    /// was not used: see [`auth`](crate::auth).
+    #[error("the token store failed: {message}")]
+    #[non_exhaustive]
+    TokenStore {
+        /// What failed.
+        message: String,
+        /// The storage's own error.
+        #[source]
+        source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    },
 }
 
 fn channel_note(channel: &Option<ChannelId>) -> String {
@@ -376,6 +424,8 @@ pub enum ErrorKind {
     Journal,
     /// [`Error::Forbidden`].
     Forbidden,
+    /// [`Error::TokenStore`].
+    TokenStore,
     /// [`Error::Unexpected`] and [`Error::Server`]; also what a kind this version does not
     /// know reads as (so it stays last).
     #[serde(other)]
@@ -620,6 +670,7 @@ impl Error {
             ErrorKind::Timeout => Self::timeout(None),
             ErrorKind::Protocol => Self::protocol(None, message, String::new()),
             ErrorKind::Journal => Self::journal(message, None),
+            ErrorKind::TokenStore => Self::token_store(message, None),
             ErrorKind::Unexpected | ErrorKind::Unsupported | ErrorKind::Forbidden => {
                 Self::Unexpected {
                     message,
@@ -705,6 +756,62 @@ impl Error {
         }
     }
 
+    /// An [`Error::TokenStore`], with the storage's error when there is one (its text must hold
+    /// no secret). For [`TokenStore`](crate::auth::TokenStore) implementations.
+    pub fn token_store(
+        message: impl Into<String>,
+        source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self::TokenStore {
+            message: message.into(),
+            source,
+        }
+    }
+
+    /// An [`Error::OAuth`]: the authorization server's error `code` and its description.
+    pub fn oauth(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::OAuth {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    /// An [`Error::GrantRevoked`].
+    pub fn grant_revoked(message: impl Into<String>) -> Self {
+        Self::GrantRevoked {
+            message: message.into(),
+        }
+    }
+
+    /// An [`Error::NeedsConsent`]: the user must open `authorize_url`.
+    pub fn needs_consent(authorize_url: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::NeedsConsent {
+            authorize_url: authorize_url.into(),
+            message: message.into(),
+        }
+    }
+
+    /// An [`Error::Retired`].
+    pub fn retired(message: impl Into<String>) -> Self {
+        Self::Retired {
+            message: message.into(),
+        }
+    }
+
+    /// The OAuth error code of an [`Error::OAuth`] (`invalid_grant`, `access_denied`, …).
+    pub fn oauth_code(&self) -> Option<&str> {
+        match self {
+            Self::OAuth { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// Whether GraphQL refused the call because the token lacks a scope (`FORBIDDEN`): the
+    /// user must authorize again with the scope added.
+    pub fn is_missing_scope(&self) -> bool {
+        self.graphql_code() == Some("FORBIDDEN")
+    }
+
     /// Why the journal refused, when it did: the key is held by another writer (wait until
     /// [`Conflict::Held::until`](Conflict::Held)), the lease lapsed, or the post is claimed.
     ///
@@ -783,11 +890,20 @@ impl Error {
                 *message = scrub(message);
                 *snippet = scrub(snippet);
             }
+            Self::OAuth { code, message } => {
+                *code = scrub(code);
+                *message = scrub(message);
+            }
+            Self::GrantRevoked { message } | Self::NeedsConsent { message, .. } => {
+                *message = scrub(message)
+            }
             // Written by buffer-bridge, never by a server.
             Self::Unsupported { .. }
             | Self::Timeout { .. }
             | Self::Journal { .. }
-            | Self::Forbidden { .. } => {}
+            | Self::Forbidden { .. }
+            | Self::Retired { .. }
+            | Self::TokenStore { .. } => {}
         }
         self
     }
@@ -807,6 +923,11 @@ impl Error {
             Self::Protocol { .. } => ErrorKind::Protocol,
             Self::Journal { .. } => ErrorKind::Journal,
             Self::Forbidden { .. } => ErrorKind::Forbidden,
+            Self::OAuth { .. } | Self::GrantRevoked { .. } | Self::NeedsConsent { .. } => {
+                ErrorKind::Unauthorized
+            }
+            Self::Retired { .. } => ErrorKind::Unsupported,
+            Self::TokenStore { .. } => ErrorKind::TokenStore,
         }
     }
 
@@ -856,7 +977,9 @@ impl Error {
     pub fn origin(&self) -> Option<Origin> {
         match self {
             Self::InvalidInput { origin, .. } => Some(*origin),
-            Self::Unsupported { .. } | Self::Forbidden { .. } => Some(Origin::Local),
+            Self::Unsupported { .. } | Self::Forbidden { .. } | Self::Retired { .. } => {
+                Some(Origin::Local)
+            }
             _ => None,
         }
     }
@@ -926,7 +1049,12 @@ impl Error {
             | Self::RateLimited { message, .. }
             | Self::Transport { message, .. }
             | Self::Protocol { message, .. }
-            | Self::Journal { message, .. } => message.clone(),
+            | Self::Journal { message, .. }
+            | Self::OAuth { message, .. }
+            | Self::GrantRevoked { message }
+            | Self::NeedsConsent { message, .. }
+            | Self::Retired { message }
+            | Self::TokenStore { message, .. } => message.clone(),
             Self::Unsupported { hint, .. } => hint.clone(),
             Self::Forbidden { why, .. } => why.clone(),
             Self::Timeout { .. } => self.to_string(),
@@ -967,6 +1095,10 @@ impl Serialize for Error {
                 ..
             } => state.serialize_field("forbidden", &(agent, operation, channel))?,
             Self::Server { status, .. } => state.serialize_field("status", &Some(*status))?,
+            Self::OAuth { code, .. } => state.serialize_field("oauth_code", code)?,
+            Self::NeedsConsent { authorize_url, .. } => {
+                state.serialize_field("authorize_url", authorize_url)?
+            }
             _ => state.skip_field("detail")?,
         }
         state.end()

@@ -69,10 +69,13 @@
 //! - [`config`]: build any of these from a TOML file or `BUFFER_*` variables.
 //! - [`preflight`]: every problem a post would meet on each backend, before any request.
 //! - [`publish`]: a plan file of posts run as a job: checked, paced, resumable, exactly once.
+//! - [`auth`]: OAuth (PKCE, rotating refresh tokens), token providers and stores, and moving
+//!   each user from the classic API to GraphQL.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod auth;
 pub mod backend;
 pub mod config;
 pub mod error;

@@ -39,9 +39,15 @@ impl Connection {
         Ok(Self { config, sim: None })
     }
 
-    /// The backend for one API.
+    /// The backend for one API; GraphQL without an API key uses the grant of `login`.
     pub fn backend(&self, kind: BackendKind) -> Result<Arc<dyn Backend>, String> {
-        self.config.backend_of(kind).map_err(|error| {
+        let configured = self.config.backend_of(kind);
+        if configured.is_err() && kind == BackendKind::GraphQl && self.sim.is_none() {
+            if let Some(stored) = crate::login::stored_backend()? {
+                return Ok(stored);
+            }
+        }
+        configured.map_err(|error| {
             format!(
                 "{}\n(or pass --sim to try the command on an in-process simulator)",
                 error.message()

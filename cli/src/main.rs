@@ -7,6 +7,7 @@
 mod agents;
 mod compare;
 mod connection;
+mod login;
 mod look;
 mod publish;
 mod table;
@@ -24,6 +25,8 @@ Settings (environment, or the same keys in a TOML file given with --config):
   BUFFER_API_KEY          GraphQL API key (publish.buffer.com/settings/api)
   BUFFER_REST_URL, BUFFER_GRAPHQL_URL, BUFFER_ORGANIZATION_ID, BUFFER_TIMEOUT_SECS
   BUFFER_BACKEND          rest | graphql | shadow | router (for channels and queue)
+Without BUFFER_API_KEY, GraphQL uses the grant of `buffer-bridge login` (kept in
+$BUFFER_BRIDGE_HOME, default ~/.config/buffer-bridge).
 Or pass --sim to use an in-process simulator of Buffer.";
 
 /// Look at a Buffer account through the classic REST API and the GraphQL API, and compare them.
@@ -77,6 +80,17 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         count: u32,
     },
+    /// Authorize buffer-bridge on Buffer's GraphQL API (OAuth with PKCE; a loopback listener
+    /// receives the redirect) and keep the grant for the other commands.
+    Login(login::LoginArgs),
+    /// Revoke and forget the grant of `login`.
+    Logout,
+    /// Show the account the chosen API speaks for.
+    Whoami {
+        /// Which API to ask (default: BUFFER_BACKEND, else graphql).
+        #[arg(long, value_enum)]
+        backend: Option<Api>,
+    },
 }
 
 /// Options of the quick-look commands.
@@ -123,6 +137,8 @@ async fn main() -> ExitCode {
         Command::Compare { reads, writes } if writes.writes => {
             return finish(writes::run(cli.sim, reads.json, reads.strict).await);
         }
+        Command::Login(args) => return finish(login::login(args, cli.sim).await),
+        Command::Logout => return finish(login::logout().await),
         _ => {}
     }
     let connection = match Connection::open(cli.sim, cli.config.as_deref()).await {
@@ -138,9 +154,15 @@ async fn main() -> ExitCode {
             count,
         } => look::queue(&connection, look.backend, channel, count, look.json).await,
         Command::Mcp(args) => agents::mcp(&connection, &args).await,
-        Command::Capabilities { .. } | Command::Audit(_) | Command::Publish(_) => {
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Whoami { backend } => match connection.chosen(backend) {
+            Ok(backend) => login::whoami(backend).await,
+            Err(message) => Err(message),
+        },
+        Command::Capabilities { .. }
+        | Command::Audit(_)
+        | Command::Publish(_)
+        | Command::Login(_)
+        | Command::Logout => Ok(ExitCode::SUCCESS),
     })
 }
 

@@ -26,6 +26,7 @@ mod listen;
 mod log;
 mod model;
 mod network_rules;
+mod oauth;
 mod paging;
 mod reply;
 mod rest;
@@ -44,6 +45,7 @@ pub use model::{
     Account, Asset, AssetKind, Channel, Day, DaySchedule, Idea, Organization, Post, PostStatus,
     Service, ShareMode,
 };
+pub use oauth::{ACCESS_TOKEN_LIFETIME_SECS, OAuthClient, OAuthServer, OAuthStats, SCOPES};
 pub use schedule::weekly;
 pub use server::{
     DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_TIMEOUT, Simulator,

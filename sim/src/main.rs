@@ -153,6 +153,11 @@ fn banner(sim: &Simulator, out: &mut impl Write) -> std::io::Result<()> {
         sim.graphql_url(),
         sim.api_key()
     )?;
+    writeln!(
+        out,
+        "  OAuth:        {}  (register clients at /reg; consent is automatic)",
+        sim.issuer_url()
+    )?;
     writeln!(out, "  organization: {}", sim.organization_id())?;
     for channel in &sim.demo().channels {
         writeln!(

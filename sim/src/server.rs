@@ -26,6 +26,7 @@ use crate::graphql::{self, GraphQlRequest};
 use crate::limits::{Limiter, RateLimits};
 use crate::listen::{self, ConnectionLimits};
 use crate::log::{Api, RequestEntry, RequestLog};
+use crate::oauth::{self, Bearer, OAuthServer};
 use crate::reply::Reply;
 use crate::rest::{self, RestRequest};
 use crate::store::{Store, StoreConfig};
@@ -43,6 +44,7 @@ struct App {
     limiter: Limiter,
     faults: FaultState,
     log: RequestLog,
+    oauth: OAuthServer,
     max_body_bytes: usize,
     read_timeout: Duration,
 }
@@ -217,19 +219,20 @@ impl SimulatorBuilder {
         let clock = SimClock::new(self.start_time.unwrap_or_else(Utc::now), self.clock_scale);
         let store = Store::new(clock.clone(), self.store, self.seed);
         let demo = demo::seed(&store, &self.access_token, &self.api_key, self.demo);
+        let listener = TcpListener::bind(self.addr).await?;
+        let addr = listener.local_addr()?;
         let app = Arc::new(App {
             store,
             limiter: Limiter::new(self.rate_limits, clock),
             faults: FaultState::default(),
             log: RequestLog::default(),
+            oauth: OAuthServer::new(format!("http://{addr}")),
             max_body_bytes: self.max_body_bytes,
             read_timeout: self.read_timeout,
         });
         if let Some(faults) = self.faults {
             app.faults.set(faults);
         }
-        let listener = TcpListener::bind(self.addr).await?;
-        let addr = listener.local_addr()?;
         let (shutdown, stop) = oneshot::channel();
         let limits = ConnectionLimits {
             max_connections: self.max_connections,
@@ -294,6 +297,17 @@ impl Simulator {
     /// URL of the GraphQL API, e.g. `http://127.0.0.1:PORT/`.
     pub fn graphql_url(&self) -> String {
         format!("http://{}/", self.addr)
+    }
+
+    /// The authorization server's issuer, e.g. `http://127.0.0.1:PORT`: its discovery document
+    /// is at `/.well-known/oauth-authorization-server` under it.
+    pub fn issuer_url(&self) -> String {
+        self.app.oauth.issuer().to_owned()
+    }
+
+    /// The authorization server: its counters, its consent switch, client registration.
+    pub fn oauth(&self) -> &OAuthServer {
+        &self.app.oauth
     }
 
     /// The classic access token of the seeded account.
@@ -419,7 +433,7 @@ async fn respond(
     let method = head.method.as_str().to_owned();
     let path = head.uri.path().to_owned();
     let query = head.uri.query().unwrap_or_default().to_owned();
-    let bearer = head
+    let mut bearer = head
         .headers
         .get(hyper::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -430,6 +444,9 @@ async fn respond(
     } else {
         Api::GraphQl
     };
+    let authorization_server = OAuthServer::serves(&method, &path);
+    // An OAuth access token speaks for its account, within its grant's scopes.
+    let mut scopes = None;
     let mut entry = RequestEntry {
         api,
         method: method.clone(),
@@ -440,11 +457,26 @@ async fn respond(
         fault: None,
     };
     let early = match api {
+        _ if authorization_server => None,
+        Api::GraphQl if graphql::serves(&path) => {
+            match app
+                .oauth
+                .bearer(&app.store, bearer.as_deref(), app.store.clock().now())
+            {
+                Bearer::NotOAuth => graphql::authenticate(&app.store, bearer.as_deref()).err(),
+                Bearer::Granted {
+                    api_key,
+                    scopes: granted,
+                } => {
+                    bearer = Some(api_key);
+                    scopes = Some(granted);
+                    None
+                }
+                Bearer::Refused(refusal) => Some(refusal),
+            }
+        }
         Api::Rest => {
             rest::refusal_before_body(&app.store, &method, &path, &query, bearer.as_deref())
-        }
-        Api::GraphQl if graphql::serves(&path) => {
-            graphql::authenticate(&app.store, bearer.as_deref()).err()
         }
         Api::GraphQl => None,
     };
@@ -477,6 +509,13 @@ async fn respond(
     } else {
         graphql::Label::default()
     };
+    let missing_scope = scopes.and_then(|granted| {
+        label
+            .root_fields
+            .iter()
+            .map(|field| oauth::scope_for(field, label.mutation))
+            .find(|needed| !granted.iter().any(|g| g == needed))
+    });
     let mut routes = vec![path.clone()];
     routes.extend(label.operation.iter().cloned());
     routes.extend(label.root_fields.iter().cloned());
@@ -494,7 +533,11 @@ async fn respond(
             .fault
             .map(Fault::name)
             .or((!decision.latency.is_zero()).then_some("latency"));
+        if let Some(needed) = missing_scope {
+            return Ok(app.finish(entry, oauth::forbidden(needed)));
+        }
         let request = Received {
+            authorization_server,
             api,
             method: &method,
             path: &path,
@@ -574,6 +617,8 @@ async fn read_body(app: &App, body: Incoming) -> Result<Bytes, BodyError> {
 
 /// One request, read off the wire, for either API.
 struct Received<'a> {
+    /// Whether the request is for the authorization server rather than an API.
+    authorization_server: bool,
     api: Api,
     method: &'a str,
     path: &'a str,
@@ -584,6 +629,7 @@ struct Received<'a> {
 
 fn answer(app: &App, request: &Received<'_>, null_field: Option<NullScope>) -> Reply {
     let Received {
+        authorization_server,
         api,
         method,
         path,
@@ -592,6 +638,7 @@ fn answer(app: &App, request: &Received<'_>, null_field: Option<NullScope>) -> R
         body,
     } = *request;
     match api {
+        _ if authorization_server => app.oauth.handle(&app.store, path, query, body),
         Api::Rest => rest::handle(
             &app.store,
             &app.limiter,

@@ -48,9 +48,10 @@ pub use wire::Warning;
 
 pub(crate) use inputs::assets as asset_inputs;
 
+use crate::auth::ProvideToken;
 use crate::backend::{Backend, BackendKind, Request, Response};
 use crate::http::rate_limit::RateLimits;
-use crate::http::transport::Transport;
+use crate::http::transport::{Authorization, Transport};
 use crate::http::{Credential, HttpSettings};
 use crate::model::{Channel, ChannelId, OrganizationId, Service};
 use crate::{Error, Result};
@@ -152,6 +153,7 @@ struct ChannelRoute {
 #[derive(Debug, Clone)]
 pub struct GraphQlBuilder {
     credential: Option<Credential>,
+    provider: Option<Arc<dyn ProvideToken>>,
     base_url: Option<String>,
     organization_id: Option<OrganizationId>,
     http: HttpSettings,
@@ -163,6 +165,7 @@ impl Default for GraphQlBuilder {
     fn default() -> Self {
         Self {
             credential: None,
+            provider: None,
             base_url: None,
             organization_id: None,
             http: HttpSettings::default(),
@@ -199,6 +202,15 @@ impl GraphQlBuilder {
     /// A personal API key (publish.buffer.com/settings/api), sent as `Authorization: Bearer`.
     pub fn api_key(mut self, key: impl Into<Credential>) -> Self {
         self.credential = Some(key.into());
+        self.provider = None;
+        self
+    }
+
+    /// OAuth access tokens from a provider (instead of a fixed key): asked for before each
+    /// request, and asked once more after a 401 (see [`auth`](crate::auth)).
+    pub fn token_provider(mut self, provider: Arc<dyn ProvideToken>) -> Self {
+        self.provider = Some(provider);
+        self.credential = None;
         self
     }
 
@@ -274,9 +286,16 @@ impl GraphQlBuilder {
 
     /// Builds the backend.
     pub fn build(self) -> Result<GraphQl> {
-        let credential = self.credential.ok_or_else(|| {
-            Error::invalid_input("no API key: call api_key() (or access_token()) on the builder")
-        })?;
+        let authorization = match (self.provider, self.credential) {
+            (Some(provider), _) => Authorization::Provider(provider),
+            (None, Some(credential)) => Authorization::Static(credential),
+            (None, None) => {
+                return Err(Error::invalid_input(
+                    "no API key: call api_key(), access_token() or token_provider() on the \
+                     builder",
+                ));
+            }
+        };
         if !(1..=MAX_ALIASES).contains(&self.max_aliases) {
             return Err(Error::invalid_input(format!(
                 "max_aliases must be between 1 and {MAX_ALIASES} (Buffer's limit), got {}",
@@ -285,8 +304,12 @@ impl GraphQlBuilder {
         }
         let endpoint =
             crate::http::endpoint_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
-        let transport =
-            Transport::new(&self.http, credential, self.client, "Buffer's GraphQL API")?;
+        let transport = Transport::new(
+            &self.http,
+            authorization,
+            self.client,
+            "Buffer's GraphQL API",
+        )?;
         Ok(GraphQl {
             inner: Arc::new(Inner {
                 wire: wire::Wire::new(transport, endpoint),

@@ -13,8 +13,9 @@ use crate::{Error, Result};
 use redact::Redactor;
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
+use std::collections::VecDeque;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use url::Url;
 
@@ -38,7 +39,14 @@ pub struct Credential {
     secret: SecretString,
     /// Every form the secret can take in text, computed once.
     redactor: Arc<Redactor>,
+    /// For a backend whose tokens come from a provider: the tokens it sent lately, removed
+    /// from text as well (see [`Credential::rotating`]).
+    rotated: Option<Arc<Mutex<VecDeque<Arc<Redactor>>>>>,
 }
+
+/// How many of a provider's latest tokens a rotating credential keeps redacting: an answer
+/// quotes the token of its own request, which is at most a few refreshes old.
+const ROTATED_KEPT: usize = 8;
 
 impl Credential {
     /// Wraps a token. Whitespace around it (a copy-paste, a file's last newline) is no part
@@ -50,7 +58,46 @@ impl Credential {
         token.drain(..token.len() - token.trim_start().len());
         let secret = SecretString::from(token);
         let redactor = Arc::new(Redactor::new(secret.expose_secret()));
-        Self { secret, redactor }
+        Self {
+            secret,
+            redactor,
+            rotated: None,
+        }
+    }
+
+    /// A credential with no secret of its own that redacts the tokens [`remember`]ed into it:
+    /// the redaction of a backend whose tokens a provider rotates.
+    ///
+    /// [`remember`]: Credential::remember
+    pub(crate) fn rotating() -> Self {
+        Self {
+            rotated: Some(Arc::default()),
+            ..Self::new("")
+        }
+    }
+
+    /// Adds `token` to what a [`rotating`](Credential::rotating) credential redacts (no-op
+    /// for the token it already has newest, and for a static credential).
+    pub(crate) fn remember(&self, token: &Credential) {
+        let Some(rotated) = &self.rotated else {
+            return;
+        };
+        let mut rotated = rotated.lock().unwrap_or_else(PoisonError::into_inner);
+        if rotated
+            .back()
+            .is_some_and(|newest| Arc::ptr_eq(newest, &token.redactor))
+        {
+            return;
+        }
+        if rotated.len() == ROTATED_KEPT {
+            rotated.pop_front();
+        }
+        rotated.push_back(Arc::clone(&token.redactor));
+    }
+
+    /// The secret, for the few places that must send or store it.
+    pub(crate) fn expose(&self) -> &str {
+        self.secret.expose_secret()
     }
 
     /// Whether `other` holds the same secret: a sandbox must not be configured with the
@@ -99,7 +146,17 @@ impl Credential {
     /// JSON-escaped, percent-encoded or form-encoded. A token under 8 characters is replaced
     /// only where it stands as a whole word, so that it cannot garble the text around it.
     pub(crate) fn redact(&self, text: &str) -> String {
-        self.redactor.redact(text).into_owned()
+        let mut text = self.redactor.redact(text).into_owned();
+        if let Some(rotated) = &self.rotated {
+            for redactor in rotated
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .iter()
+            {
+                text = redactor.redact(&text).into_owned();
+            }
+        }
+        text
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -284,6 +341,30 @@ mod tests {
             "https://api.buffer.com/graphql"
         );
         assert!(endpoint_url("http://api.buffer.com").is_err());
+    }
+
+    #[test]
+    fn a_rotating_credential_redacts_every_token_it_was_told_of() {
+        let rotating = Credential::rotating();
+        let shared = rotating.clone();
+        let first = Credential::new("first-token-1234");
+        let second = Credential::new("second-token-5678");
+        rotating.remember(&first);
+        rotating.remember(&second);
+        rotating.remember(&second);
+        assert_eq!(
+            shared.redact("a first-token-1234 b second-token-5678"),
+            "a [redacted] b [redacted]"
+        );
+        for n in 0..ROTATED_KEPT {
+            rotating.remember(&Credential::new(format!("later-token-{n:04}")));
+        }
+        assert_eq!(
+            shared.redact("second-token-5678"),
+            "second-token-5678",
+            "bounded"
+        );
+        assert_eq!(shared.redact("later-token-0007"), "[redacted]");
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 use super::rate_limit::RateLimits;
 use super::{Credential, HttpSettings, snippet, transport};
+use crate::auth::ProvideToken;
 use crate::pacing::Charge;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
@@ -87,14 +88,30 @@ pub(crate) struct Received {
     pub deadline: Deadline,
 }
 
+/// What a transport puts in each request's `Authorization` header.
+#[derive(Debug)]
+pub(crate) enum Authorization {
+    /// One key or token for every request.
+    Static(Credential),
+    /// A token from a provider, asked for each request; a 401 asks it once for another and
+    /// sends once more.
+    Provider(Arc<dyn ProvideToken>),
+    /// Nothing: the authorization server's endpoints, which take the client's id in the form.
+    Nothing,
+}
+
 /// A client of one API with one credential, and what its answers said lately.
 #[derive(Debug)]
 pub(crate) struct Transport {
     client: reqwest::Client,
+    /// What goes in each request's `Authorization` header.
+    authorization: Authorization,
+    /// What is removed from everything printed: the static credential, or the provider's
+    /// latest tokens.
     credential: Credential,
-    /// `Bearer …`, marked sensitive; added to each request, so a client brought by the
-    /// caller never holds it.
-    bearer: HeaderValue,
+    /// `Bearer …` of a static credential, marked sensitive; added to each request, so a
+    /// client brought by the caller never holds it.
+    bearer: Option<HeaderValue>,
     timeout: Duration,
     max_body_size: usize,
     /// The API's name in messages ("the classic API").
@@ -110,22 +127,27 @@ impl Transport {
     /// settings and proxies apply; the timeout and body cap of `settings` still do).
     pub(crate) fn new(
         settings: &HttpSettings,
-        credential: Credential,
+        authorization: Authorization,
         client: Option<reqwest::Client>,
         api: &'static str,
     ) -> Result<Self> {
-        if credential.is_empty() {
-            return Err(Error::invalid_input(
-                "the access token or API key is empty; set it on the builder",
-            ));
-        }
+        let (credential, bearer) = match &authorization {
+            Authorization::Static(credential) if credential.is_empty() => {
+                return Err(Error::invalid_input(
+                    "the access token or API key is empty; set it on the builder",
+                ));
+            }
+            Authorization::Static(credential) => (credential.clone(), Some(credential.bearer()?)),
+            Authorization::Provider(_) | Authorization::Nothing => (Credential::rotating(), None),
+        };
         let client = match client {
             Some(client) => client,
             None => settings.client()?,
         };
         Ok(Self {
             client,
-            bearer: credential.bearer()?,
+            authorization,
+            bearer,
             credential,
             timeout: settings.timeout,
             max_body_size: settings.max_body_size,
@@ -160,14 +182,42 @@ impl Transport {
         *lock(&self.server_time)
     }
 
-    /// Sends one request, charged to the budget in scope, and reads its answer whole.
+    /// Sends one request, charged to the budget in scope, and reads its answer whole. With a
+    /// token provider, a 401 gets one more try with the token the provider gives after
+    /// hearing of the refusal; never more, so a refused grant cannot make a loop.
     pub(crate) async fn send(&self, request: reqwest::RequestBuilder) -> Result<Received> {
-        let mut request = request
+        let request = request
             .build()
             .map_err(|e| transport("could not build the request", e, self.timeout))?;
-        request
-            .headers_mut()
-            .insert(AUTHORIZATION, self.bearer.clone());
+        let provider = match &self.authorization {
+            Authorization::Static(_) => return self.send_once(request, self.bearer.clone()).await,
+            Authorization::Nothing => return self.send_once(request, None).await,
+            Authorization::Provider(provider) => provider,
+        };
+        let token = provider.access_token().await?;
+        self.credential.remember(&token);
+        let again = request.try_clone();
+        let received = self.send_once(request, Some(token.bearer()?)).await?;
+        let (401, Some(again)) = (received.status, again) else {
+            return Ok(received);
+        };
+        tracing::debug!(
+            api = self.api,
+            "token refused; asking the provider once more"
+        );
+        let fresh = provider.rejected(&token).await?;
+        self.credential.remember(&fresh);
+        self.send_once(again, Some(fresh.bearer()?)).await
+    }
+
+    async fn send_once(
+        &self,
+        mut request: reqwest::Request,
+        bearer: Option<HeaderValue>,
+    ) -> Result<Received> {
+        if let Some(bearer) = bearer {
+            request.headers_mut().insert(AUTHORIZATION, bearer);
+        }
         let origin = request.url().origin();
         let charge = Charge::take().await?;
         let _ = SENT.try_with(|sent| sent.fetch_add(1, Ordering::Relaxed));

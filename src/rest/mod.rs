@@ -15,9 +15,10 @@ pub(crate) mod wire;
 
 pub(crate) use calls::{create_form, edit_changes};
 
+use crate::auth::ProvideToken;
 use crate::backend::{Backend, BackendKind, Request, Response};
 use crate::http::rate_limit::RateLimits;
-use crate::http::transport::Transport;
+use crate::http::transport::{Authorization, Transport};
 use crate::http::{Credential, HttpSettings};
 use crate::{Error, Result};
 use answer::Answer;
@@ -120,6 +121,7 @@ pub struct ClassicRest {
 #[derive(Debug, Clone, Default)]
 pub struct ClassicRestBuilder {
     credential: Option<Credential>,
+    provider: Option<Arc<dyn ProvideToken>>,
     base_url: Option<String>,
     http: HttpSettings,
     client: Option<reqwest::Client>,
@@ -246,6 +248,15 @@ impl ClassicRestBuilder {
     /// The OAuth access token.
     pub fn access_token(mut self, token: impl Into<Credential>) -> Self {
         self.credential = Some(token.into());
+        self.provider = None;
+        self
+    }
+
+    /// Access tokens from a provider (instead of a fixed token): asked for before each
+    /// request, and asked once more after a 401 (see [`auth`](crate::auth)).
+    pub fn token_provider(mut self, provider: Arc<dyn ProvideToken>) -> Self {
+        self.provider = Some(provider);
+        self.credential = None;
         self
     }
 
@@ -304,16 +315,18 @@ impl ClassicRestBuilder {
 
     /// Builds the backend.
     pub fn build(self) -> Result<ClassicRest> {
-        let credential = self.credential.ok_or_else(|| {
-            Error::invalid_input("no access token: call access_token() on the builder")
-        })?;
+        let authorization = match (self.provider, self.credential) {
+            (Some(provider), _) => Authorization::Provider(provider),
+            (None, Some(credential)) => Authorization::Static(credential),
+            (None, None) => {
+                return Err(Error::invalid_input(
+                    "no access token: call access_token() or token_provider() on the builder",
+                ));
+            }
+        };
         let base_url = crate::http::base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
-        let transport = Transport::new(
-            &self.http,
-            credential.clone(),
-            self.client,
-            "the classic API",
-        )?;
+        let transport = Transport::new(&self.http, authorization, self.client, "the classic API")?;
+        let credential = transport.credential().clone();
         Ok(ClassicRest {
             transport: Arc::new(transport),
             base_url,

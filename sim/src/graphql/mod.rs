@@ -67,6 +67,8 @@ pub(crate) struct GraphQlRequest<'a> {
 pub(crate) struct Label {
     pub(crate) operation: Option<String>,
     pub(crate) root_fields: Vec<String>,
+    /// Whether the operation is a mutation (it needs write scopes).
+    pub(crate) mutation: bool,
 }
 
 pub(crate) fn label(body: &[u8]) -> Label {
@@ -116,6 +118,7 @@ pub(crate) fn label(body: &[u8]) -> Label {
             .map(|n| n.to_string())
             .or_else(|| root_fields.first().cloned()),
         root_fields,
+        mutation: operation.operation_type == ast::OperationType::Mutation,
     }
 }
 

@@ -1,0 +1,276 @@
+//! `login`, `logout`, `whoami`: an OAuth grant for GraphQL, kept in a token file, used by the
+//! other commands when no API key is set.
+//!
+//! `login` runs the authorization code flow with PKCE: it listens on a loopback port for the
+//! redirect, prints the URL to open, exchanges the code and stores the tokens (owner-only
+//! file). With `--sim` it does the same against an in-process simulator, whose consent is
+//! automatic, and checks the grant with one call; the simulator's grant ends with the process,
+//! so nothing is stored.
+
+use buffer_bridge::auth::{Consent, FileStore, MemoryStore, OAuth, RefreshingToken, TokenStore};
+use buffer_bridge::graphql::GraphQl;
+use buffer_bridge::{Backend, BackendExt};
+use buffer_sim::Simulator;
+use clap::Args;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// The user key of the command line's own grant in the token store.
+const USER: &str = "default";
+/// How long `login` waits for the browser to come back.
+const WAIT_FOR_REDIRECT: Duration = Duration::from_secs(300);
+/// The largest request head the redirect listener reads.
+const MAX_HEAD: usize = 8 * 1024;
+
+/// Options of `login`.
+#[derive(Args)]
+pub struct LoginArgs {
+    /// The OAuth client id (Settings → API → App Clients); default BUFFER_CLIENT_ID.
+    #[arg(long)]
+    client_id: Option<String>,
+    /// The authorization server; default BUFFER_OAUTH_ISSUER, else https://auth.buffer.com.
+    #[arg(long)]
+    issuer: Option<String>,
+    /// The GraphQL API the grant is for; default BUFFER_GRAPHQL_URL, else Buffer's.
+    #[arg(long)]
+    graphql_url: Option<String>,
+    /// The loopback port to receive the redirect on (registered with the client; 0: any).
+    #[arg(long, default_value_t = 8910)]
+    port: u16,
+}
+
+/// What a later command needs to refresh the grant (no secret: the tokens are in the store).
+#[derive(Serialize, Deserialize)]
+struct Login {
+    issuer: String,
+    client_id: String,
+    redirect_uri: String,
+    graphql_url: Option<String>,
+}
+
+/// Where the command line keeps its grant: `$BUFFER_BRIDGE_HOME`, else
+/// `~/.config/buffer-bridge`.
+fn home() -> Result<PathBuf, String> {
+    if let Some(dir) = std::env::var_os("BUFFER_BRIDGE_HOME") {
+        return Ok(PathBuf::from(dir));
+    }
+    let config = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
+        .ok_or("set BUFFER_BRIDGE_HOME: no home directory to keep the login in")?;
+    Ok(config.join("buffer-bridge"))
+}
+
+fn store() -> Result<FileStore, String> {
+    FileStore::new(home()?.join("tokens")).map_err(|e| e.to_string())
+}
+
+/// `buffer-bridge login`.
+pub async fn login(args: &LoginArgs, sim: bool) -> Result<ExitCode, String> {
+    let listener = TcpListener::bind(("127.0.0.1", if sim { 0 } else { args.port }))
+        .await
+        .map_err(|e| format!("could not listen for the redirect: {e}"))?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    let redirect_uri = format!("http://127.0.0.1:{port}/callback");
+    let simulator = match sim {
+        true => Some(Simulator::start().await),
+        false => None,
+    };
+    let (issuer, client_id, graphql_url) = match &simulator {
+        Some(sim) => {
+            let client = sim.oauth().register_client(&[&redirect_uri], false);
+            (sim.issuer_url(), client.client_id, Some(sim.graphql_url()))
+        }
+        None => (
+            setting(&args.issuer, "BUFFER_OAUTH_ISSUER")
+                .unwrap_or_else(|| buffer_bridge::auth::DEFAULT_ISSUER.to_owned()),
+            setting(&args.client_id, "BUFFER_CLIENT_ID")
+                .ok_or("no client id: pass --client-id or set BUFFER_CLIENT_ID")?,
+            setting(&args.graphql_url, "BUFFER_GRAPHQL_URL"),
+        ),
+    };
+    let login = Login {
+        issuer,
+        client_id,
+        redirect_uri,
+        graphql_url,
+    };
+    let oauth = login.oauth()?;
+    let request = oauth.authorize(&Consent::default());
+    println!(
+        "Open this URL to authorize buffer-bridge:\n\n  {}\n",
+        request.url()
+    );
+    if simulator.is_some() {
+        // The simulator consents at once: play the browser.
+        let url = request.url().to_owned();
+        tokio::spawn(async move {
+            let _ = reqwest::get(url).await;
+        });
+    }
+    let redirect = tokio::time::timeout(WAIT_FOR_REDIRECT, receive_redirect(&listener, port))
+        .await
+        .map_err(|_| "no redirect came back within 5 minutes".to_owned())??;
+    let code = request
+        .code_from_redirect(&redirect)
+        .map_err(|e| e.to_string())?;
+    let tokens = oauth
+        .exchange(&request, &code)
+        .await
+        .map_err(|e| e.to_string())?;
+    let store: Arc<dyn TokenStore> = match simulator {
+        Some(_) => Arc::new(MemoryStore::new()),
+        None => Arc::new(store()?),
+    };
+    store.save(USER, &tokens).await.map_err(|e| e.to_string())?;
+    let account = login
+        .backend(oauth, store)?
+        .account()
+        .await
+        .map_err(|e| e.to_string())?;
+    let who = account.email.unwrap_or(account.id.to_string());
+    match sim {
+        true => println!("Logged in to the simulator as {who} (its grant ends with this run)."),
+        false => {
+            login.save()?;
+            println!("Logged in as {who}; the other commands use this login.");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// An option, else its environment variable.
+fn setting(option: &Option<String>, variable: &str) -> Option<String> {
+    option
+        .clone()
+        .or_else(|| std::env::var(variable).ok().filter(|v| !v.is_empty()))
+}
+
+/// `buffer-bridge logout`: revokes the grant and forgets it.
+pub async fn logout() -> Result<ExitCode, String> {
+    let Some(login) = Login::load()? else {
+        println!("Not logged in.");
+        return Ok(ExitCode::SUCCESS);
+    };
+    let store = store()?;
+    if let Some(tokens) = store.load(USER).await.map_err(|e| e.to_string())? {
+        if let Err(error) = login.oauth()?.revoke(&tokens).await {
+            eprintln!("buffer-bridge: the grant could not be revoked ({error}); forgetting it");
+        }
+    }
+    store.remove(USER).await.map_err(|e| e.to_string())?;
+    std::fs::remove_file(Login::path()?).map_err(|e| e.to_string())?;
+    println!("Logged out.");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `buffer-bridge whoami`: the account the backend in use speaks for.
+pub async fn whoami(backend: Arc<dyn Backend>) -> Result<ExitCode, String> {
+    let account = backend.account().await.map_err(|e| e.to_string())?;
+    println!(
+        "{} ({}, via {})",
+        account.email.as_deref().unwrap_or("no e-mail"),
+        account.id,
+        backend.kind()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The GraphQL backend of the stored login, if there is one.
+pub fn stored_backend() -> Result<Option<Arc<dyn Backend>>, String> {
+    let Some(login) = Login::load()? else {
+        return Ok(None);
+    };
+    let oauth = login.oauth()?;
+    login.backend(oauth, Arc::new(store()?)).map(Some)
+}
+
+impl Login {
+    fn path() -> Result<PathBuf, String> {
+        Ok(home()?.join("login.json"))
+    }
+
+    /// The stored login; none without a home directory to keep one in.
+    fn load() -> Result<Option<Self>, String> {
+        let Ok(path) = Self::path() else {
+            return Ok(None);
+        };
+        match std::fs::read_to_string(path) {
+            Ok(text) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|e| format!("the stored login is unreadable ({e}); run login again")),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("could not read the stored login: {e}")),
+        }
+    }
+
+    fn save(&self) -> Result<(), String> {
+        let text = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
+        std::fs::write(Self::path()?, text).map_err(|e| format!("could not store the login: {e}"))
+    }
+
+    fn oauth(&self) -> Result<OAuth, String> {
+        OAuth::builder()
+            .client_id(&self.client_id)
+            .redirect_uri(&self.redirect_uri)
+            .issuer(&self.issuer)
+            .build()
+            .map_err(|e| e.to_string())
+    }
+
+    fn backend(
+        &self,
+        oauth: OAuth,
+        store: Arc<dyn TokenStore>,
+    ) -> Result<Arc<dyn Backend>, String> {
+        let mut builder =
+            GraphQl::builder().token_provider(Arc::new(RefreshingToken::new(oauth, store, USER)));
+        if let Some(url) = &self.graphql_url {
+            builder = builder.base_url(url);
+        }
+        Ok(Arc::new(builder.build().map_err(|e| e.to_string())?))
+    }
+}
+
+/// Waits for the browser's request to `/callback` and answers it; returns its full URL.
+/// Other requests (a favicon) get a 404 and the wait goes on.
+async fn receive_redirect(listener: &TcpListener, port: u16) -> Result<String, String> {
+    loop {
+        let (mut stream, _) = listener
+            .accept()
+            .await
+            .map_err(|e| format!("the redirect listener failed: {e}"))?;
+        let mut head = Vec::new();
+        let mut buffer = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < MAX_HEAD {
+            match tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer)).await {
+                Ok(Ok(read)) if read > 0 => head.extend_from_slice(&buffer[..read]),
+                _ => break,
+            }
+        }
+        let head = String::from_utf8_lossy(&head);
+        let target = head
+            .lines()
+            .next()
+            .and_then(|line| line.strip_prefix("GET "))
+            .and_then(|rest| rest.split(' ').next())
+            .filter(|target| target.starts_with("/callback"));
+        let (status, page) = match target {
+            Some(_) => ("200 OK", "Authorized. You can close this window."),
+            None => ("404 Not Found", "Not here."),
+        };
+        let answer = format!(
+            "HTTP/1.1 {status}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
+            page.len()
+        );
+        let _ = stream.write_all(answer.as_bytes()).await;
+        if let Some(target) = target {
+            return Ok(format!("http://127.0.0.1:{port}{target}"));
+        }
+    }
+}
