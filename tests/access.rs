@@ -403,3 +403,52 @@ async fn a_policy_that_names_what_does_not_exist_says_so() {
         .to_string();
     assert!(error.contains("line 2") && error.contains("key"), "{error}");
 }
+
+#[tokio::test]
+async fn a_write_parked_in_the_approval_queue_waits_for_a_person_in_another_process() {
+    use buffer_bridge::access::ApprovalQueue;
+    let both = common::Both::start().await;
+    let backend = both.backend(BackendKind::ClassicRest);
+    let linkedin = channel_id(&both.sim, Service::Linkedin);
+    let dir = std::env::temp_dir().join(format!("bb-approvals-{}", std::process::id()));
+    let queue = ApprovalQueue::open(&dir).unwrap();
+    for approve in [true, false] {
+        let (gated, audit) = agent(backend, "gated").await;
+        let gated = gated.approver(Arc::new(queue.clone()));
+        let text = format!("parked, approved: {approve}");
+        let post = NewPost::new(&text).channel(linkedin.as_str());
+        let person = async {
+            // The person sees the write in the queue (as `buffer-bridge approvals` lists it)
+            // while nothing has been sent, and answers.
+            let parked = loop {
+                if let Some(parked) = queue.pending().unwrap().pop() {
+                    break parked;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            };
+            assert!(
+                parked.sentence.contains("queue a post")
+                    || parked.sentence.contains("queued a post"),
+                "{parked:?}"
+            );
+            assert_eq!(both.sim.store().count_with_text(&linkedin, &text), 0);
+            match approve {
+                true => queue.approve(&parked.id).unwrap(),
+                false => queue.deny(&parked.id).unwrap(),
+            }
+        };
+        let (result, ()) = tokio::join!(gated.create_post(&post), person);
+        assert_eq!(result.is_ok(), approve, "{result:?}");
+        assert_eq!(
+            both.sim.store().count_with_text(&linkedin, &text),
+            usize::from(approve)
+        );
+        assert!(
+            queue.pending().unwrap().is_empty(),
+            "answered writes leave the queue"
+        );
+        assert_eq!(audit.records().len(), 1);
+    }
+    assert!(queue.approve("../../etc/passwd").is_err());
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -4,7 +4,9 @@
 use crate::Api;
 use crate::connection::Connection;
 use buffer_bridge::Backend;
-use buffer_bridge::access::{Access, Agent, AuditRecord, AuditSink, Decision, JsonlAudit, Policy};
+use buffer_bridge::access::{
+    Access, Agent, ApprovalQueue, AuditRecord, AuditSink, Decision, JsonlAudit, Policy,
+};
 use buffer_bridge::mcp::{BufferTools, serve_http, serve_stdio};
 use clap::Args;
 use std::net::SocketAddr;
@@ -31,6 +33,26 @@ pub struct McpArgs {
     /// Which API to use (default: BUFFER_BACKEND, else graphql).
     #[arg(long, value_enum)]
     backend: Option<Api>,
+    /// Park writes under grants with `approval = true` in this directory until someone
+    /// answers with `buffer-bridge approvals` (without it, such writes are refused).
+    #[arg(long, value_name = "DIR")]
+    approvals: Option<PathBuf>,
+    /// How long a parked write waits for its answer, in seconds.
+    #[arg(long, default_value_t = 300)]
+    approval_timeout: u64,
+}
+
+/// Options of `approvals`.
+#[derive(Args)]
+pub struct ApprovalsArgs {
+    /// The approval queue `mcp --approvals` parks writes in.
+    dir: PathBuf,
+    /// Let this write go ahead.
+    #[arg(long, value_name = "ID", conflicts_with = "deny")]
+    approve: Option<String>,
+    /// Refuse this write.
+    #[arg(long, value_name = "ID")]
+    deny: Option<String>,
 }
 
 /// Options of `audit`.
@@ -84,8 +106,17 @@ pub async fn mcp(connection: &Connection, args: &McpArgs) -> Result<ExitCode, St
         .unwrap_or_else(|| default_audit_path(&args.policy));
     let audit: Arc<dyn AuditSink> =
         Arc::new(Tee(JsonlAudit::open(&audit_path).map_err(|e| e.message())?));
+    let approvals = match &args.approvals {
+        Some(dir) => Some(Arc::new(ApprovalQueue::open(dir).map_err(|e| e.message())?)),
+        None => None,
+    };
     let tools_for = |agent: &Agent| {
-        let access = Access::new(backend.clone(), agent.clone()).audit(audit.clone());
+        let mut access = Access::new(backend.clone(), agent.clone())
+            .audit(audit.clone())
+            .approval_timeout(std::time::Duration::from_secs(args.approval_timeout));
+        if let Some(queue) = &approvals {
+            access = access.approver(queue.clone());
+        }
         BufferTools::new(Arc::new(access) as Arc<dyn Backend>)
     };
     match args.http {
@@ -126,6 +157,21 @@ pub async fn mcp(connection: &Connection, args: &McpArgs) -> Result<ExitCode, St
                 audit_path.display()
             );
             serve_stdio(tools).await.map_err(|e| e.message())?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Lists the writes waiting for approval, or answers one.
+pub fn approvals(args: &ApprovalsArgs) -> Result<ExitCode, String> {
+    let queue = ApprovalQueue::open(&args.dir).map_err(|e| e.message())?;
+    match (&args.approve, &args.deny) {
+        (Some(id), _) => queue.approve(id).map_err(|e| e.message())?,
+        (_, Some(id)) => queue.deny(id).map_err(|e| e.message())?,
+        (None, None) => {
+            for parked in queue.pending().map_err(|e| e.message())? {
+                println!("{}  {}", parked.id, parked.sentence);
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -69,6 +69,8 @@ enum Command {
     Mcp(agents::McpArgs),
     /// Print an audit log written by `mcp`, as sentences.
     Audit(agents::AuditArgs),
+    /// List the writes `mcp --approvals` holds for a person, or approve or deny one.
+    Approvals(agents::ApprovalsArgs),
     /// Show the queued posts of every channel, or of one.
     Queue {
         #[command(flatten)]
@@ -134,6 +136,7 @@ async fn main() -> ExitCode {
     match &command {
         Command::Capabilities { json } => return finish(look::capabilities(*json)),
         Command::Audit(args) => return finish(agents::audit(args)),
+        Command::Approvals(args) => return finish(agents::approvals(args)),
         Command::Compare { reads, writes } if writes.writes => {
             return finish(writes::run(cli.sim, reads.json, reads.strict).await);
         }
@@ -160,6 +163,7 @@ async fn main() -> ExitCode {
         },
         Command::Capabilities { .. }
         | Command::Audit(_)
+        | Command::Approvals(_)
         | Command::Publish(_)
         | Command::Login(_)
         | Command::Logout => Ok(ExitCode::SUCCESS),

@@ -342,3 +342,24 @@ async fn over_stdio_the_binary_serves_one_agent_and_writes_its_audit_log() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn approvals_lists_an_empty_queue_and_refuses_an_unknown_write() {
+    let dir = std::env::temp_dir().join(format!("buffer-bridge-approvals-{}", std::process::id()));
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_buffer-bridge"))
+            .arg("approvals")
+            .arg(&dir)
+            .args(args)
+            .env_clear()
+            .output()
+            .unwrap()
+    };
+    let listed = run(&[]);
+    assert!(listed.status.success(), "{listed:?}");
+    assert!(listed.stdout.is_empty());
+    let refused = run(&["--approve", "20261201-nothing"]);
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("no write"));
+    std::fs::remove_dir_all(&dir).ok();
+}

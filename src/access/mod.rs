@@ -49,9 +49,11 @@
 //! # Ok(()) }
 //! ```
 
+mod approval;
 mod audit;
 mod policy;
 
+pub use approval::{ApprovalQueue, Parked};
 pub use audit::{AuditRecord, AuditSink, Decision, JsonlAudit, MemoryAudit, Outcome};
 pub use policy::{
     Agent, AgentSpec, Agents, ChannelSelector, Family, Grant, Level, Need, Policy, PolicyProblem,
