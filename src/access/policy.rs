@@ -101,7 +101,7 @@ impl Need {
 /// Which channels a grant covers, as written in the policy.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ChannelSelector {
-    /// `*`: every channel of the account.
+    /// `*`: every channel of the account (as it was when the policy was resolved).
     All,
     /// A channel id.
     Id(ChannelId),
@@ -238,8 +238,8 @@ impl Policy {
     }
 
     /// Resolves every `service:name` against the account's `channels`. Selectors that match
-    /// no channel are reported, never silently dropped: a typo must not look like a working
-    /// policy.
+    /// no channel, or a name that matches several, are reported and grant nothing: a typo must
+    /// not look like a working policy, nor an ambiguous name reach more than was meant.
     pub fn resolve(&self, channels: &[Channel]) -> (Agents, Vec<PolicyProblem>) {
         let directory = Arc::new(Directory::of(channels));
         let mut problems = Vec::new();
@@ -247,22 +247,34 @@ impl Policy {
         for (name, spec) in &self.agents {
             let mut grants = Vec::new();
             for (index, grant) in spec.grants.iter().enumerate() {
-                let mut covered = Coverage::Some(BTreeSet::new());
+                let mut covered = BTreeSet::new();
                 for selector in &grant.channels {
                     let matched: BTreeSet<ChannelId> = channels
                         .iter()
                         .filter(|c| selector.matches(c))
                         .map(|c| c.id.clone())
                         .collect();
-                    match (selector, &mut covered) {
-                        (ChannelSelector::All, _) => covered = Coverage::All,
-                        (_, Coverage::Some(ids)) if !matched.is_empty() => ids.extend(matched),
-                        (_, Coverage::All) if !matched.is_empty() => {}
-                        _ => problems.push(PolicyProblem {
+                    let problem = match (selector, matched.len()) {
+                        (_, 0) => Some(format!("{selector} matches no channel of this account")),
+                        // Two channels answering to one name: granting both would widen the
+                        // grant, guessing one could grant the wrong one.
+                        (ChannelSelector::Named { .. }, n) if n > 1 => Some(format!(
+                            "{selector} matches {n} channels ({}); name the one meant by its id",
+                            matched
+                                .iter()
+                                .map(ChannelId::as_str)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
+                        _ => None,
+                    };
+                    match problem {
+                        Some(message) => problems.push(PolicyProblem {
                             agent: name.clone(),
                             grant: index + 1,
-                            message: format!("{selector} matches no channel of this account"),
+                            message,
                         }),
+                        None => covered.extend(matched),
                     }
                 }
                 let channel_bound = grant.families.iter().any(|f| !f.is_account_wide());
@@ -389,21 +401,14 @@ struct ResolvedGrant {
     families: BTreeSet<Family>,
     level: Level,
     approval: bool,
-    channels: Coverage,
-}
-
-#[derive(Clone, Debug)]
-enum Coverage {
-    All,
-    Some(BTreeSet<ChannelId>),
+    /// The channels, resolved to ids: `*` is every channel the account had when the policy
+    /// was resolved, never an id of another account's.
+    channels: BTreeSet<ChannelId>,
 }
 
 impl ResolvedGrant {
     fn covers_channel(&self, channel: &ChannelId) -> bool {
-        match &self.channels {
-            Coverage::All => true,
-            Coverage::Some(ids) => ids.contains(channel),
-        }
+        self.channels.contains(channel)
     }
 
     fn covers(&self, need: Need, channel: Option<&ChannelId>) -> bool {
@@ -415,7 +420,7 @@ impl ResolvedGrant {
             (true, _) => true,
             (false, Some(channel)) => self.covers_channel(channel),
             // Asked before the channel is known: somewhere.
-            (false, None) => !matches!(&self.channels, Coverage::Some(ids) if ids.is_empty()),
+            (false, None) => !self.channels.is_empty(),
         };
         family && place && self.level >= need.level
     }
