@@ -1,0 +1,447 @@
+//! Attacks on the publishing job (issue 12): exactly once across kills, reruns, edits and
+//! concurrent jobs; a status that sends nothing; hostile plan files; times at the edges; media
+//! checks against a hostile server. Every verdict is read from the simulator's store and
+//! request log, not from the job's own report.
+
+use buffer_bridge::backend::Backend;
+use buffer_bridge::graphql::GraphQl;
+use buffer_bridge::journal::{Journal, SqliteJournal};
+use buffer_bridge::pacing::Paced;
+use buffer_bridge::publish::{Job, Plan, PlanErrorKind, Stagger, Start, status};
+use buffer_bridge::retry::Retrying;
+use buffer_sim::{Fault, FaultRule, Faults, NullScope, Simulator};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The write path over `journal`, as the command builds it.
+fn write_path(sim: &Simulator, journal: Arc<dyn Journal>) -> Arc<dyn Backend> {
+    let graphql = GraphQl::builder()
+        .api_key(sim.api_key())
+        .base_url(sim.graphql_url())
+        .build()
+        .expect("client");
+    Arc::new(Retrying::new(Paced::new(graphql)).journal(journal))
+}
+
+/// A simulator that takes the same text twice, so only the client can keep a post single.
+async fn strict_sim() -> Simulator {
+    Simulator::builder().reject_duplicates(false).start().await
+}
+
+fn sqlite(path: &Path) -> Arc<dyn Journal> {
+    Arc::new(SqliteJournal::open(path).expect("journal"))
+}
+
+/// Posts with exactly `text` across every channel of the simulator.
+fn copies(sim: &Simulator, text: &str) -> usize {
+    sim.store()
+        .posts()
+        .iter()
+        .filter(|p| p.text == text)
+        .count()
+}
+
+fn create_requests(sim: &Simulator) -> usize {
+    sim.requests()
+        .iter()
+        .filter(|r| r.root_fields.iter().any(|f| f == "createPost"))
+        .count()
+}
+
+fn plan_text(texts: &[&str]) -> String {
+    texts
+        .iter()
+        .map(|t| format!("{{\"channels\": \"twitter:buffer_sim\", \"text\": \"{t}\"}}\n"))
+        .collect()
+}
+
+async fn run(sim: &Simulator, plan: Plan, journal: Arc<dyn Journal>) {
+    let backend = write_path(sim, journal.clone());
+    Job::new(plan, backend, journal).run().await.expect("job");
+}
+
+fn tempdir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "bb-adv-publish-{name}-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    std::fs::create_dir_all(&dir).expect("dir");
+    dir
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos())
+}
+
+// ---------------------------------------------------------------- exactly once
+
+/// The same plan file named by two spellings of its path (`dir/sub/../plan.jsonl`, a symlink)
+/// with its default journal beside it is one plan: a rerun must not post again.
+#[tokio::test]
+async fn the_same_plan_by_another_spelling_of_its_path_posts_once() {
+    let sim = strict_sim().await;
+    let dir = tempdir("spelling");
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    let plan = dir.join("plan.jsonl");
+    std::fs::write(&plan, plan_text(&["spelled one way", "spelled another"])).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&plan, dir.join("link.jsonl")).unwrap();
+    let journal = sqlite(&dir.join("plan.jsonl.journal.sqlite"));
+
+    run(&sim, Plan::read(&plan).unwrap(), journal.clone()).await;
+    run(
+        &sim,
+        Plan::read(dir.join("sub/../plan.jsonl")).unwrap(),
+        journal.clone(),
+    )
+    .await;
+    #[cfg(unix)]
+    run(&sim, Plan::read(dir.join("link.jsonl")).unwrap(), journal).await;
+
+    assert_eq!(copies(&sim, "spelled one way"), 1);
+    assert_eq!(copies(&sim, "spelled another"), 1);
+}
+
+/// Two jobs of the same plan at once over one journal file (two processes' handles): each
+/// line is posted once.
+#[tokio::test]
+async fn two_jobs_of_one_plan_at_once_post_each_line_once() {
+    let sim = strict_sim().await;
+    let dir = tempdir("twice");
+    let path = dir.join("plan.jsonl");
+    let texts: Vec<String> = (0..12).map(|i| format!("concurrent {i}")).collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    std::fs::write(&path, plan_text(&refs)).unwrap();
+    let journal_path = dir.join("journal.sqlite");
+    let a = run(&sim, Plan::read(&path).unwrap(), sqlite(&journal_path));
+    let b = run(&sim, Plan::read(&path).unwrap(), sqlite(&journal_path));
+    tokio::join!(a, b);
+    // A third run settles whatever the race left unsettled.
+    run(&sim, Plan::read(&path).unwrap(), sqlite(&journal_path)).await;
+    for text in &texts {
+        assert_eq!(copies(&sim, text), 1, "{text}");
+    }
+}
+
+/// Lost answers after the create ran (the connection closed, or a null field), then a rerun:
+/// each line exactly once, and the unknown ones reconciled rather than resent blindly.
+#[tokio::test]
+async fn lost_answers_then_a_rerun_post_each_line_once() {
+    for (name, fault) in [
+        ("lose", Fault::LoseResponse),
+        ("null", Fault::NullField(NullScope::Data)),
+        ("null-alias", Fault::NullField(NullScope::Alias(1))),
+        ("truncate", Fault::Truncate),
+        ("503", Fault::ServerError(503)),
+    ] {
+        let sim = Simulator::builder()
+            .reject_duplicates(false)
+            .faults(Faults::seeded(7).rule(FaultRule::new(fault).route("createPost").times(3)))
+            .start()
+            .await;
+        let texts: Vec<String> = (0..4).map(|i| format!("{name} {i}")).collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let journal = sqlite(&tempdir(name).join("j.sqlite"));
+        for _ in 0..3 {
+            run(
+                &sim,
+                Plan::parse_jsonl("p", &plan_text(&refs)),
+                journal.clone(),
+            )
+            .await;
+        }
+        for text in &texts {
+            assert_eq!(copies(&sim, text), 1, "{name}: {text}");
+        }
+    }
+}
+
+/// A job dropped at many points of its run, rerun each time, then run to the end: each line
+/// exactly once.
+#[tokio::test]
+async fn a_job_dropped_at_many_points_posts_each_line_once() {
+    let sim = Simulator::builder()
+        .reject_duplicates(false)
+        .faults(Faults::seeded(3).latency(Duration::from_millis(3)))
+        .start()
+        .await;
+    let texts: Vec<String> = (0..40).map(|i| format!("dropped {i}")).collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    // One channel a line and up to 30 a call: spread lines over two channels to vary packing.
+    let journal = sqlite(&tempdir("drop").join("j.sqlite"));
+    for budget in [1u64, 2, 3, 5, 8, 13, 21, 34] {
+        let job = run(
+            &sim,
+            Plan::parse_jsonl("p", &plan_text(&refs)),
+            journal.clone(),
+        );
+        let _ = tokio::time::timeout(Duration::from_millis(budget), job).await;
+    }
+    run(
+        &sim,
+        Plan::parse_jsonl("p", &plan_text(&refs)),
+        journal.clone(),
+    )
+    .await;
+    for text in &texts {
+        assert_eq!(copies(&sim, text), 1, "{text}");
+    }
+}
+
+/// A plan edited between runs: a line inserted above, lines reordered, blank lines added.
+/// Nothing already posted is posted again; the new line is posted once.
+#[tokio::test]
+async fn an_edited_plan_resends_nothing_it_sent() {
+    let sim = strict_sim().await;
+    let journal = sqlite(&tempdir("edit").join("j.sqlite"));
+    run(
+        &sim,
+        Plan::parse_jsonl("p", &plan_text(&["edit a", "edit b", "edit c"])),
+        journal.clone(),
+    )
+    .await;
+    let edited = format!(
+        "\n{}\n\n{}",
+        plan_text(&["edit new", "edit c"]),
+        plan_text(&["edit a", "edit b"])
+    );
+    run(&sim, Plan::parse_jsonl("p", &edited), journal.clone()).await;
+    for text in ["edit a", "edit b", "edit c", "edit new"] {
+        assert_eq!(copies(&sim, text), 1, "{text}");
+    }
+}
+
+/// Two identical lines are refused (one key), with the line number, and nothing is sent.
+#[tokio::test]
+async fn identical_lines_are_refused_before_anything_is_sent() {
+    let sim = strict_sim().await;
+    let plan = Plan::parse_jsonl("p", &plan_text(&["twin", "other", "twin"]));
+    assert_eq!(plan.errors().len(), 1);
+    assert_eq!(plan.errors()[0].line, 3);
+    assert_eq!(plan.errors()[0].kind, PlanErrorKind::RepeatedKey);
+    let journal = sqlite(&tempdir("twin").join("j.sqlite"));
+    run(&sim, plan, journal).await;
+    assert_eq!(copies(&sim, "twin"), 0);
+    assert_eq!(copies(&sim, "other"), 0);
+    assert_eq!(create_requests(&sim), 0);
+}
+
+// ---------------------------------------------------------------- status
+
+/// `status` sends nothing, before a run, after a run, and after a run with lost answers.
+#[tokio::test]
+async fn status_sends_nothing_and_tells_the_truth() {
+    let sim = Simulator::builder()
+        .reject_duplicates(false)
+        .faults(
+            Faults::seeded(1).rule(
+                FaultRule::new(Fault::LoseResponse)
+                    .route("createPost")
+                    .times(100),
+            ),
+        )
+        .start()
+        .await;
+    let text = plan_text(&["status a", "status b"]);
+    let journal = sqlite(&tempdir("status").join("j.sqlite"));
+    sim.clear_requests();
+    let before = status(&Plan::parse_jsonl("p", &text), journal.as_ref())
+        .await
+        .unwrap();
+    assert_eq!(sim.totals().requests(), 0);
+    assert_eq!(before.tally.not_sent, 2);
+    let backend = write_path(&sim, journal.clone());
+    let _ = Job::new(Plan::parse_jsonl("p", &text), backend, journal.clone())
+        .run()
+        .await;
+    let posted = copies(&sim, "status a") + copies(&sim, "status b");
+    sim.clear_requests();
+    let after = status(&Plan::parse_jsonl("p", &text), journal.as_ref())
+        .await
+        .unwrap();
+    assert_eq!(sim.totals().requests(), 0);
+    // Whatever the store has, status must not call it not sent, nor created without an answer.
+    assert_eq!(
+        after.tally.not_sent, 0,
+        "{posted} posted; status: {after:?}"
+    );
+}
+
+// ---------------------------------------------------------------- hostile plan files
+
+#[test]
+fn a_bom_does_not_make_the_first_line_bad() {
+    let jsonl = format!("\u{feff}{}", plan_text(&["bom"]));
+    let plan = Plan::parse_jsonl("p", &jsonl);
+    assert!(plan.errors().is_empty(), "{:?}", plan.errors());
+    assert_eq!(plan.lines().len(), 1);
+    let csv = "\u{feff}channels,text\r\ntwitter:buffer_sim,bom csv\r\n";
+    let plan = Plan::parse_csv("p", csv);
+    assert!(plan.errors().is_empty(), "{:?}", plan.errors());
+    assert_eq!(plan.lines().len(), 1);
+}
+
+#[test]
+fn crlf_lines_keep_their_numbers_and_keys() {
+    let lf = plan_text(&["crlf a", "crlf b"]);
+    let crlf = lf.replace('\n', "\r\n");
+    let (a, b) = (Plan::parse_jsonl("p", &lf), Plan::parse_jsonl("p", &crlf));
+    assert!(b.errors().is_empty());
+    assert_eq!(a.lines()[1].key, b.lines()[1].key);
+    assert_eq!(b.lines()[1].line, 2);
+}
+
+/// Invalid UTF-8 on one line is that line's error, with its number; the other lines read.
+#[test]
+fn invalid_utf8_is_reported_on_its_line() {
+    let dir = tempdir("utf8");
+    let path = dir.join("plan.jsonl");
+    let mut bytes = plan_text(&["good one"]).into_bytes();
+    bytes
+        .extend_from_slice(b"{\"channels\": \"twitter:buffer_sim\", \"text\": \"bad \xff\xfe\"}\n");
+    bytes.extend_from_slice(plan_text(&["good two"]).as_bytes());
+    std::fs::write(&path, bytes).unwrap();
+    let plan = Plan::read(&path).expect("a plan with one bad line still reads");
+    assert_eq!(plan.lines().len(), 2);
+    assert_eq!(plan.errors().len(), 1);
+    assert_eq!(plan.errors()[0].line, 2);
+}
+
+#[test]
+fn hostile_json_lines_are_errors_with_their_numbers() {
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let lines = [
+        r#"{"channels": "twitter:buffer_sim", "text": "a", "text": "b"}"#.to_owned(),
+        r#"{"channels": 12, "text": "n"}"#.to_owned(),
+        r#"{"channels": "twitter:buffer_sim", "text": 12}"#.to_owned(),
+        r#"{"channels": "twitter:buffer_sim", "text": "x", "when": 1796126400}"#.to_owned(),
+        deep,
+        format!(
+            r#"{{"channels": "twitter:buffer_sim", "text": "x", "z": {}}}"#,
+            "[".repeat(50_000)
+        ),
+        r#"[1, 2]"#.to_owned(),
+        r#"null"#.to_owned(),
+        r#"{"channels": "twitter:buffer_sim", "text": "x"} trailing"#.to_owned(),
+        "\u{0}".to_owned(),
+    ];
+    let text = lines.join("\n");
+    let plan = Plan::parse_jsonl("p", &text);
+    let numbers: Vec<usize> = plan.errors().iter().map(|e| e.line).collect();
+    assert_eq!(numbers, (1..=lines.len()).collect::<Vec<_>>());
+    assert!(plan.lines().is_empty());
+}
+
+#[test]
+fn empty_and_blank_plans_read_as_empty() {
+    assert!(Plan::parse_jsonl("p", "").lines().is_empty());
+    let blanks = "\n".repeat(1_000_000);
+    let plan = Plan::parse_jsonl("p", &format!("{blanks}{}", plan_text(&["late"])));
+    assert!(plan.errors().is_empty());
+    assert_eq!(plan.lines()[0].line, 1_000_001);
+    assert!(Plan::parse_csv("p", "").lines().is_empty());
+}
+
+#[test]
+fn csv_quoting_tricks_are_errors_or_read_right() {
+    let csv = "channels,text\n\
+               twitter:buffer_sim,\"a \"\"quoted\"\", multi\nline\"\n\
+               twitter:buffer_sim,three,extra\n";
+    let plan = Plan::parse_csv("p", csv);
+    assert_eq!(plan.lines().len(), 1, "{:?}", plan.errors());
+    assert_eq!(
+        plan.lines()[0].text.as_deref(),
+        Some("a \"quoted\", multi\nline")
+    );
+    assert_eq!(plan.errors().len(), 1);
+    assert_eq!(plan.errors()[0].line, 4, "{:?}", plan.errors());
+}
+
+/// A plan file far larger than any plan is refused without being read whole.
+#[test]
+fn a_huge_plan_line_is_refused_without_reading_it_whole() {
+    let dir = tempdir("huge");
+    let path = dir.join("plan.jsonl");
+    {
+        use std::io::Write;
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        file.write_all(plan_text(&["before the giant"]).as_bytes())
+            .unwrap();
+        file.write_all(b"{\"channels\": \"twitter:buffer_sim\", \"text\": \"")
+            .unwrap();
+        let chunk = vec![b'x'; 1 << 20];
+        for _ in 0..1024 {
+            file.write_all(&chunk).unwrap();
+        }
+        file.write_all(b"\"}\n").unwrap();
+    }
+    let read = Plan::read(&path);
+    std::fs::remove_file(&path).unwrap();
+    match read {
+        Ok(plan) => {
+            assert!(
+                plan.errors().iter().any(|e| e.line == 2),
+                "{:?}",
+                plan.errors()
+            );
+        }
+        Err(error) => assert!(error.message().contains("plan"), "{error}"),
+    }
+}
+
+// ---------------------------------------------------------------- time
+
+#[test]
+fn stagger_at_the_ends_of_time_does_not_panic() {
+    for start in [
+        "2026-12-02T09:00:00-01:00",
+        "2026-12-02T09:00:00+14:00",
+        "2026-12-02 09:00 America/New_York",
+        "2026-12-02 09:00 Pacific/Kiritimati",
+    ] {
+        let start = Start::parse(start).unwrap();
+        for every in [Duration::from_secs(u64::MAX), Duration::from_secs(1 << 40)] {
+            let stagger = Stagger::new(start, every);
+            for n in [0, 1, 2, u32::MAX] {
+                let _ = stagger.at(n);
+            }
+        }
+    }
+}
+
+#[test]
+fn times_at_the_edges_are_typed_errors_or_instants() {
+    let when = |w: &str| {
+        Plan::parse_jsonl(
+            "p",
+            &format!(r#"{{"channels": "twitter:buffer_sim", "text": "t", "when": "{w}"}}"#),
+        )
+    };
+    for bad in [
+        "10000-01-01T00:00:00Z",
+        "+10000-01-01T00:00:00Z",
+        "2026-03-29 02:30 Europe/Berlin",
+        "2026-10-25 02:30 Europe/Berlin",
+        "2026-12-02 09:00 Mars/Olympus",
+        "2026-12-02 09:00",
+        "2026-02-30T09:00:00Z",
+    ] {
+        let plan = when(bad);
+        assert_eq!(plan.errors().len(), 1, "{bad}");
+        assert_eq!(plan.errors()[0].line, 1, "{bad}");
+    }
+    for fine in [
+        "1969-12-31T23:59:59Z",
+        "9999-12-31T23:59:59+14:00",
+        "9999-12-31 23:59 Pacific/Kiritimati",
+        "9999-12-31 23:59 Pacific/Pago_Pago",
+        "2016-12-31T23:59:60Z",
+    ] {
+        let plan = when(fine);
+        assert_eq!(plan.errors().len() + plan.lines().len(), 1, "{fine}");
+    }
+}
