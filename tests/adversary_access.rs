@@ -629,3 +629,57 @@ fn base64(text: &str) -> String {
     }
     out
 }
+
+#[tokio::test]
+async fn two_agents_with_one_key_are_reported() {
+    let sim = sim().await;
+    let digest = buffer_bridge::access::key_digest("shared");
+    let policy = Policy::from_toml_str(&format!(
+        "[agents.a]\nkey_sha256 = \"{digest}\"\n[agents.b]\nkey_sha256 = \"{}\"\n",
+        digest.to_uppercase()
+    ))
+    .unwrap();
+    let (_, problems) = policy.resolve(&classic(&sim).channels().await.unwrap());
+    let said: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert!(said.iter().any(|p| p.contains("same key")), "{said:?}");
+}
+
+#[tokio::test]
+async fn reads_by_id_and_listings_show_nothing_of_a_channel_not_granted() {
+    use buffer_sim::Service;
+    let sim = sim().await;
+    let buffer = classic(&sim);
+    let agent = agent_of(
+        &buffer,
+        r#"
+[[agents.bot.grant]]
+channels = ["linkedin:Buffer Sim"]
+families = ["posts"]
+access = "read"
+"#,
+        "bot",
+    )
+    .await;
+    let bot = Access::new(buffer, agent);
+    let twitter = id_of(&sim, Service::Twitter);
+    let secret_post = sim.store().queue(&twitter)[0].clone();
+    let listed = bot.channels().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].id.as_str(), id_of(&sim, Service::Linkedin));
+    let refused = bot
+        .post(&PostId::new(secret_post.id.clone()))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::Forbidden);
+    assert!(!format!("{refused} {refused:?}").contains(&secret_post.text));
+    sim.clear_requests();
+    assert_forbidden(bot.channel(&ChannelId::new(twitter.clone())).await);
+    assert_forbidden(
+        bot.posts(&buffer_bridge::model::PostQuery::new(
+            ChannelId::new(twitter.clone()),
+            buffer_bridge::model::PostList::Queue,
+        ))
+        .await,
+    );
+    assert_eq!(sim.requests().len(), 0);
+}

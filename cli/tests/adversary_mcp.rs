@@ -48,6 +48,14 @@ channels = ["linkedin:Buffer Sim"]
 families = ["posts"]
 access = "write"
 
+# A careless digest: the SHA-256 of the empty key.
+[agents.blank]
+key_sha256 = "{}"
+[[agents.blank.grant]]
+channels = ["*"]
+families = ["posts"]
+access = "full"
+
 [agents.keyless]
 [[agents.keyless.grant]]
 channels = ["*"]
@@ -55,7 +63,8 @@ families = ["posts"]
 access = "full"
 "#,
         key_digest(READER_KEY),
-        key_digest(WRITER_KEY)
+        key_digest(WRITER_KEY),
+        key_digest("")
     ))
     .unwrap();
     let (agents, problems) = policy.resolve(&buffer.channels().await.unwrap());
@@ -163,7 +172,7 @@ async fn no_request_without_a_valid_agent_key_runs_a_tool() {
             );
         }
     }
-    // A keyless agent is never reachable, not even by an empty key.
+    // No agent is reachable by an empty key, even one whose digest is that of the empty key.
     assert_eq!(server.sim.requests().len(), 0);
     assert_eq!(
         server

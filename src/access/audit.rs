@@ -76,7 +76,8 @@ pub struct AuditRecord {
     /// How it ended; `None` when it was denied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<Outcome>,
-    /// HTTP requests it sent to Buffer (0 when denied).
+    /// HTTP requests it sent to Buffer: 0 when denied from the request alone; a call by post
+    /// id counts the read that learned the post's channel, even when that channel refused it.
     pub requests: u32,
     /// How long it took, in milliseconds.
     pub latency_ms: u64,

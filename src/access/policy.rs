@@ -316,6 +316,19 @@ impl Policy {
                 })),
             );
         }
+        // One key, two agents: whoever holds it would be taken for the first of them.
+        let mut holders: BTreeMap<&str, &str> = BTreeMap::new();
+        for agent in agents.values() {
+            if let Some(digest) = agent.0.key_sha256.as_deref() {
+                if let Some(first) = holders.insert(digest, agent.name()) {
+                    problems.push(PolicyProblem {
+                        agent: agent.name().to_owned(),
+                        grant: 0,
+                        message: format!("has the same key_sha256 as agent {first}"),
+                    });
+                }
+            }
+        }
         (Agents(agents), problems)
     }
 }
