@@ -683,3 +683,65 @@ access = "read"
     );
     assert_eq!(sim.requests().len(), 0);
 }
+
+#[tokio::test]
+async fn publishing_now_needs_full_whatever_the_path() {
+    use buffer_bridge::model::{PostEdit, When};
+    use buffer_sim::Service;
+    let sim = sim().await;
+    let buffer = classic(&sim);
+    let agent = agent_of(
+        &buffer,
+        r#"
+[[agents.bot.grant]]
+channels = ["linkedin:Buffer Sim"]
+families = ["posts"]
+access = "write"
+"#,
+        "bot",
+    )
+    .await;
+    let audit = MemoryAudit::new();
+    let bot = Access::new(buffer, agent).audit(Arc::new(audit.clone()));
+    let linkedin = id_of(&sim, Service::Linkedin);
+    let queued = sim.store().queue(&linkedin)[0].clone();
+    let posts_before = sim.store().posts().len();
+    sim.clear_requests();
+    // `share_post` (publish now) needs full; a create or an edit that publishes now is the same
+    // irreversible act and must need it too.
+    assert_forbidden(bot.share_post(&PostId::new(queued.id.clone())).await);
+    assert_forbidden(
+        bot.create_post(
+            &NewPost::new("right now")
+                .channel(linkedin.clone())
+                .when(When::Now),
+        )
+        .await,
+    );
+    assert_forbidden(
+        bot.create_posts(&[
+            NewPost::new("queued").channel(linkedin.clone()),
+            NewPost::new("now, in a batch")
+                .channel(linkedin.clone())
+                .when(When::Now),
+        ])
+        .await,
+    );
+    assert_forbidden(
+        bot.edit_post(
+            &PostId::new(queued.id.clone()),
+            &PostEdit::default().when(When::Now),
+        )
+        .await,
+    );
+    assert!(sim.requests().iter().all(|r| r.method == "GET"));
+    assert_eq!(sim.store().posts().len(), posts_before);
+    assert_eq!(sim.store().post(&queued.id).unwrap().status, queued.status);
+    assert_eq!(audit.records().len(), 4);
+    // Queueing is still the write it was.
+    bot.create_post(&NewPost::new("queued is fine").channel(linkedin.clone()))
+        .await
+        .unwrap()
+        .into_result()
+        .unwrap();
+}

@@ -165,7 +165,7 @@ impl<B: Backend> Access<B> {
         decided: &mut Option<Decision>,
     ) -> (Decision, Result<Response>) {
         let operation = request.operation();
-        let need = Need::of(operation);
+        let need = Need::of_request(&request);
         let denied = |error: Error| {
             let why = match &error {
                 Error::Forbidden { why, .. } => why.clone(),

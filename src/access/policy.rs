@@ -1,7 +1,7 @@
 //! Who may do what: agents, their grants, what each operation needs, and the policy file.
 
-use crate::backend::Operation;
-use crate::model::{Channel, ChannelId, Service};
+use crate::backend::{Operation, Request};
+use crate::model::{Channel, ChannelId, Service, When};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -90,6 +90,25 @@ impl Need {
             O::CreateIdea => (Some(Family::Ideas), Level::Write),
         };
         Self { family, level }
+    }
+
+    /// What `request` needs: what its operation needs, except that a create or an edit that
+    /// publishes at once is as irreversible as publishing now, so it needs `full` too.
+    pub fn of_request(request: &Request) -> Self {
+        let need = Self::of(request.operation());
+        let publishes_now = match request {
+            Request::CreatePost { post } => post.when == When::Now,
+            Request::CreatePosts { posts } => posts.iter().any(|p| p.when == When::Now),
+            Request::EditPost { edit, .. } => edit.when == Some(When::Now),
+            _ => false,
+        };
+        match publishes_now {
+            true => Self {
+                level: Level::Full,
+                ..need
+            },
+            false => need,
+        }
     }
 
     /// Whether the operation names no channel and needs none.
