@@ -745,3 +745,62 @@ access = "write"
         .into_result()
         .unwrap();
 }
+
+#[tokio::test]
+async fn names_from_buffer_or_the_policy_cannot_forge_audit_lines() {
+    use buffer_sim::Service;
+    let sim = sim().await;
+    let forged = "acme\n2026-12-01 07:00:00 admin deleted every post \u{2014} allowed\r\u{1b}[2K";
+    let channel = sim.store().add_channel(buffer_sim::ChannelSpec::new(
+        sim.organization_id(),
+        Service::Mastodon,
+        forged,
+    ));
+    let buffer = classic(&sim);
+    let policy = Policy::from_toml_str(
+        "[[agents.\"bot\\nadmin\".grant]]\nchannels = [\"*\"]\nfamilies = [\"posts\"]\naccess = \"full\"\n",
+    )
+    .unwrap();
+    let (agents, _) = policy.resolve(&buffer.channels().await.unwrap());
+    let audit = MemoryAudit::new();
+    let bot = Access::new(buffer, agents.get("bot\nadmin").unwrap()).audit(Arc::new(audit.clone()));
+    let post = bot
+        .create_post(&NewPost::new("hello").channel(channel.id.clone()))
+        .await
+        .unwrap()
+        .into_result()
+        .unwrap();
+    let _ = bot.delete_post(&post[0].id).await;
+    let records = audit.records();
+    assert_eq!(records.len(), 2);
+    for record in records {
+        let line = record.to_string();
+        assert!(
+            !line.chars().any(char::is_control),
+            "a control character in {line:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn reordering_an_allowed_queue_with_another_channels_posts_changes_only_it() {
+    use buffer_sim::Service;
+    let sim = sim().await;
+    let (bot, _) = linkedin_writer(&sim).await;
+    let linkedin = ChannelId::new(id_of(&sim, Service::Linkedin));
+    let twitter = id_of(&sim, Service::Twitter);
+    let ids = |channel: &str| -> Vec<String> {
+        sim.store()
+            .queue(channel)
+            .iter()
+            .map(|p| p.id.clone())
+            .collect()
+    };
+    let twitter_before = ids(&twitter);
+    let foreign: Vec<PostId> = twitter_before.iter().rev().map(PostId::new).collect();
+    let _ = bot.reorder_queue(&linkedin, &foreign, None).await;
+    assert_eq!(ids(&twitter), twitter_before);
+    for id in &twitter_before {
+        assert_eq!(sim.store().post(id).unwrap().channel_id, twitter);
+    }
+}
