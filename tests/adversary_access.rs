@@ -804,3 +804,70 @@ async fn reordering_an_allowed_queue_with_another_channels_posts_changes_only_it
         assert_eq!(sim.store().post(id).unwrap().channel_id, twitter);
     }
 }
+
+#[tokio::test]
+async fn no_credential_in_records_of_refused_credentials_or_failing_graphql_calls() {
+    use buffer_sim::Service;
+    let api_key = "graphql-key-SECRET-51d0e2";
+    let sim = Simulator::builder()
+        .access_token(TOKEN)
+        .api_key(api_key)
+        .start()
+        .await;
+    let graphql = buffer_bridge::graphql::GraphQl::builder()
+        .api_key(api_key)
+        .base_url(sim.graphql_url())
+        .build()
+        .unwrap();
+    let agent = agent_of(&graphql, LINKEDIN_WRITER, "bot").await;
+    let audit = MemoryAudit::new();
+    let linkedin = id_of(&sim, Service::Linkedin);
+    let hidden = "HIDDEN-MARKER-77ab";
+    let text = format!("{}{hidden}", "z".repeat(30));
+    let bot = Access::new(graphql, agent.clone()).audit(Arc::new(audit.clone()));
+    for faults in [
+        buffer_sim::Faults::seeded(3).server_errors(1.0),
+        buffer_sim::Faults::seeded(4).html_bodies(1.0),
+        buffer_sim::Faults::seeded(5).null_answers(1.0),
+        buffer_sim::Faults::seeded(6).truncated_bodies(1.0),
+    ] {
+        sim.set_faults(faults);
+        let _ = bot
+            .create_post(&NewPost::new(text.clone()).channel(linkedin.clone()))
+            .await;
+        let _ = bot.channels().await;
+    }
+    sim.clear_faults();
+    let too_long = format!("{}{hidden}{}", "z".repeat(30), "z".repeat(5000));
+    let _ = bot
+        .create_post(&NewPost::new(too_long).channel(linkedin.clone()))
+        .await;
+    // Wrong credentials, both APIs: the refusal must not quote what was sent.
+    let wrong_key = "wrong-graphql-SECRET-aa01";
+    let wrong_token = "wrong-classic-SECRET-bb02";
+    let refused_graphql = buffer_bridge::graphql::GraphQl::builder()
+        .api_key(wrong_key)
+        .base_url(sim.graphql_url())
+        .build()
+        .unwrap();
+    let refused_classic = ClassicRest::builder()
+        .access_token(wrong_token)
+        .base_url(sim.rest_url())
+        .build()
+        .unwrap();
+    let a = Access::new(refused_graphql, agent.clone()).audit(Arc::new(audit.clone()));
+    let b = Access::new(refused_classic, agent).audit(Arc::new(audit.clone()));
+    let ea = a.channels().await.unwrap_err();
+    let eb = b.channels().await.unwrap_err();
+    assert_eq!(audit.records().len(), 11);
+    let mut said = format!("{a:?}\n{b:?}\n{ea}\n{ea:?}\n{eb}\n{eb:?}\n");
+    for record in audit.records() {
+        said.push_str(&serde_json::to_string(&record).unwrap());
+        said.push_str(&format!("\n{record}\n{record:?}\n"));
+    }
+    for secret in [api_key, wrong_key, wrong_token, TOKEN, hidden] {
+        for form in [secret.to_owned(), base64(secret)] {
+            assert!(!said.contains(&form), "{form:?} leaked in:\n{said}");
+        }
+    }
+}
