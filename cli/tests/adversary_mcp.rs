@@ -98,7 +98,8 @@ async fn post(addr: std::net::SocketAddr, headers: &[(&str, &str)], body: &Value
     request.push_str("\r\n");
     request.push_str(&body);
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    stream.write_all(request.as_bytes()).await.unwrap();
+    // A server that refuses early may close before the whole request is written.
+    let _ = stream.write_all(request.as_bytes()).await;
     let mut answer = Vec::new();
     let _ = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut answer)).await;
     let answer = String::from_utf8_lossy(&answer).into_owned();
@@ -362,4 +363,39 @@ async fn calls_outside_the_grants_do_nothing_whatever_their_shape() {
             .iter()
             .all(|r| r.agent == "reader" || r.agent == "writer")
     );
+}
+
+#[tokio::test]
+async fn oversized_requests_are_refused_before_any_tool_runs() {
+    let server = start().await;
+    let linkedin = server
+        .sim
+        .demo()
+        .channel(Service::Linkedin)
+        .unwrap()
+        .id
+        .clone();
+    let writer = format!("Bearer {WRITER_KEY}");
+    // A body far over the server's cap, from an agent allowed to post there.
+    let mut body = create_on(&linkedin, &"b".repeat(6 * 1024 * 1024));
+    body["id"] = json!(9);
+    let (status, _) = post(server.addr, &[("Authorization", &writer)], &body).await;
+    assert!(status >= 400 || status == 0, "answered {status}");
+    let mut init = initialize();
+    init["params"]["clientInfo"]["name"] = json!("n".repeat(6 * 1024 * 1024));
+    let (status, answer) = post(server.addr, &[("Authorization", &writer)], &init).await;
+    assert!(status >= 400 || status == 0, "answered {status}");
+    assert!(session_of(&answer).is_none());
+    // A header far over any sane size.
+    let huge = format!("Bearer {WRITER_KEY}");
+    let padding = "p".repeat(1024 * 1024);
+    let (status, _) = post(
+        server.addr,
+        &[("Authorization", &huge), ("X-Padding", &padding)],
+        &initialize(),
+    )
+    .await;
+    assert!(status >= 400 || status == 0, "answered {status}");
+    assert_eq!(server.sim.requests().len(), 0);
+    assert!(server.audit.records().is_empty());
 }
