@@ -7,6 +7,7 @@ use buffer_bridge::Backend;
 use buffer_bridge::access::{Access, Agent, AuditRecord, AuditSink, Decision, JsonlAudit, Policy};
 use buffer_bridge::mcp::{BufferTools, serve_http, serve_stdio};
 use clap::Args;
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -56,7 +57,8 @@ struct Tee(JsonlAudit);
 impl AuditSink for Tee {
     fn record(&self, record: &AuditRecord) {
         self.0.record(record);
-        eprintln!("{record}");
+        // Not eprintln!, which panics when stderr is gone: recording must never fail a call.
+        let _ = writeln!(std::io::stderr(), "{record}");
     }
 }
 
