@@ -379,16 +379,18 @@ async fn media_problems(
             }
         }
     }
-    let mut found = futures::stream::iter(&asked)
+    // Owned items: a closure over borrowed ones makes the job's future not `Send`, so an
+    // application could not spawn it.
+    let mut found = futures::stream::iter(asked)
         .map(|((url, kind, due), users)| async move {
-            let kind = crate::model::AssetKind::parse(kind);
-            (users, check.check(url, &kind, *due).await)
+            let kind = crate::model::AssetKind::parse(&kind);
+            (users, check.check(&url, &kind, due).await)
         })
         .buffered(8);
     let mut invalid = Vec::new();
     while let Some((users, found)) = found.next().await {
         for problem in found {
-            for &i in users {
+            for &i in &users {
                 let line = LineProblem::Media {
                     line: lines[i].line,
                     problem: problem.clone(),
