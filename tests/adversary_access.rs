@@ -871,3 +871,85 @@ async fn no_credential_in_records_of_refused_credentials_or_failing_graphql_call
         }
     }
 }
+
+/// An API that reads an empty channel filter as "every channel", as many do.
+#[derive(Debug)]
+struct EmptyMeansAll<B>(B);
+
+#[async_trait::async_trait]
+impl<B: Backend> Backend for EmptyMeansAll<B> {
+    fn kind(&self) -> BackendKind {
+        self.0.kind()
+    }
+
+    fn capabilities(&self) -> buffer_bridge::backend::Capabilities {
+        self.0.capabilities()
+    }
+
+    async fn execute(&self, request: Request) -> buffer_bridge::Result<Response> {
+        let all = || async {
+            let channels = self.0.channels().await?;
+            Ok::<_, buffer_bridge::Error>(channels.into_iter().map(|c| c.id).collect::<Vec<_>>())
+        };
+        let request = match request {
+            Request::DailyPostingLimits { channel_ids } if channel_ids.is_empty() => {
+                Request::DailyPostingLimits {
+                    channel_ids: all().await?,
+                }
+            }
+            Request::RecentPosts { channel_ids, since } if channel_ids.is_empty() => {
+                Request::RecentPosts {
+                    channel_ids: all().await?,
+                    since,
+                }
+            }
+            other => other,
+        };
+        self.0.execute(request).await
+    }
+}
+
+#[tokio::test]
+async fn an_empty_channel_filter_answers_nothing_of_channels_not_granted() {
+    use buffer_sim::Service;
+    let sim = sim().await;
+    let graphql = buffer_bridge::graphql::GraphQl::builder()
+        .api_key(sim.api_key())
+        .base_url(sim.graphql_url())
+        .build()
+        .unwrap();
+    let agent = agent_of(
+        &graphql,
+        r#"
+[[agents.bot.grant]]
+channels = ["linkedin:Buffer Sim"]
+families = ["posts"]
+access = "read"
+"#,
+        "bot",
+    )
+    .await;
+    let bot = Access::new(EmptyMeansAll(graphql), agent);
+    let linkedin = id_of(&sim, Service::Linkedin);
+    if let Ok(limits) = bot.daily_posting_limits(&[]).await {
+        assert!(
+            limits.iter().all(|l| l.channel_id.as_str() == linkedin),
+            "{limits:?}"
+        );
+    }
+    let since = chrono::Utc::now() - chrono::TimeDelta::days(365);
+    if let Ok(recent) = bot.recent_posts(&[], since).await {
+        assert!(
+            recent
+                .posts
+                .iter()
+                .all(|p| p.channel_id.as_str() == linkedin),
+            "{:?}",
+            recent
+                .posts
+                .iter()
+                .map(|p| &p.channel_id)
+                .collect::<Vec<_>>()
+        );
+    }
+}

@@ -62,7 +62,7 @@ pub use policy::{
 
 use crate::backend::{Backend, BackendKind, Capabilities, Operation, Request, Response};
 use crate::http::transport::count_requests;
-use crate::model::{ChannelId, PostId};
+use crate::model::{ChannelId, PostId, RecentPosts};
 use crate::{Error, Result};
 use audit::Subject;
 use chrono::Utc;
@@ -211,6 +211,10 @@ impl<B: Backend> Access<B> {
             }
         }
         *decided = Some(decision.clone());
+        // An answer shows only what the agent may see, whatever the request's filter (an empty
+        // one may mean every channel to the API) made Buffer send.
+        let readable =
+            |channel: &ChannelId| self.agent.check(operation, need, Some(channel)).is_ok();
         let answer = match self.inner.execute(request).await {
             Ok(Response::Channels(channels)) => Ok(Response::Channels(
                 channels
@@ -218,6 +222,20 @@ impl<B: Backend> Access<B> {
                     .filter(|c| self.agent.sees(&c.id))
                     .collect(),
             )),
+            Ok(Response::DailyPostingLimits(limits)) => Ok(Response::DailyPostingLimits(
+                limits
+                    .into_iter()
+                    .filter(|l| readable(&l.channel_id))
+                    .collect(),
+            )),
+            Ok(Response::RecentPosts(recent)) => Ok(Response::RecentPosts(RecentPosts::new(
+                recent
+                    .posts
+                    .into_iter()
+                    .filter(|p| readable(&p.channel_id))
+                    .collect(),
+                recent.complete,
+            ))),
             // A reconciliation names only its key: the write's channels decide, once known,
             // and the outcome of a write on a channel the agent may not write is not its own.
             Ok(Response::Reconciled(outcomes)) => {
