@@ -953,3 +953,27 @@ access = "read"
         );
     }
 }
+
+#[tokio::test]
+async fn another_writes_idempotency_key_reveals_nothing_of_it() {
+    use buffer_bridge::journal::IdempotencyKey;
+    use buffer_sim::Service;
+    let sim = sim().await;
+    let buffer = Arc::new(Retrying::new(classic(&sim)));
+    let twitter = id_of(&sim, Service::Twitter);
+    let linkedin = id_of(&sim, Service::Linkedin);
+    let key = IdempotencyKey::new("campaign-42").unwrap();
+    let operator_post = NewPost::new("operator's secret launch text")
+        .channel(twitter.clone())
+        .idempotency_key(key.clone());
+    buffer.create_post(&operator_post).await.unwrap();
+    let agent = agent_of(&buffer, LINKEDIN_WRITER, "bot").await;
+    let bot = Access::new(buffer.clone(), agent);
+    let reused = NewPost::new("bot text")
+        .channel(linkedin.clone())
+        .idempotency_key(key);
+    let answer = format!("{:?}", bot.create_post(&reused).await);
+    assert!(!answer.contains("secret launch"), "{answer}");
+    assert!(!answer.contains(&twitter), "{answer}");
+    assert_eq!(sim.store().count_with_text(&twitter, "bot text"), 0);
+}
