@@ -502,3 +502,57 @@ fn times_at_the_edges_are_typed_errors_or_instants() {
         assert_eq!(plan.errors().len() + plan.lines().len(), 1, "{fine}");
     }
 }
+
+// ---------------------------------------------------------------- pacing
+
+/// A plan larger than what is left of the 15-minute window (the server's quota is tighter
+/// than the Free plan's published one, as when another app spent part of it): no 429 of the
+/// simulator's own, and once the window has passed a rerun finishes, each line once.
+#[tokio::test]
+async fn pacing_keeps_a_plan_inside_a_tight_quota() {
+    let sim = Simulator::builder()
+        .reject_duplicates(false)
+        .rate_limits(buffer_sim::RateLimits {
+            graphql_per_15_minutes: 4,
+            ..buffer_sim::RateLimits::default()
+        })
+        .start()
+        .await;
+    // Lines on several channels (not Instagram, which needs media), so each call carries up
+    // to 30 slots: 60 lines need several calls (and stay under the queue's limit).
+    let channels: Vec<String> = sim
+        .demo()
+        .channels
+        .iter()
+        .filter(|c| c.service != buffer_sim::Service::Instagram)
+        .map(|c| c.id.clone())
+        .collect();
+    let plan: String = (0..60)
+        .map(|i| {
+            format!(
+                "{{\"channels\": {}, \"text\": \"paced {i}\"}}\n",
+                serde_json::to_string(&channels).unwrap()
+            )
+        })
+        .collect();
+    let journal = sqlite(&tempdir("paced").join("j.sqlite"));
+    for _ in 0..40 {
+        let backend = write_path(&sim, journal.clone());
+        let report = Job::new(Plan::parse_jsonl("p", &plan), backend, journal.clone())
+            .run()
+            .await
+            .unwrap();
+        assert_eq!(sim.totals().rate_limited, 0);
+        if report.is_complete() {
+            break;
+        }
+        sim.clock().advance(Duration::from_secs(15 * 60));
+    }
+    for i in 0..60 {
+        assert_eq!(
+            copies(&sim, &format!("paced {i}")),
+            channels.len(),
+            "paced {i}"
+        );
+    }
+}
