@@ -556,3 +556,185 @@ async fn pacing_keeps_a_plan_inside_a_tight_quota() {
         );
     }
 }
+
+// ---------------------------------------------------------------- media checks
+
+/// A loopback server answering every connection with `answer(request)`, then writing
+/// `endless` bytes forever if asked; counts the bytes it managed to write.
+async fn hostile_server(
+    answer: fn(&str) -> (String, bool),
+) -> (String, Arc<std::sync::atomic::AtomicU64>) {
+    use std::sync::atomic::Ordering;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let written = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = written.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let n = socket.read(&mut buf).await.unwrap_or(0);
+                let request = String::from_utf8_lossy(&buf[..n]).into_owned();
+                let (head, endless) = answer(&request);
+                if socket.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                if endless {
+                    let chunk = vec![b'x'; 64 * 1024];
+                    while socket.write_all(&chunk).await.is_ok() {
+                        counter.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    });
+    (format!("http://{addr}"), written)
+}
+
+/// HEAD refused, and the ranged GET answered with the whole, endless file: the check reads
+/// no body, and the server cannot push more than the socket holds.
+#[tokio::test]
+async fn media_check_reads_no_endless_body() {
+    let (base, written) = hostile_server(|request| {
+        if request.starts_with("HEAD") {
+            (
+                "HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\n\r\n".to_owned(),
+                false,
+            )
+        } else {
+            (
+                "HTTP/1.1 200 OK\r\ncontent-type: image/png\r\n\r\n".to_owned(),
+                true,
+            )
+        }
+    })
+    .await;
+    let check = buffer_bridge::publish::MediaCheck::new().unwrap();
+    let problems = tokio::time::timeout(
+        Duration::from_secs(30),
+        check.check(
+            &format!("{base}/a.png"),
+            &buffer_bridge::model::AssetKind::Image,
+            None,
+        ),
+    )
+    .await
+    .expect("the check ends within its timeout");
+    assert!(problems.is_empty(), "{problems:?}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pushed = written.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        pushed < 32 << 20,
+        "{pushed} bytes were taken from the server"
+    );
+}
+
+/// Absurd sizes: a Content-Length past u64, a Content-Range total of a petabyte, a negative
+/// length: typed problems or none, never a panic.
+#[tokio::test]
+async fn media_check_takes_absurd_sizes_in_its_stride() {
+    let (base, _) = hostile_server(|request| {
+        let head = if request.contains("/overflow") {
+            "HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ncontent-length: 99999999999999999999999\r\n\r\n"
+        } else if request.contains("/peta") {
+            if request.starts_with("HEAD") {
+                "HTTP/1.1 200 OK\r\ncontent-type: image/png\r\n\r\n"
+            } else {
+                "HTTP/1.1 206 Partial Content\r\ncontent-type: image/png\r\ncontent-range: bytes 0-0/1125899906842624\r\ncontent-length: 1\r\n\r\nx"
+            }
+        } else {
+            "HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ncontent-length: -5\r\n\r\n"
+        };
+        (head.to_owned(), false)
+    })
+    .await;
+    let check = buffer_bridge::publish::MediaCheck::new().unwrap();
+    let image = buffer_bridge::model::AssetKind::Image;
+    let peta = check.check(&format!("{base}/peta.png"), &image, None).await;
+    assert!(
+        peta.iter()
+            .any(|p| p.kind == buffer_bridge::publish::MediaProblemKind::TooLarge),
+        "{peta:?}"
+    );
+    for path in ["overflow.png", "negative.png"] {
+        let _ = check.check(&format!("{base}/{path}"), &image, None).await;
+    }
+}
+
+/// A redirect loop, and a redirect chain past the limit: unreachable, within the timeout.
+#[tokio::test]
+async fn media_check_stops_a_redirect_loop() {
+    let (base, _) = hostile_server(|request| {
+        let path = request.split_whitespace().nth(1).unwrap_or("/0");
+        let n: u32 = path.trim_start_matches('/').parse().unwrap_or(0);
+        (
+            format!(
+                "HTTP/1.1 302 Found\r\nlocation: /{}\r\ncontent-length: 0\r\n\r\n",
+                n + 1
+            ),
+            false,
+        )
+    })
+    .await;
+    let check = buffer_bridge::publish::MediaCheck::new().unwrap();
+    let problems = tokio::time::timeout(
+        Duration::from_secs(30),
+        check.check(
+            &format!("{base}/0"),
+            &buffer_bridge::model::AssetKind::Image,
+            None,
+        ),
+    )
+    .await
+    .expect("the check ends within its timeout");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.kind == buffer_bridge::publish::MediaProblemKind::Unreachable),
+        "{problems:?}"
+    );
+}
+
+/// Ten staggered lines share one picture: its URL is asked once, not once a due time (the
+/// answer does not depend on when the post is due; only the expiry warning does).
+#[tokio::test]
+async fn media_check_asks_a_shared_asset_once_across_a_stagger() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static ASKED: AtomicU64 = AtomicU64::new(0);
+    let (base, _) = hostile_server(|_| {
+        ASKED.fetch_add(1, Ordering::Relaxed);
+        (
+            "HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ncontent-length: 100\r\n\r\n".to_owned(),
+            false,
+        )
+    })
+    .await;
+    let sim = strict_sim().await;
+    let plan: String = (0..10)
+        .map(|i| {
+            format!(
+                "{{\"channels\": \"twitter:buffer_sim\", \"text\": \"shared {i}\", \
+                 \"assets\": [{{\"url\": \"{base}/shared.png\", \"alt\": \"a\"}}]}}\n"
+            )
+        })
+        .collect();
+    let journal = sqlite(&tempdir("shared").join("j.sqlite"));
+    let backend = write_path(&sim, journal.clone());
+    let start = Start::at(chrono::Utc::now() + chrono::TimeDelta::days(1));
+    let report = Job::new(Plan::parse_jsonl("p", &plan), backend, journal)
+        .dry_run(true)
+        .stagger(Stagger::new(start, Duration::from_secs(3600)))
+        .check_media(buffer_bridge::publish::MediaCheck::new().unwrap())
+        .run()
+        .await
+        .unwrap();
+    // Loopback and plain http are warned about, nothing more.
+    assert!(
+        !report.problems.iter().any(|p| p.is_error()),
+        "{:?}",
+        report.problems
+    );
+    assert_eq!(ASKED.load(Ordering::Relaxed), 1);
+}
