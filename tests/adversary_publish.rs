@@ -738,3 +738,53 @@ async fn media_check_asks_a_shared_asset_once_across_a_stagger() {
     );
     assert_eq!(ASKED.load(Ordering::Relaxed), 1);
 }
+
+// ---------------------------------------------------------------- edits and past starts
+
+/// A line whose given key is kept while its text is edited after a run: the key names the
+/// first write, so nothing new is posted under it.
+#[tokio::test]
+async fn an_edited_line_under_its_given_key_is_not_posted_again() {
+    let sim = strict_sim().await;
+    let journal = sqlite(&tempdir("keyed").join("j.sqlite"));
+    let line = |text: &str| {
+        format!(r#"{{"channels": "twitter:buffer_sim", "text": "{text}", "key": "launch-1"}}"#)
+    };
+    run(
+        &sim,
+        Plan::parse_jsonl("p", &line("keyed first")),
+        journal.clone(),
+    )
+    .await;
+    run(
+        &sim,
+        Plan::parse_jsonl("p", &line("keyed edited")),
+        journal.clone(),
+    )
+    .await;
+    assert_eq!(copies(&sim, "keyed first"), 1);
+    assert_eq!(copies(&sim, "keyed edited"), 0);
+}
+
+/// A stagger that starts in the past: refused before anything is sent.
+#[tokio::test]
+async fn a_stagger_starting_in_the_past_sends_nothing() {
+    let sim = strict_sim().await;
+    let journal = sqlite(&tempdir("past").join("j.sqlite"));
+    let backend = write_path(&sim, journal.clone());
+    sim.clear_requests();
+    let report = Job::new(
+        Plan::parse_jsonl("p", &plan_text(&["past a", "past b"])),
+        backend,
+        journal,
+    )
+    .stagger(Stagger::new(
+        Start::parse("2020-03-29 01:30 Europe/Berlin").unwrap(),
+        Duration::from_secs(3600),
+    ))
+    .run()
+    .await
+    .unwrap();
+    assert!(report.refused);
+    assert_eq!(create_requests(&sim), 0);
+}
