@@ -788,3 +788,25 @@ async fn a_stagger_starting_in_the_past_sends_nothing() {
     assert!(report.refused);
     assert_eq!(create_requests(&sim), 0);
 }
+
+/// One line naming the same channel twice (by id and by name, or twice by name): one post on
+/// that channel, never two.
+#[tokio::test]
+async fn a_channel_named_twice_in_a_line_gets_one_post() {
+    let sim = strict_sim().await;
+    let twitter = sim
+        .demo()
+        .channel(buffer_sim::Service::Twitter)
+        .unwrap()
+        .id
+        .clone();
+    let plan = format!(
+        "{{\"channels\": [\"twitter:buffer_sim\", \"{twitter}\"], \"text\": \"twice named\"}}\n\
+         {{\"channels\": [\"twitter:buffer_sim\", \" twitter:buffer_sim \"], \"text\": \"twice again\"}}\n"
+    );
+    let journal = sqlite(&tempdir("twice-named").join("j.sqlite"));
+    run(&sim, Plan::parse_jsonl("p", &plan), journal.clone()).await;
+    run(&sim, Plan::parse_jsonl("p", &plan), journal).await;
+    assert_eq!(copies(&sim, "twice named"), 1);
+    assert_eq!(copies(&sim, "twice again"), 1);
+}

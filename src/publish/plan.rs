@@ -108,16 +108,19 @@ pub struct PlanLine {
 }
 
 impl PlanLine {
-    /// The channel ids this line names, each looked up among the account's channels.
+    /// The channel ids this line names, each looked up among the account's channels, each
+    /// once: a channel named twice (by id and by name) gets one post, not two.
     pub fn resolve(&self, channels: &[Channel]) -> Result<Vec<ChannelId>, PlanError> {
-        self.channels
-            .iter()
-            .map(|channel| {
-                channel
-                    .resolve(channels)
-                    .map_err(|(kind, message)| PlanError::new(self.line, kind, message))
-            })
-            .collect()
+        let mut ids: Vec<ChannelId> = Vec::with_capacity(self.channels.len());
+        for channel in &self.channels {
+            let id = channel
+                .resolve(channels)
+                .map_err(|(kind, message)| PlanError::new(self.line, kind, message))?;
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        Ok(ids)
     }
 
     /// The post to create on `channel_ids`, publishing `when`, under the line's key.
