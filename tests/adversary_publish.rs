@@ -810,3 +810,37 @@ async fn a_channel_named_twice_in_a_line_gets_one_post() {
     assert_eq!(copies(&sim, "twice named"), 1);
     assert_eq!(copies(&sim, "twice again"), 1);
 }
+
+/// A leap second in a future `when`: refused as a line error, or posted once at a real
+/// instant; never a failed request.
+#[tokio::test]
+async fn a_leap_second_is_refused_or_posted_once() {
+    let sim = strict_sim().await;
+    let plan =
+        r#"{"channels": "twitter:buffer_sim", "text": "leap", "when": "2027-06-30T23:59:60Z"}"#;
+    let plan = Plan::parse_jsonl("p", plan);
+    let refused_by_the_plan = !plan.errors().is_empty();
+    let journal = sqlite(&tempdir("leap").join("j.sqlite"));
+    let backend = write_path(&sim, journal.clone());
+    let report = Job::new(plan, backend, journal).run().await.unwrap();
+    if !refused_by_the_plan {
+        assert_eq!(copies(&sim, "leap"), 1, "{report:?}");
+    }
+}
+
+/// An unterminated quote would swallow every later line into one cell (the csv crate accepts
+/// it): it is an error on the line where the quote opens, and nothing of it is sent.
+#[test]
+fn an_unterminated_csv_quote_is_a_numbered_error() {
+    let csv = "channels,text\n\
+               twitter:buffer_sim,\"unterminated\n\
+               twitter:buffer_sim,swallowed\n";
+    let plan = Plan::parse_csv("p", csv);
+    assert!(plan.lines().is_empty(), "{:?}", plan.lines());
+    assert_eq!(plan.errors().len(), 1);
+    assert_eq!(plan.errors()[0].line, 2);
+    // A closed quoted field over two lines, last in the file, still reads.
+    let closed = Plan::parse_csv("p", "channels,text\ntwitter:buffer_sim,\"a \"\"b\"\"\nc\"");
+    assert!(closed.errors().is_empty(), "{:?}", closed.errors());
+    assert_eq!(closed.lines()[0].text.as_deref(), Some("a \"b\"\nc"));
+}

@@ -280,8 +280,20 @@ impl Plan {
                 return plan.finish();
             }
         };
-        for record in reader.records() {
+        let mut records = reader.records().peekable();
+        while let Some(record) = records.next() {
             match record {
+                Ok(record) if records.peek().is_none() && left_open(bytes, &record) => {
+                    let line = record.position().map_or(0, |p| p.line() as usize);
+                    plan.fail(PlanError::new(
+                        line,
+                        PlanErrorKind::Syntax,
+                        format!(
+                            "a quoted field opened on line {line} is never closed: every line \
+                             after it would be read as part of it; close the quote"
+                        ),
+                    ));
+                }
                 Ok(record) => {
                     let line = record.position().map_or(0, |p| p.line() as usize);
                     let raw = record.iter().collect::<Vec<_>>().join("\u{1f}");
@@ -446,6 +458,18 @@ impl Columns {
             metadata: None,
         }
     }
+}
+
+/// Whether the file's last record is a quoted field left open to the end of the file, which
+/// the csv crate accepts: it spans lines, and from its start the file has an odd number of
+/// quotes (a closed quoted field has them in pairs).
+fn left_open(bytes: &[u8], record: &csv::StringRecord) -> bool {
+    let Some(start) = record.position().map(|p| p.byte() as usize) else {
+        return false;
+    };
+    let rest = bytes.get(start..).unwrap_or_default();
+    record.iter().any(|field| field.contains('\n'))
+        && rest.iter().filter(|b| **b == b'"').count() % 2 == 1
 }
 
 /// `asset`, `asset_type`, `asset_alt`, `asset2`, … → (asset number, part).
