@@ -844,3 +844,70 @@ fn an_unterminated_csv_quote_is_a_numbered_error() {
     assert!(closed.errors().is_empty(), "{:?}", closed.errors());
     assert_eq!(closed.lines()[0].text.as_deref(), Some("a \"b\"\nc"));
 }
+
+/// Two jobs of one plan at once while half the creates lose their answers, then a rerun:
+/// each line exactly once.
+#[tokio::test]
+async fn two_jobs_at_once_with_lost_answers_post_each_line_once() {
+    let sim = Simulator::builder()
+        .reject_duplicates(false)
+        .faults(
+            Faults::seeded(11).rule(
+                FaultRule::new(Fault::LoseResponse)
+                    .route("createPost")
+                    .share(0.5),
+            ),
+        )
+        .start()
+        .await;
+    let texts: Vec<String> = (0..20).map(|i| format!("racing lost {i}")).collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let text = plan_text(&refs);
+    let journal_path = tempdir("race-lost").join("j.sqlite");
+    tokio::join!(
+        run(&sim, Plan::parse_jsonl("p", &text), sqlite(&journal_path)),
+        run(&sim, Plan::parse_jsonl("p", &text), sqlite(&journal_path)),
+    );
+    sim.clear_faults();
+    run(&sim, Plan::parse_jsonl("p", &text), sqlite(&journal_path)).await;
+    for text in &texts {
+        assert_eq!(copies(&sim, text), 1, "{text}");
+    }
+}
+
+/// A line whose picture cannot be fetched stops the job (nothing sent); with skip-invalid,
+/// the other lines go and that one does not.
+#[tokio::test]
+async fn an_unreachable_asset_stops_the_job_unless_skipped() {
+    let sim = strict_sim().await;
+    // A port nothing listens on.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let plan = format!(
+        "{}{{\"channels\": \"twitter:buffer_sim\", \"text\": \"no picture\", \
+         \"assets\": [{{\"url\": \"http://{closed}/gone.png\"}}]}}\n",
+        plan_text(&["fine line"])
+    );
+    let journal = sqlite(&tempdir("unreachable").join("j.sqlite"));
+    for skip in [false, true] {
+        let backend = write_path(&sim, journal.clone());
+        let report = Job::new(Plan::parse_jsonl("p", &plan), backend, journal.clone())
+            .check_media(buffer_bridge::publish::MediaCheck::new().unwrap())
+            .skip_invalid(skip)
+            .run()
+            .await
+            .unwrap();
+        assert!(
+            report
+                .problems
+                .iter()
+                .any(|p| p.is_error() && p.line() == 2),
+            "{:?}",
+            report.problems
+        );
+        assert_eq!(copies(&sim, "fine line"), usize::from(skip));
+        assert_eq!(copies(&sim, "no picture"), 0);
+    }
+}
