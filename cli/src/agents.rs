@@ -9,6 +9,7 @@ use buffer_bridge::access::{
 };
 use buffer_bridge::mcp::{BufferTools, serve_http, serve_stdio};
 use clap::Args;
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -78,7 +79,8 @@ struct Tee(JsonlAudit);
 impl AuditSink for Tee {
     fn record(&self, record: &AuditRecord) {
         self.0.record(record);
-        eprintln!("{record}");
+        // Not eprintln!, which panics when stderr is gone: recording must never fail a call.
+        let _ = writeln!(std::io::stderr(), "{record}");
     }
 }
 

@@ -78,7 +78,10 @@ pub async fn run(sim: bool, config: Option<&Path>, args: PublishArgs) -> Result<
         } else {
             "journal.sqlite"
         };
-        let mut path = plan_path.clone().into_os_string();
+        // Beside the file itself: a plan named through a symlink or `..` is the same plan,
+        // with the same journal.
+        let plan_file = std::fs::canonicalize(plan_path).unwrap_or_else(|_| plan_path.clone());
+        let mut path = plan_file.into_os_string();
         path.push(format!(".{suffix}"));
         PathBuf::from(path)
     });

@@ -76,7 +76,8 @@ pub struct AuditRecord {
     /// How it ended; `None` when it was denied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<Outcome>,
-    /// HTTP requests it sent to Buffer (0 when denied).
+    /// HTTP requests it sent to Buffer: 0 when denied from the request alone; a call by post
+    /// id counts the read that learned the post's channel, even when that channel refused it.
     pub requests: u32,
     /// How long it took, in milliseconds.
     pub latency_ms: u64,
@@ -96,7 +97,7 @@ impl fmt::Display for AuditRecord {
             f,
             "{} {}",
             self.at.format("%Y-%m-%d %H:%M:%S"),
-            self.sentence
+            one_line(&self.sentence)
         )
     }
 }
@@ -209,7 +210,8 @@ impl Subject {
             }
             (_, None) => "allowed".to_owned(),
         };
-        format!("{agent} {what}{place}{when} — {ending}")
+        // Names come from Buffer and the policy: one of them must not start a line of its own.
+        one_line(&format!("{agent} {what}{place}{when} — {ending}"))
     }
 
     fn what(&self, denied: bool) -> String {
@@ -266,13 +268,16 @@ impl Subject {
     }
 }
 
+/// `text` with every control character (line breaks, escapes) made a space.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
 /// The first characters of a text, on one line.
 fn preview(text: &str) -> String {
-    let flat: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(PREVIEW_CHARS)
-        .collect();
+    let flat = one_line(&text.chars().take(PREVIEW_CHARS).collect::<String>());
     if text.chars().count() > PREVIEW_CHARS {
         format!("{flat}…")
     } else {

@@ -12,7 +12,9 @@
 //! post (edit, delete, publish now, move) is checked in two steps: the agent must hold the
 //! needed grant on some channel, then the post is read to learn its channel, and the write is
 //! sent only if that channel is granted. Reading a post by id is the same read, so a post on a
-//! channel the agent may not see is refused after it was read and never returned.
+//! channel the agent may not see is refused after it was read and never returned. A
+//! reconciliation names only its key: the outcome is returned only when the agent may write on
+//! every channel of that write.
 //!
 //! ```
 //! use buffer_bridge::access::{Access, MemoryAudit, Policy};
@@ -62,12 +64,13 @@ pub use policy::{
 
 use crate::backend::{Backend, BackendKind, Capabilities, Operation, Request, Response};
 use crate::http::transport::count_requests;
-use crate::model::{ChannelId, PostId};
+use crate::model::{ChannelId, PostId, RecentPosts};
 use crate::{Error, Result};
 use audit::Subject;
 use chrono::Utc;
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 /// A write waiting for a person: what an [`Approver`] is shown.
@@ -155,9 +158,16 @@ impl<B: Backend> Access<B> {
 
     /// Checks, runs and answers one request; returns the decision and, when allowed, the
     /// answer and its subject as finally known (a call by id learns its channel).
-    async fn run(&self, request: Request, subject: &mut Subject) -> (Decision, Result<Response>) {
+    /// `decided` holds the decision once the request is on its way, for the record of a call
+    /// dropped (or panicking) before it ends.
+    async fn run(
+        &self,
+        request: Request,
+        subject: &mut Subject,
+        decided: &mut Option<Decision>,
+    ) -> (Decision, Result<Response>) {
         let operation = request.operation();
-        let need = Need::of(operation);
+        let need = Need::of_request(&request);
         let denied = |error: Error| {
             let why = match &error {
                 Error::Forbidden { why, .. } => why.clone(),
@@ -202,6 +212,11 @@ impl<B: Backend> Access<B> {
                 Err(error) => return denied(error),
             }
         }
+        *decided = Some(decision.clone());
+        // An answer shows only what the agent may see, whatever the request's filter (an empty
+        // one may mean every channel to the API) made Buffer send.
+        let readable =
+            |channel: &ChannelId| self.agent.check(operation, need, Some(channel)).is_ok();
         let answer = match self.inner.execute(request).await {
             Ok(Response::Channels(channels)) => Ok(Response::Channels(
                 channels
@@ -209,6 +224,34 @@ impl<B: Backend> Access<B> {
                     .filter(|c| self.agent.sees(&c.id))
                     .collect(),
             )),
+            Ok(Response::DailyPostingLimits(limits)) => Ok(Response::DailyPostingLimits(
+                limits
+                    .into_iter()
+                    .filter(|l| readable(&l.channel_id))
+                    .collect(),
+            )),
+            Ok(Response::RecentPosts(recent)) => Ok(Response::RecentPosts(RecentPosts::new(
+                recent
+                    .posts
+                    .into_iter()
+                    .filter(|p| readable(&p.channel_id))
+                    .collect(),
+                recent.complete,
+            ))),
+            // A reconciliation names only its key: the write's channels decide, once known,
+            // and the outcome of a write on a channel the agent may not write is not its own.
+            Ok(Response::Reconciled(outcomes)) => {
+                subject.channels = outcomes
+                    .iter()
+                    .flat_map(|o| o.channels.iter().map(|c| c.channel_id.clone()))
+                    .collect();
+                for channel in &subject.channels {
+                    if let Err(error) = self.agent.check(operation, need, Some(channel)) {
+                        return denied(error);
+                    }
+                }
+                Ok(Response::Reconciled(outcomes))
+            }
             other => other,
         };
         (decision, answer)
@@ -263,6 +306,66 @@ impl<B: Backend> Access<B> {
     }
 }
 
+/// One call on its way: recorded exactly once when it is dropped, whether it ended, was
+/// cancelled (its future dropped) or panicked below.
+struct Call<'a, B> {
+    layer: &'a Access<B>,
+    at: chrono::DateTime<Utc>,
+    started: Instant,
+    subject: Subject,
+    /// The policy's decision, once made.
+    decided: Option<Decision>,
+    sent: Arc<AtomicU32>,
+    /// How it ended (`Some(None)`: denied); `None` while it has not.
+    outcome: Option<Option<Outcome>>,
+}
+
+impl<B> Drop for Call<'_, B> {
+    fn drop(&mut self) {
+        let Some(sink) = &self.layer.audit else {
+            return;
+        };
+        let how = if std::thread::panicking() {
+            "panicked"
+        } else {
+            "was cancelled"
+        };
+        let (decision, outcome) = match (self.decided.take(), self.outcome.take()) {
+            (Some(decision), Some(outcome)) => (decision, outcome),
+            (Some(decision), None) => (
+                decision,
+                Some(Outcome::Failed {
+                    kind: crate::ErrorKind::Unexpected,
+                    message: format!("the call {how} before it ended"),
+                }),
+            ),
+            (None, _) => (
+                Decision::Denied {
+                    why: format!("the call {how} before it was decided"),
+                },
+                None,
+            ),
+        };
+        let agent = &self.layer.agent;
+        let sentence =
+            self.subject
+                .sentence(agent.name(), agent.directory(), &decision, outcome.as_ref());
+        sink.record(&AuditRecord {
+            at: self.at,
+            agent: agent.name().to_owned(),
+            operation: self.subject.operation,
+            channels: std::mem::take(&mut self.subject.channels),
+            decision,
+            outcome,
+            requests: self.sent.load(Ordering::Relaxed),
+            latency_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            key: self.subject.key.take(),
+            preview: self.subject.preview.take(),
+            sentence,
+        });
+    }
+}
+
 #[async_trait::async_trait]
 impl<B: Backend> Backend for Access<B> {
     fn kind(&self) -> BackendKind {
@@ -281,39 +384,29 @@ impl<B: Backend> Backend for Access<B> {
     }
 
     async fn execute(&self, request: Request) -> Result<Response> {
-        let at = Utc::now();
-        let started = Instant::now();
-        let mut subject = Subject::of(&request);
-        let ((decision, answer), requests) = count_requests(self.run(request, &mut subject)).await;
-        if let Some(sink) = &self.audit {
-            let outcome = match (&decision, &answer) {
-                (Decision::Denied { .. }, _) => None,
-                (_, Ok(response)) => Some(audit::succeeded(response)),
-                (_, Err(error)) => Some(Outcome::Failed {
-                    kind: error.kind(),
-                    message: error.message(),
-                }),
-            };
-            let sentence = subject.sentence(
-                self.agent.name(),
-                self.agent.directory(),
-                &decision,
-                outcome.as_ref(),
-            );
-            sink.record(&AuditRecord {
-                at,
-                agent: self.agent.name().to_owned(),
-                operation: subject.operation,
-                channels: subject.channels,
-                decision,
-                outcome,
-                requests,
-                latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-                key: subject.key,
-                preview: subject.preview,
-                sentence,
-            });
-        }
+        let mut call = Call {
+            layer: self,
+            at: Utc::now(),
+            started: Instant::now(),
+            subject: Subject::of(&request),
+            decided: None,
+            sent: Arc::new(AtomicU32::new(0)),
+            outcome: None,
+        };
+        let (decision, answer) = count_requests(
+            call.sent.clone(),
+            self.run(request, &mut call.subject, &mut call.decided),
+        )
+        .await;
+        call.outcome = Some(match (&decision, &answer) {
+            (Decision::Denied { .. }, _) => None,
+            (_, Ok(response)) => Some(audit::succeeded(response)),
+            (_, Err(error)) => Some(Outcome::Failed {
+                kind: error.kind(),
+                message: error.message(),
+            }),
+        });
+        call.decided = Some(decision);
         answer
     }
 

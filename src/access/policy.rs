@@ -1,7 +1,7 @@
 //! Who may do what: agents, their grants, what each operation needs, and the policy file.
 
-use crate::backend::Operation;
-use crate::model::{Channel, ChannelId, Service};
+use crate::backend::{Operation, Request};
+use crate::model::{Channel, ChannelId, Service, When};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -92,6 +92,25 @@ impl Need {
         Self { family, level }
     }
 
+    /// What `request` needs: what its operation needs, except that a create or an edit that
+    /// publishes at once is as irreversible as publishing now, so it needs `full` too.
+    pub fn of_request(request: &Request) -> Self {
+        let need = Self::of(request.operation());
+        let publishes_now = match request {
+            Request::CreatePost { post } => post.when == When::Now,
+            Request::CreatePosts { posts } => posts.iter().any(|p| p.when == When::Now),
+            Request::EditPost { edit, .. } => edit.when == Some(When::Now),
+            _ => false,
+        };
+        match publishes_now {
+            true => Self {
+                level: Level::Full,
+                ..need
+            },
+            false => need,
+        }
+    }
+
     /// Whether the operation names no channel and needs none.
     pub fn is_account_wide(&self) -> bool {
         self.family.is_some_and(Family::is_account_wide)
@@ -101,7 +120,7 @@ impl Need {
 /// Which channels a grant covers, as written in the policy.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ChannelSelector {
-    /// `*`: every channel of the account.
+    /// `*`: every channel of the account (as it was when the policy was resolved).
     All,
     /// A channel id.
     Id(ChannelId),
@@ -238,8 +257,8 @@ impl Policy {
     }
 
     /// Resolves every `service:name` against the account's `channels`. Selectors that match
-    /// no channel are reported, never silently dropped: a typo must not look like a working
-    /// policy.
+    /// no channel, or a name that matches several, are reported and grant nothing: a typo must
+    /// not look like a working policy, nor an ambiguous name reach more than was meant.
     pub fn resolve(&self, channels: &[Channel]) -> (Agents, Vec<PolicyProblem>) {
         let directory = Arc::new(Directory::of(channels));
         let mut problems = Vec::new();
@@ -247,22 +266,34 @@ impl Policy {
         for (name, spec) in &self.agents {
             let mut grants = Vec::new();
             for (index, grant) in spec.grants.iter().enumerate() {
-                let mut covered = Coverage::Some(BTreeSet::new());
+                let mut covered = BTreeSet::new();
                 for selector in &grant.channels {
                     let matched: BTreeSet<ChannelId> = channels
                         .iter()
                         .filter(|c| selector.matches(c))
                         .map(|c| c.id.clone())
                         .collect();
-                    match (selector, &mut covered) {
-                        (ChannelSelector::All, _) => covered = Coverage::All,
-                        (_, Coverage::Some(ids)) if !matched.is_empty() => ids.extend(matched),
-                        (_, Coverage::All) if !matched.is_empty() => {}
-                        _ => problems.push(PolicyProblem {
+                    let problem = match (selector, matched.len()) {
+                        (_, 0) => Some(format!("{selector} matches no channel of this account")),
+                        // Two channels answering to one name: granting both would widen the
+                        // grant, guessing one could grant the wrong one.
+                        (ChannelSelector::Named { .. }, n) if n > 1 => Some(format!(
+                            "{selector} matches {n} channels ({}); name the one meant by its id",
+                            matched
+                                .iter()
+                                .map(ChannelId::as_str)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
+                        _ => None,
+                    };
+                    match problem {
+                        Some(message) => problems.push(PolicyProblem {
                             agent: name.clone(),
                             grant: index + 1,
-                            message: format!("{selector} matches no channel of this account"),
+                            message,
                         }),
+                        None => covered.extend(matched),
                     }
                 }
                 let channel_bound = grant.families.iter().any(|f| !f.is_account_wide());
@@ -303,6 +334,19 @@ impl Policy {
                     directory: directory.clone(),
                 })),
             );
+        }
+        // One key, two agents: whoever holds it would be taken for the first of them.
+        let mut holders: BTreeMap<&str, &str> = BTreeMap::new();
+        for agent in agents.values() {
+            if let Some(digest) = agent.0.key_sha256.as_deref() {
+                if let Some(first) = holders.insert(digest, agent.name()) {
+                    problems.push(PolicyProblem {
+                        agent: agent.name().to_owned(),
+                        grant: 0,
+                        message: format!("has the same key_sha256 as agent {first}"),
+                    });
+                }
+            }
         }
         (Agents(agents), problems)
     }
@@ -389,21 +433,14 @@ struct ResolvedGrant {
     families: BTreeSet<Family>,
     level: Level,
     approval: bool,
-    channels: Coverage,
-}
-
-#[derive(Clone, Debug)]
-enum Coverage {
-    All,
-    Some(BTreeSet<ChannelId>),
+    /// The channels, resolved to ids: `*` is every channel the account had when the policy
+    /// was resolved, never an id of another account's.
+    channels: BTreeSet<ChannelId>,
 }
 
 impl ResolvedGrant {
     fn covers_channel(&self, channel: &ChannelId) -> bool {
-        match &self.channels {
-            Coverage::All => true,
-            Coverage::Some(ids) => ids.contains(channel),
-        }
+        self.channels.contains(channel)
     }
 
     fn covers(&self, need: Need, channel: Option<&ChannelId>) -> bool {
@@ -415,7 +452,7 @@ impl ResolvedGrant {
             (true, _) => true,
             (false, Some(channel)) => self.covers_channel(channel),
             // Asked before the channel is known: somewhere.
-            (false, None) => !matches!(&self.channels, Coverage::Some(ids) if ids.is_empty()),
+            (false, None) => !self.channels.is_empty(),
         };
         family && place && self.level >= need.level
     }

@@ -24,12 +24,11 @@ tokio::task_local! {
     static SENT: Arc<AtomicU32>;
 }
 
-/// Runs `call`, counting the HTTP requests it sends from its own task: an audit record says
-/// what each call cost, whatever layers (retries, lookups, fan-out) sit below it.
-pub(crate) async fn count_requests<F: Future>(call: F) -> (F::Output, u32) {
-    let sent = Arc::new(AtomicU32::new(0));
-    let output = SENT.scope(sent.clone(), call).await;
-    (output, sent.load(Ordering::Relaxed))
+/// Runs `call`, counting in `sent` the HTTP requests it sends from its own task: an audit
+/// record says what each call cost, whatever layers (retries, lookups, fan-out) sit below it,
+/// and can still say so when the call is dropped before it ends.
+pub(crate) async fn count_requests<F: Future>(sent: Arc<AtomicU32>, call: F) -> F::Output {
+    SENT.scope(sent, call).await
 }
 
 /// How much of an answer an error quotes.

@@ -351,8 +351,8 @@ async fn send(
     }
 }
 
-/// Checks each distinct asset of the lines to send (a URL used by many lines is asked once),
-/// eight at a time, and makes a line with a media error invalid.
+/// Checks each distinct asset of the lines to send (a URL used by many lines is asked once,
+/// whenever each is due), eight at a time, and makes a line with a media error invalid.
 async fn media_problems(
     check: &MediaCheck,
     lines: &[PlanLine],
@@ -362,10 +362,10 @@ async fn media_problems(
     use futures::StreamExt;
     use std::collections::BTreeMap;
     let now = chrono::Utc::now();
-    /// An asset as checked: URL, kind, and when its post is due.
-    type Asked = (String, String, Option<chrono::DateTime<chrono::Utc>>);
-    // Per distinct asset: the lines that use it.
-    let mut asked: BTreeMap<Asked, Vec<usize>> = BTreeMap::new();
+    /// When a line's post is due (`None`: in the queue).
+    type Due = Option<chrono::DateTime<chrono::Utc>>;
+    // Per distinct asset (URL and kind): the lines that use it, and when each is due.
+    let mut asked: BTreeMap<(String, String), Vec<(usize, Due)>> = BTreeMap::new();
     for (i, prepared) in prepared.iter().enumerate() {
         if let Prepared::Send(post) = prepared {
             let due = match post.when {
@@ -374,21 +374,24 @@ async fn media_problems(
                 When::Queue | When::Next => None,
             };
             for asset in &post.assets {
-                let key = (asset.url.clone(), asset.kind.as_str().to_owned(), due);
-                asked.entry(key).or_default().push(i);
+                let key = (asset.url.clone(), asset.kind.as_str().to_owned());
+                asked.entry(key).or_default().push((i, due));
             }
         }
     }
-    let mut found = futures::stream::iter(&asked)
-        .map(|((url, kind, due), users)| async move {
-            let kind = crate::model::AssetKind::parse(kind);
-            (users, check.check(url, &kind, *due).await)
+    // Owned items: a closure over borrowed ones makes the job's future not `Send`, so an
+    // application could not spawn it.
+    let mut found = futures::stream::iter(asked)
+        .map(|((url, kind), users)| async move {
+            let kind = crate::model::AssetKind::parse(&kind);
+            let fetched = check.fetched(&url, &kind).await;
+            (url, users, fetched)
         })
         .buffered(8);
     let mut invalid = Vec::new();
-    while let Some((users, found)) = found.next().await {
-        for problem in found {
-            for &i in users {
+    while let Some((url, users, fetched)) = found.next().await {
+        for (i, due) in users {
+            for problem in super::media::expiry(&url, due).iter().chain(&fetched) {
                 let line = LineProblem::Media {
                     line: lines[i].line,
                     problem: problem.clone(),

@@ -129,21 +129,14 @@ impl MediaCheck {
         kind: &AssetKind,
         due: Option<DateTime<Utc>>,
     ) -> Vec<MediaProblem> {
+        let mut found: Vec<MediaProblem> = expiry(url, due).into_iter().collect();
+        found.extend(self.fetched(url, kind).await);
+        found
+    }
+
+    /// The problems the URL's answer shows, whenever the post is due: one or two requests.
+    pub(crate) async fn fetched(&self, url: &str, kind: &AssetKind) -> Vec<MediaProblem> {
         let mut found = Vec::new();
-        if let (Some(expires), Some(due)) = (signed_expiry(url), due)
-            && expires < due
-        {
-            found.push(MediaProblem::new(
-                url,
-                MediaProblemKind::ExpiresBeforeDue,
-                Severity::Warning,
-                format!(
-                    "{url} is signed to expire at {expires}, before the post is due at {due}: \
-                     Buffer fetches media when the post publishes; sign it for longer or host \
-                     it durably"
-                ),
-            ));
-        }
         let probe = match self.probe(url).await {
             Ok(probe) => probe,
             Err(why) => {
@@ -276,6 +269,24 @@ fn reason(error: &reqwest::Error) -> String {
     } else {
         "the request failed".to_owned()
     }
+}
+
+/// The warning for a URL signed to expire before its post is due (`None`: in the queue, time
+/// unknown), read from the URL alone.
+pub(crate) fn expiry(url: &str, due: Option<DateTime<Utc>>) -> Option<MediaProblem> {
+    let (expires, due) = (signed_expiry(url)?, due?);
+    (expires < due).then(|| {
+        MediaProblem::new(
+            url,
+            MediaProblemKind::ExpiresBeforeDue,
+            Severity::Warning,
+            format!(
+                "{url} is signed to expire at {expires}, before the post is due at {due}: \
+                 Buffer fetches media when the post publishes; sign it for longer or host it \
+                 durably"
+            ),
+        )
+    })
 }
 
 /// When a signed URL stops working, read from the query parameters of the common signing

@@ -12,6 +12,11 @@ use std::path::Path;
 
 /// The prefix of keys derived from a plan line.
 const KEY_PREFIX: &str = "plan:";
+/// The largest plan file read: far above any real plan (a line is at most a post's text and a
+/// few URLs), so a wrong or hostile file is refused instead of filling memory.
+const MAX_PLAN_BYTES: u64 = 64 << 20;
+/// A byte order mark, which editors on Windows put before the first line.
+const BOM: &str = "\u{feff}";
 
 /// A channel as a plan names it: by id, or by network and name (`twitter:buffer`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -103,16 +108,19 @@ pub struct PlanLine {
 }
 
 impl PlanLine {
-    /// The channel ids this line names, each looked up among the account's channels.
+    /// The channel ids this line names, each looked up among the account's channels, each
+    /// once: a channel named twice (by id and by name) gets one post, not two.
     pub fn resolve(&self, channels: &[Channel]) -> Result<Vec<ChannelId>, PlanError> {
-        self.channels
-            .iter()
-            .map(|channel| {
-                channel
-                    .resolve(channels)
-                    .map_err(|(kind, message)| PlanError::new(self.line, kind, message))
-            })
-            .collect()
+        let mut ids: Vec<ChannelId> = Vec::with_capacity(self.channels.len());
+        for channel in &self.channels {
+            let id = channel
+                .resolve(channels)
+                .map_err(|(kind, message)| PlanError::new(self.line, kind, message))?;
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        Ok(ids)
     }
 
     /// The post to create on `channel_ids`, publishing `when`, under the line's key.
@@ -151,28 +159,77 @@ pub struct Plan {
 
 impl Plan {
     /// Reads a plan file: CSV when its name ends in `.csv`, JSON Lines otherwise. Keys derived
-    /// from its lines include the file's absolute path, so two plans never share a key.
+    /// from its lines include the file's canonical path, so two plans never share a key and
+    /// one plan named two ways (`dir/../plan.jsonl`, a symlink) is still one plan. A line that
+    /// is not UTF-8 is that line's error; a file over 64 MiB is refused, not read whole.
     pub fn read(path: impl AsRef<Path>) -> crate::Result<Self> {
+        use std::io::Read;
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|error| {
+        let cannot = |error: &dyn fmt::Display| {
             crate::Error::invalid_input(format!("cannot read the plan {}: {error}", path.display()))
-        })?;
-        let source = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
-        let source = source.to_string_lossy();
+        };
+        let file = std::fs::File::open(path).map_err(|e| cannot(&e))?;
+        let mut bytes = Vec::new();
+        file.take(MAX_PLAN_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| cannot(&e))?;
+        if bytes.len() as u64 > MAX_PLAN_BYTES {
+            return Err(cannot(&format!(
+                "it is larger than {} MiB; split it into several plans",
+                MAX_PLAN_BYTES >> 20
+            )));
+        }
+        let source = Self::source_of(path);
         let is_csv = path
             .extension()
             .is_some_and(|ext| ext.eq_ignore_ascii_case("csv"));
         Ok(if is_csv {
-            Self::parse_csv(&source, &text)
+            Self::csv(&source, &bytes)
         } else {
-            Self::parse_jsonl(&source, &text)
+            Self::jsonl(&source, &bytes)
         })
+    }
+
+    /// The path as keys name it: canonical where the file exists, else absolute.
+    fn source_of(path: &Path) -> String {
+        std::fs::canonicalize(path)
+            .or_else(|_| std::path::absolute(path))
+            .unwrap_or_else(|_| path.to_owned())
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    /// JSON Lines from bytes: a line that is not UTF-8 is a syntax error on that line.
+    fn jsonl(source: &str, bytes: &[u8]) -> Self {
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            return Self::parse_jsonl(source, text);
+        }
+        let mut bad = Vec::new();
+        let text: Vec<&str> = bytes
+            .split(|b| *b == b'\n')
+            .enumerate()
+            .map(|(index, line)| {
+                std::str::from_utf8(line).unwrap_or_else(|_| {
+                    bad.push(PlanError::new(
+                        index + 1,
+                        PlanErrorKind::Syntax,
+                        "not a plan line: not UTF-8 text".to_owned(),
+                    ));
+                    ""
+                })
+            })
+            .collect();
+        let mut plan = Self::parse_jsonl(source, &text.join("\n"));
+        plan.errors.extend(bad);
+        plan.errors.sort_by_key(|error| error.line);
+        plan
     }
 
     /// Reads JSON Lines: one object a line; blank lines are skipped. `source` names the plan in
     /// derived keys (its path).
     pub fn parse_jsonl(source: &str, text: &str) -> Self {
         let mut plan = Builder::new(source);
+        let text = text.strip_prefix(BOM).unwrap_or(text);
         for (index, raw) in text.lines().enumerate() {
             let line = index + 1;
             if raw.trim().is_empty() {
@@ -201,10 +258,14 @@ impl Plan {
     /// `link`, `key`, and per asset `asset`, `asset_type`, `asset_alt` (then `asset2`,
     /// `asset2_type`, `asset2_alt`, …). `source` names the plan in derived keys (its path).
     pub fn parse_csv(source: &str, text: &str) -> Self {
+        Self::csv(source, text.as_bytes())
+    }
+
+    /// CSV from bytes: a record that is not UTF-8 is a syntax error on its line.
+    fn csv(source: &str, bytes: &[u8]) -> Self {
         let mut plan = Builder::new(source);
-        let mut reader = csv::ReaderBuilder::new()
-            .flexible(false)
-            .from_reader(text.as_bytes());
+        let bytes = bytes.strip_prefix(BOM.as_bytes()).unwrap_or(bytes);
+        let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
         let headers = match reader.headers() {
             Ok(headers) => headers.clone(),
             Err(error) => {
@@ -219,8 +280,20 @@ impl Plan {
                 return plan.finish();
             }
         };
-        for record in reader.records() {
+        let mut records = reader.records().peekable();
+        while let Some(record) = records.next() {
             match record {
+                Ok(record) if records.peek().is_none() && left_open(bytes, &record) => {
+                    let line = record.position().map_or(0, |p| p.line() as usize);
+                    plan.fail(PlanError::new(
+                        line,
+                        PlanErrorKind::Syntax,
+                        format!(
+                            "a quoted field opened on line {line} is never closed: every line \
+                             after it would be read as part of it; close the quote"
+                        ),
+                    ));
+                }
                 Ok(record) => {
                     let line = record.position().map_or(0, |p| p.line() as usize);
                     let raw = record.iter().collect::<Vec<_>>().join("\u{1f}");
@@ -385,6 +458,18 @@ impl Columns {
             metadata: None,
         }
     }
+}
+
+/// Whether the file's last record is a quoted field left open to the end of the file, which
+/// the csv crate accepts: it spans lines, and from its start the file has an odd number of
+/// quotes (a closed quoted field has them in pairs).
+fn left_open(bytes: &[u8], record: &csv::StringRecord) -> bool {
+    let Some(start) = record.position().map(|p| p.byte() as usize) else {
+        return false;
+    };
+    let rest = bytes.get(start..).unwrap_or_default();
+    record.iter().any(|field| field.contains('\n'))
+        && rest.iter().filter(|b| **b == b'"').count() % 2 == 1
 }
 
 /// `asset`, `asset_type`, `asset_alt`, `asset2`, … → (asset number, part).

@@ -140,7 +140,13 @@ impl Start {
                 LocalResult::Single(at) | LocalResult::Ambiguous(at, _) => {
                     return at.with_timezone(&Utc);
                 }
-                LocalResult::None => local += chrono::TimeDelta::minutes(1),
+                LocalResult::None => {
+                    match local.checked_add_signed(chrono::TimeDelta::minutes(1)) {
+                        Some(later) => local = later,
+                        // The end of time, past what the offset can map: the wall clock as UTC.
+                        None => break,
+                    }
+                }
             }
         }
         local.and_utc()
