@@ -163,19 +163,32 @@ async fn since_keeps_the_same_posts_on_both() {
     // Classic keeps queued posts created after `since` and sent posts sent after it
     // (rest-v1.md); the GraphQL backend filters on createdAt and dueAt to match.
     let both = Both::start().await;
-    let mastodon = channel(&both, Service::Mastodon);
-    create(&both.rest, "created before", &[&mastodon], When::Queue).await;
+    // A channel of its own, and posts due days ahead rather than in queue slots: the two hours
+    // the clock moves below would otherwise publish whatever is due in them (the demo's posts,
+    // or the next slot), depending on the time of day the test runs.
+    let mastodon = ChannelId::new(
+        both.sim
+            .store()
+            .add_channel(buffer_sim::ChannelSpec::new(
+                both.sim.organization_id(),
+                Service::Mastodon,
+                "since-parity",
+            ))
+            .id,
+    );
+    let later = When::At(both.sim.clock().now() + chrono::TimeDelta::days(10));
+    create(&both.rest, "created before", &[&mastodon], later.clone()).await;
     let late_sent = &create(
         &both.rest,
         "created before, sent after",
         &[&mastodon],
-        When::Queue,
+        later.clone(),
     )
     .await[0];
     both.sim.clock().advance(Duration::from_secs(3600));
     let since = both.sim.clock().now();
     both.sim.clock().advance(Duration::from_secs(3600));
-    let created_after = &create(&both.rest, "created after", &[&mastodon], When::Queue).await[0];
+    let created_after = &create(&both.rest, "created after", &[&mastodon], later).await[0];
     both.rest.share_post(&late_sent.id).await.unwrap();
     for (list, expected) in [
         (PostList::Queue, created_after.id.as_str()),
