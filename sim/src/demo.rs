@@ -101,6 +101,15 @@ pub(crate) fn seed(store: &Store, access_token: &str, api_key: &str, with_conten
             .push(image("https://images.example.invalid/draft.jpg"));
         let _ = store.add_post(draft);
     }
+    // The seeded posts were written before the simulator started, not at its first instant:
+    // a client's write in its first minute must not find them inside its clock-skew window,
+    // where one of them published since would pass for the client's own post, edited.
+    store.with(|state, _, _| {
+        for post in state.posts.iter_mut().filter(|p| p.created_at >= now) {
+            post.created_at = now - TimeDelta::days(1);
+            post.updated_at = post.updated_at.min(post.created_at);
+        }
+    });
     store.add_idea(
         &demo.organization.id,
         "Spring campaign",
