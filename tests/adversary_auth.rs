@@ -722,3 +722,52 @@ async fn a_classic_backend_held_across_the_retirement_sends_nothing_after_it() {
         "nothing sent after the retirement ({before:?})"
     );
 }
+
+#[tokio::test]
+#[ignore = "open: a token answer over the body cap sent without Content-Length is quoted from its start in the Protocol error's snippet (the OAuth transport has no credential to redact): access and refresh tokens leak into Display and Debug"]
+async fn a_too_large_token_answer_does_not_quote_the_tokens_it_starts_with() {
+    let body = format!(
+        "{{\"access_token\":\"at-canary-0123456789\",\"refresh_token\":\"rt-canary-0123456789\",\"pad\":\"{}\"}}",
+        "a".repeat(256 * 1024)
+    );
+    for chunked in [false, true] {
+        let template = match chunked {
+            // Without a length the cap is found while reading, with the start already read.
+            true => ResponseTemplate::new(200)
+                .set_body_raw(body.clone().into_bytes(), "application/json")
+                .append_header("transfer-encoding", "chunked"),
+            false => ResponseTemplate::new(200).set_body_string(body.clone()),
+        };
+        let server = answering(template).await;
+        let mut settings = HttpSettings::default();
+        settings.max_body_size = 64 * 1024;
+        let error = wiremock_oauth(&server, settings)
+            .refresh(&Credential::new("rt"))
+            .await
+            .unwrap_err();
+        let shown = format!("{error} {error:?}");
+        assert!(!shown.contains("canary"), "{shown}");
+    }
+}
+
+#[tokio::test]
+#[ignore = "open: the token endpoint's error_description is redacted of the refresh token, code and verifier but not of the client secret: an echoed client secret shows in Error::OAuth's Display and Debug"]
+async fn an_error_description_echoing_the_client_secret_is_redacted() {
+    let server = answering(ResponseTemplate::new(401).set_body_json(serde_json::json!({
+        "error": "invalid_client",
+        "error_description": "client_secret cs-canary-0123456789 is not valid",
+    })))
+    .await;
+    let oauth = OAuth::builder()
+        .client_id("client")
+        .client_secret("cs-canary-0123456789")
+        .redirect_uri("http://127.0.0.1:9/cb")
+        .issuer(server.uri())
+        .build()
+        .unwrap();
+    let refresh = oauth.refresh(&Credential::new("rt")).await.unwrap_err();
+    let request = oauth.authorize(&Consent::default());
+    let exchange = oauth.exchange(&request, "code-1").await.unwrap_err();
+    let shown = format!("{refresh} {refresh:?} {exchange} {exchange:?}");
+    assert!(!shown.contains("cs-canary"), "{shown}");
+}
