@@ -611,7 +611,7 @@ async fn absurd_expires_in_values_are_clamped() {
 #[tokio::test]
 #[ignore = "open: expires_in past i64 (1e20) or a float (3600.0) fails the whole token answer, so the rotated refresh token the server just issued is dropped and the next refresh revokes the grant"]
 async fn an_expires_in_beyond_i64_or_fractional_keeps_the_rotated_refresh_token() {
-    for expires_in in ["100000000000000000000", "1e20", "3600.0"] {
+    for expires_in in ["100000000000000000000", "1e20", "3600.0", "\"3600\""] {
         let body = format!(
             "{{\"access_token\":\"at\",\"refresh_token\":\"rt2\",\"expires_in\":{expires_in}}}"
         );
@@ -804,4 +804,168 @@ async fn a_roster_and_its_consent_errors_show_no_token_or_verifier() {
     assert!(!shown.contains("classic-canary"), "{shown}");
     assert!(!shown.contains("code_verifier"), "{shown}");
     assert!(url.contains("code_challenge_method=S256"));
+}
+
+/// A loopback server that answers every connection with `head` and then writes `chunk`
+/// every `pause`, forever (until the client goes).
+async fn endless(head: &'static str, chunk: &'static [u8], pause: Duration) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request).await;
+                if stream.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                loop {
+                    let framed =
+                        [format!("{:x}\r\n", chunk.len()).as_bytes(), chunk, b"\r\n"].concat();
+                    if stream.write_all(&framed).await.is_err() {
+                        return;
+                    }
+                    if !pause.is_zero() {
+                        tokio::time::sleep(pause).await;
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{address}")
+}
+
+const CHUNKED_HEAD: &str =
+    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+
+#[tokio::test]
+async fn an_endless_token_answer_is_cut_at_the_cap() {
+    let issuer = endless(CHUNKED_HEAD, &[b' '; 4096], Duration::ZERO).await;
+    let mut settings = HttpSettings::default();
+    settings.max_body_size = 256 * 1024;
+    let oauth = OAuth::builder()
+        .client_id("client")
+        .redirect_uri("http://127.0.0.1:9/cb")
+        .issuer(issuer)
+        .http_settings(settings)
+        .build()
+        .unwrap();
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(20),
+        oauth.refresh(&Credential::new("rt")),
+    )
+    .await
+    .expect("bounded");
+    assert!(
+        matches!(outcome, Err(Error::Protocol { .. })),
+        "{outcome:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_trickling_token_answer_ends_in_a_timeout() {
+    let issuer = endless(CHUNKED_HEAD, b" ", Duration::from_millis(20)).await;
+    let mut settings = HttpSettings::default();
+    settings.timeout = Duration::from_millis(400);
+    let oauth = OAuth::builder()
+        .client_id("client")
+        .redirect_uri("http://127.0.0.1:9/cb")
+        .issuer(issuer)
+        .http_settings(settings)
+        .build()
+        .unwrap();
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(20),
+        oauth.refresh(&Credential::new("rt")),
+    )
+    .await
+    .expect("bounded");
+    assert!(matches!(outcome, Err(Error::Timeout { .. })), "{outcome:?}");
+}
+
+#[tokio::test]
+async fn a_plain_http_issuer_off_loopback_is_refused() {
+    let built = OAuth::builder()
+        .client_id("client")
+        .redirect_uri("http://127.0.0.1:9/cb")
+        .issuer("http://auth.example.com")
+        .build();
+    assert!(built.is_err());
+}
+
+#[tokio::test]
+async fn a_discovery_document_sending_the_token_endpoint_to_plain_http_is_refused() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/.well-known/oauth-authorization-server"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "issuer": server.uri(),
+            "authorization_endpoint": format!("{}/auth", server.uri()),
+            "token_endpoint": "http://tokens.example.com/token",
+            "code_challenge_methods_supported": ["S256"],
+        })))
+        .mount(&server)
+        .await;
+    let discovered = OAuth::builder()
+        .client_id("client")
+        .redirect_uri("http://127.0.0.1:9/cb")
+        .issuer(server.uri())
+        .discover()
+        .await;
+    assert!(discovered.is_err());
+}
+
+#[tokio::test]
+async fn an_api_that_refuses_every_token_costs_one_refresh_and_one_retry_a_call() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "access_token": "at-new", "refresh_token": "rt-new", "expires_in": 3600
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/graphql"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(serde_json::json!({
+            "errors": [{"message": "nope", "extensions": {"code": "UNAUTHENTICATED"}}]
+        })))
+        .mount(&server)
+        .await;
+    let store = Arc::new(MemoryStore::new());
+    store
+        .save(
+            "u",
+            &Tokens::new(
+                Credential::new("at-old"),
+                Some(Credential::new("rt-old")),
+                None,
+                Vec::new(),
+            ),
+        )
+        .await
+        .unwrap();
+    let provider =
+        RefreshingToken::new(wiremock_oauth(&server, HttpSettings::default()), store, "u");
+    let buffer = buffer_bridge::graphql::GraphQl::builder()
+        .token_provider(Arc::new(provider))
+        .base_url(format!("{}/graphql", server.uri()))
+        .build()
+        .unwrap();
+    for _ in 0..3 {
+        assert!(buffer.account().await.is_err());
+    }
+    let requests = server.received_requests().await.unwrap();
+    let to = |p: &str| requests.iter().filter(|r| r.url.path() == p).count();
+    assert!(
+        to("/token") <= 3,
+        "at most one refresh a call: {}",
+        to("/token")
+    );
+    assert!(
+        to("/graphql") <= 6,
+        "at most one retry a call: {}",
+        to("/graphql")
+    );
 }
