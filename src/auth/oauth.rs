@@ -327,7 +327,11 @@ impl OAuth {
             .body(encode(&form));
         let received = self.inner.transport.send(request).await?;
         if !(200..300).contains(&received.status) {
-            return match oauth_error(received.status, &received.body, secrets) {
+            // The client's own secret was sent too: a server that echoes it must not put it
+            // in an error.
+            let mut sent: Vec<&Credential> = secrets.to_vec();
+            sent.extend(self.inner.client_secret.as_ref());
+            return match oauth_error(received.status, &received.body, &sent) {
                 Error::OAuth { code, message, .. } => Ok(Err((code, message))),
                 other => Err(other),
             };
@@ -346,21 +350,37 @@ impl OAuth {
             access_token: String,
             #[serde(default)]
             refresh_token: Option<String>,
-            #[serde(default)]
-            expires_in: Option<i64>,
+            /// Read leniently (a float, a string, a number past `i64`): refusing the answer
+            /// over it would drop the refresh token the server has just rotated, and the next
+            /// refresh would revoke the grant.
+            #[serde(default, deserialize_with = "crate::rest::wire::lenient::scalar")]
+            expires_in: serde_json::Value,
             #[serde(default)]
             scope: Option<String>,
         }
-        let answer: Answer = serde_json::from_slice(body).map_err(|_| {
+        let unreadable = || {
             Error::protocol(
                 Some(200),
                 "the token endpoint's answer is not a token response (not quoted: it may hold \
                  tokens)",
                 "",
             )
-        })?;
-        let expires_at = answer.expires_in.map(|secs| {
-            (self.inner.clock)() + chrono::Duration::seconds(secs.clamp(0, MAX_EXPIRES_IN_SECS))
+        };
+        // serde reads a struct from a list too: `["x"]` would pass with `x` as the token.
+        if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(unreadable());
+        }
+        let answer: Answer = serde_json::from_slice(body).map_err(|_| unreadable())?;
+        let expires_in = match &answer.expires_in {
+            serde_json::Value::Number(n) => n.as_f64(),
+            serde_json::Value::String(s) => s.trim().parse::<f64>().ok(),
+            _ => None,
+        }
+        .filter(|secs| !secs.is_nan());
+        let expires_at = expires_in.map(|secs| {
+            // `as` saturates; the clamp keeps the time representable.
+            let secs = (secs as i64).clamp(0, MAX_EXPIRES_IN_SECS);
+            (self.inner.clock)() + chrono::Duration::seconds(secs)
         });
         Ok(Tokens::new(
             Credential::new(answer.access_token),

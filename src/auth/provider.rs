@@ -5,8 +5,9 @@ use super::{OAuth, TokenStore, Tokens};
 use crate::http::Credential;
 use crate::{Error, ErrorKind, Result};
 use async_trait::async_trait;
+use futures::FutureExt;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 use tokio::sync::Mutex;
 
@@ -48,6 +49,21 @@ pub struct RefreshingToken {
     user: String,
     ahead: chrono::Duration,
     slot: Mutex<Slot>,
+    /// The refresh on the wire, in a task of its own: a caller dropped while waiting for it
+    /// cannot take the rotated tokens with it (the next caller waits for the same task).
+    in_flight: std::sync::Mutex<Option<Refresh>>,
+}
+
+/// A refresh and the storing of its tokens, shared by whoever waits for it.
+type Refresh = futures::future::Shared<futures::future::BoxFuture<'static, Result<Refreshed>>>;
+
+/// New tokens, and whether the store took them.
+#[derive(Clone)]
+enum Refreshed {
+    /// Stored: ready to use.
+    Stored(Tokens),
+    /// Not stored (the error says why): held unused until a later call stores them.
+    Unstored(Tokens, Error),
 }
 
 /// What the provider holds.
@@ -80,6 +96,7 @@ impl RefreshingToken {
             user: user.into(),
             ahead: chrono::Duration::from_std(DEFAULT_REFRESH_AHEAD).unwrap_or_default(),
             slot: Mutex::new(Slot::Unread),
+            in_flight: std::sync::Mutex::new(None),
         }
     }
 
@@ -115,6 +132,13 @@ impl RefreshingToken {
             self.store.save(&self.user, tokens).await?;
             *slot = Slot::Stored(tokens.clone());
         }
+        // A refresh a dropped caller left running: its outcome comes first.
+        let left = self.in_flight_refresh();
+        if let Some(refresh) = left {
+            let outcome = refresh.await;
+            self.clear_in_flight();
+            self.settle(&mut slot, outcome)?;
+        }
         let Slot::Stored(tokens) = &*slot else {
             return Err(Error::unexpected("the token provider lost its tokens"));
         };
@@ -122,6 +146,19 @@ impl RefreshingToken {
         let refused = rejected.is_some_and(|r| r.same_secret(tokens.access_token()));
         if !refused && !tokens.expires_before(soon) {
             return Ok(tokens.access_token().clone());
+        }
+        // Another provider of this user (another worker, another process) may have refreshed
+        // since: its refresh token is the live one, and ours is spent.
+        let mut tokens = tokens.clone();
+        if let Some(stored) = self.store.load(&self.user).await?
+            && !same_refresh_token(&stored, &tokens)
+        {
+            tokens = stored;
+            *slot = Slot::Stored(tokens.clone());
+            let taken_over = rejected.is_some_and(|r| r.same_secret(tokens.access_token()));
+            if !taken_over && !tokens.expires_before(soon) {
+                return Ok(tokens.access_token().clone());
+            }
         }
         let Some(refresh_token) = tokens.refresh_token().cloned() else {
             return Err(Error::of_kind(
@@ -133,21 +170,85 @@ impl RefreshingToken {
             ));
         };
         tracing::debug!(user = %self.user, refused, "refreshing the access token");
-        match self.oauth.refresh(&refresh_token).await {
-            Ok(fresh) => {
-                *slot = Slot::Unstored(fresh.clone());
-                self.store.save(&self.user, &fresh).await?;
-                *slot = Slot::Stored(fresh.clone());
-                Ok(fresh.access_token().clone())
+        let refresh = {
+            let (oauth, store, user) = (self.oauth.clone(), self.store.clone(), self.user.clone());
+            let task = tokio::spawn(async move {
+                match oauth.refresh(&refresh_token).await {
+                    Ok(fresh) => Ok(match store.save(&user, &fresh).await {
+                        Ok(()) => Refreshed::Stored(fresh),
+                        Err(error) => Refreshed::Unstored(fresh, error),
+                    }),
+                    Err(error @ Error::GrantRevoked { .. }) => {
+                        // Tokens of a revoked grant are of no use to anyone.
+                        let _ = store.remove(&user).await;
+                        Err(error)
+                    }
+                    Err(error) => Err(error),
+                }
+            });
+            let joined: futures::future::BoxFuture<'static, Result<Refreshed>> =
+                Box::pin(async move {
+                    task.await.unwrap_or_else(|_| {
+                        Err(Error::unexpected("the token refresh task stopped"))
+                    })
+                });
+            joined.shared()
+        };
+        *self
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(refresh.clone());
+        let outcome = refresh.await;
+        self.clear_in_flight();
+        self.settle(&mut slot, outcome)?;
+        match &*slot {
+            Slot::Stored(fresh) => Ok(fresh.access_token().clone()),
+            _ => Err(Error::unexpected("the token provider lost its tokens")),
+        }
+    }
+
+    fn in_flight_refresh(&self) -> Option<Refresh> {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn clear_in_flight(&self) {
+        *self
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    /// Takes a refresh's outcome into the slot: new tokens stored (or, when storing failed,
+    /// held unused until they are), or a revoked grant.
+    fn settle(&self, slot: &mut Slot, outcome: Result<Refreshed>) -> Result<()> {
+        match outcome {
+            Ok(Refreshed::Stored(fresh)) => {
+                *slot = Slot::Stored(fresh);
+                Ok(())
+            }
+            Ok(Refreshed::Unstored(fresh, error)) => {
+                *slot = Slot::Unstored(fresh);
+                Err(error)
             }
             Err(error @ Error::GrantRevoked { .. }) => {
                 tracing::warn!(user = %self.user, "the grant was revoked; the user must authorize again");
                 *slot = Slot::Revoked(error.message());
-                self.store.remove(&self.user).await?;
                 Err(error)
             }
             Err(error) => Err(error),
         }
+    }
+}
+
+/// Whether two token sets carry the same refresh token (neither having one counts as same).
+fn same_refresh_token(a: &Tokens, b: &Tokens) -> bool {
+    match (a.refresh_token(), b.refresh_token()) {
+        (Some(a), Some(b)) => a.same_secret(b),
+        (None, None) => true,
+        _ => false,
     }
 }
 

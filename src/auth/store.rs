@@ -150,9 +150,20 @@ fn replace(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     static SERIAL: AtomicU64 = AtomicU64::new(0);
     let serial = SERIAL.fetch_add(1, Ordering::Relaxed);
-    let temporary = path.with_extension(format!("tmp-{}-{serial}", std::process::id()));
+    // A name no one can guess, opened only if nothing is there (O_EXCL, which also refuses a
+    // symlink): a link planted at the temporary name must not receive the tokens.
+    let unguessable = {
+        use std::hash::{BuildHasher, Hasher};
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u64(serial);
+        hasher.finish()
+    };
+    let temporary = path.with_extension(format!(
+        "tmp-{}-{serial}-{unguessable:016x}",
+        std::process::id()
+    ));
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let written = options.open(&temporary).and_then(|mut file| {
