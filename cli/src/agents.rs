@@ -7,7 +7,7 @@ use buffer_bridge::Backend;
 use buffer_bridge::access::{
     Access, Agent, ApprovalQueue, AuditRecord, AuditSink, Decision, JsonlAudit, Policy,
 };
-use buffer_bridge::mcp::{BufferTools, serve_http, serve_stdio};
+use buffer_bridge::mcp::{BufferTools, serve_http_for_hosts, serve_stdio};
 use clap::Args;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -28,6 +28,10 @@ pub struct McpArgs {
     /// instead of one agent over stdio.
     #[arg(long, value_name = "ADDR")]
     http: Option<SocketAddr>,
+    /// With --http: a host name agents reach the server by (`mcp.example.com`, or with its
+    /// port), repeatable. Without it only loopback names are answered.
+    #[arg(long = "allowed-host", value_name = "HOST", requires = "http")]
+    allowed_hosts: Vec<String>,
     /// Where audit records go (JSON Lines; default: beside the policy, `<name>.audit.jsonl`).
     #[arg(long, value_name = "FILE")]
     audit: Option<PathBuf>,
@@ -132,7 +136,7 @@ pub async fn mcp(connection: &Connection, args: &McpArgs) -> Result<ExitCode, St
                 listener.local_addr().map_err(|e| e.to_string())?,
                 audit_path.display()
             );
-            serve_http(listener, agents, tools_for)
+            serve_http_for_hosts(listener, agents, tools_for, args.allowed_hosts.clone())
                 .await
                 .map_err(|e| e.message())?;
         }

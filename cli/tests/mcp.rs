@@ -363,3 +363,40 @@ fn approvals_lists_an_empty_queue_and_refuses_an_unknown_write() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("no write"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[tokio::test]
+async fn over_http_only_named_hosts_are_answered_besides_loopback() {
+    let sim = Simulator::builder().clock_scale(0.0).start().await;
+    let [_, backend] = backends(&sim);
+    let (agents, _) = policy().resolve(&backend.channels().await.unwrap());
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "host-test", "version": "1"}}});
+    for hosts in [vec![], vec!["mcp.example.test".to_owned()]] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/mcp", listener.local_addr().unwrap());
+        let backend = backend.clone();
+        tokio::spawn(buffer_bridge::mcp::serve_http_for_hosts(
+            listener,
+            agents.clone(),
+            move |agent| BufferTools::new(Arc::new(Access::new(backend.clone(), agent.clone()))),
+            hosts.clone(),
+        ));
+        let status = reqwest::Client::new()
+            .post(&url)
+            .header("Host", "mcp.example.test")
+            .header("Accept", "application/json, text/event-stream")
+            .bearer_auth(SOCIAL_BOT)
+            .header("Content-Type", "application/json")
+            .body(initialize.to_string())
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(
+            status.is_success(),
+            !hosts.is_empty(),
+            "{hosts:?}: {status}"
+        );
+    }
+}

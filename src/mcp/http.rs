@@ -27,20 +27,41 @@ const MAX_CONNECTIONS: usize = 256;
 /// `Authorization: Bearer <agent key>`; the key picks the agent (by its SHA-256 in the
 /// policy), and `tools_for` gives that agent's tools (its [`Access`](crate::access::Access)
 /// layer). A request without a known key is refused with 401 before any tool runs.
+///
+/// Only requests whose `Host` is a loopback name are served (a guard against DNS rebinding
+/// of a server on a developer's machine); a server for other machines names its hosts with
+/// [`serve_http_for_hosts`].
 pub async fn serve_http(
     listener: TcpListener,
     agents: Agents,
     tools_for: impl Fn(&crate::access::Agent) -> BufferTools,
 ) -> Result<()> {
+    serve_http_for_hosts(listener, agents, tools_for, Vec::new()).await
+}
+
+/// [`serve_http`], answering requests addressed to `hosts` (`mcp.example.com`, or with a
+/// port, `mcp.example.com:8787`) besides loopback ones.
+pub async fn serve_http_for_hosts(
+    listener: TcpListener,
+    agents: Agents,
+    tools_for: impl Fn(&crate::access::Agent) -> BufferTools,
+    hosts: Vec<String>,
+) -> Result<()> {
+    let mut config = StreamableHttpServerConfig::default()
+        .with_sse_keep_alive(None)
+        .with_json_response(true);
+    if !hosts.is_empty() {
+        let mut allowed = config.allowed_hosts.clone();
+        allowed.extend(hosts);
+        config = config.with_allowed_hosts(allowed);
+    }
     let mut services = BTreeMap::new();
     for agent in agents.iter() {
         let tools = tools_for(agent);
         let service: Tools = StreamableHttpService::new(
             move || Ok(tools.clone()),
             Arc::new(LocalSessionManager::default()),
-            StreamableHttpServerConfig::default()
-                .with_sse_keep_alive(None)
-                .with_json_response(true),
+            config.clone(),
         );
         services.insert(agent.name().to_owned(), service);
     }

@@ -17,7 +17,7 @@
 mod http;
 mod tools;
 
-pub use http::serve_http;
+pub use http::{serve_http, serve_http_for_hosts};
 pub use tools::BufferTools;
 
 use crate::{Error, Result};
