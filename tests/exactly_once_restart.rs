@@ -13,6 +13,8 @@
 //! and servers fail on a share of the creates while the children run, so the journal holds
 //! pending and unknown slots as well as settled ones when a child dies.
 
+#[path = "common/child.rs"]
+mod child;
 #[path = "common/temp.rs"]
 mod temp;
 use temp::TempFile;
@@ -25,7 +27,6 @@ use buffer_bridge::retry::{RetryPolicy, Retrying};
 use buffer_bridge::{Backend, BackendExt, BackendKind};
 use buffer_sim::{Fault, FaultRule, Faults, NullScope, RateLimits, Service, Simulator};
 use std::collections::BTreeMap;
-use std::io::BufRead;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -236,49 +237,6 @@ fn spawn(
         .unwrap()
 }
 
-/// The child's stdout lines, read on a thread of their own.
-fn lines(child: &mut Child) -> std::sync::mpsc::Receiver<String> {
-    let stdout = child.stdout.take().unwrap();
-    let (send, lines) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if send.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    lines
-}
-
-/// Waits for `want` on the child's stdout; false when the child ended first.
-fn wait_for(lines: &std::sync::mpsc::Receiver<String>, want: &str) -> bool {
-    loop {
-        match lines.recv_timeout(CHILD_TIMEOUT) {
-            // The harness may print its test line just before, without a line break.
-            Ok(line) if line.ends_with(want) => return true,
-            Ok(_) => {}
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return false,
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                panic!("a child said nothing for {CHILD_TIMEOUT:?}")
-            }
-        }
-    }
-}
-
-/// A small seeded generator for the kill delays.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n
-    }
-}
-
 fn killed_and_restarted(test: &str, kind: BackendKind, seed: u64) {
     if let Ok(role) = std::env::var(CHILD_KIND) {
         assert_eq!(role, kind.to_string());
@@ -299,21 +257,25 @@ fn killed_and_restarted(test: &str, kind: BackendKind, seed: u64) {
         .collect();
     let journal = temp_file(&kind.to_string());
     sim.set_faults(faults(kind, seed));
-    let mut rng = Rng(seed);
+    let mut rng = child::Rng(seed);
     let mut finished_early = 0;
     // Batches each killed child reported created (again, for those a predecessor made).
     let mut progress = Vec::new();
     for round in 0..KILLS {
         let mut child = spawn(test, kind, sim, &journal, &channels, round);
-        let lines = lines(&mut child);
+        let lines = child::lines(&mut child);
         // Killed in a batch drawn at random, a random time after the one before it was
         // created: at its journal's begin, its send, its lookup or its records. Progress,
         // not time alone, picks the batch, so kills land all along the run on any machine.
         let batch = rng.below((POSTS / CHUNK) as u64) as usize;
         let reached = if batch == 0 {
-            wait_for(&lines, "child ready")
+            child::wait_for(&lines, "child ready", CHILD_TIMEOUT)
         } else {
-            wait_for(&lines, &format!("child batch {} created", batch - 1))
+            child::wait_for(
+                &lines,
+                &format!("child batch {} created", batch - 1),
+                CHILD_TIMEOUT,
+            )
         };
         assert!(
             reached,
@@ -334,9 +296,9 @@ fn killed_and_restarted(test: &str, kind: BackendKind, seed: u64) {
         progress.push(batch + batches);
     }
     let mut last = spawn(test, kind, sim, &journal, &channels, KILLS);
-    let lines = lines(&mut last);
+    let lines = child::lines(&mut last);
     assert!(
-        wait_for(&lines, "child done"),
+        child::wait_for(&lines, "child done", CHILD_TIMEOUT),
         "the last child did not finish"
     );
     assert!(last.wait().unwrap().success());

@@ -13,6 +13,8 @@
 //! limit is lifted (500 lines exceed the Free plan's queue) and duplicates are let through, so
 //! a post sent twice would show in the store instead of being refused by the simulator.
 
+#[path = "common/child.rs"]
+mod child;
 #[path = "common/temp.rs"]
 mod temp;
 use temp::TempFile;
@@ -26,7 +28,6 @@ use buffer_bridge::retry::{RetryPolicy, Retrying};
 use buffer_bridge::{Backend, BackendKind};
 use buffer_sim::{Fault, FaultRule, Faults, NullScope, RateLimits, Simulator};
 use std::collections::BTreeMap;
-use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -254,48 +255,6 @@ fn spawn(
         .unwrap()
 }
 
-/// The child's stdout lines, read on a thread of their own.
-fn lines(child: &mut Child) -> std::sync::mpsc::Receiver<String> {
-    let stdout = child.stdout.take().unwrap();
-    let (send, lines) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if send.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    lines
-}
-
-/// Waits for a line ending in `want`; false when the child ended first.
-fn wait_for(lines: &std::sync::mpsc::Receiver<String>, want: &str) -> bool {
-    loop {
-        match lines.recv_timeout(CHILD_TIMEOUT) {
-            Ok(line) if line.ends_with(want) => return true,
-            Ok(_) => {}
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return false,
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                panic!("a child said nothing for {CHILD_TIMEOUT:?}")
-            }
-        }
-    }
-}
-
-/// A small seeded generator for the kill points.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n
-    }
-}
-
 #[test]
 fn graphql_a_500_line_plan_killed_ten_times_publishes_each_line_once() {
     killed_and_rerun(
@@ -333,18 +292,18 @@ fn killed_and_rerun(test: &str, kind: BackendKind, seed: u64) {
     sim.clear_requests();
     sim.set_faults(faults(kind, seed));
 
-    let mut rng = Rng(seed);
+    let mut rng = child::Rng(seed);
     let mut runs = 0;
     let mut killed_at = Vec::new();
     for round in 0..KILLS {
         let mut child = spawn(test, kind, sim, &plan, &journal);
         runs += 1;
-        let lines = lines(&mut child);
+        let lines = child::lines(&mut child);
         // Killed a random time after a random one of its first create calls: at its journal
         // reads, its channel lookup, a send, a reconciliation or its records. Early calls, so
         // each killed run leaves work for the next and kills land all along the job.
         let after = rng.below(4);
-        let reached = wait_for(&lines, &format!("child call {after}"));
+        let reached = child::wait_for(&lines, &format!("child call {after}"), CHILD_TIMEOUT);
         std::thread::sleep(Duration::from_millis(
             rng.below(MAX_LIFE.as_millis() as u64),
         ));
@@ -362,8 +321,8 @@ fn killed_and_rerun(test: &str, kind: BackendKind, seed: u64) {
         let mut child = spawn(test, kind, sim, &plan, &journal);
         runs += 1;
         final_runs += 1;
-        let lines = lines(&mut child);
-        complete = wait_for(&lines, "child done complete=true");
+        let lines = child::lines(&mut child);
+        complete = child::wait_for(&lines, "child done complete=true", CHILD_TIMEOUT);
         child.wait().unwrap();
     }
     assert!(
