@@ -17,17 +17,19 @@
 //! shape hundreds of times; the simulator's clock runs [`SCALE`] times fast so the pacing is
 //! exercised without waiting real minutes.
 
+#[path = "common/watched.rs"]
+mod watched;
+
 use buffer_bridge::graphql::GraphQl;
 use buffer_bridge::http::rate_limit::FIFTEEN_MINUTES;
-use buffer_bridge::http::rate_limit::RateLimits as ReportedLimits;
 use buffer_bridge::journal::IdempotencyKey;
 use buffer_bridge::model::{
     ChannelId, ChannelResult, CreateOutcome, NewPost, PageRequest, PostList, PostQuery, When,
 };
-use buffer_bridge::pacing::{LocalBudget, Paced, Pacing, RateBudget};
+use buffer_bridge::pacing::{LocalBudget, Paced, Pacing};
 use buffer_bridge::rest::ClassicRest;
 use buffer_bridge::retry::{RetryPolicy, Retrying};
-use buffer_bridge::{Backend, BackendExt, BackendKind, ErrorKind, Result};
+use buffer_bridge::{Backend, BackendExt, BackendKind, ErrorKind};
 use buffer_sim::{
     ChannelSpec, Fault, FaultRule, Faults, NullScope, REQUEST_LOG_CAPACITY, RateLimits, Service,
     Simulator,
@@ -35,6 +37,7 @@ use buffer_sim::{
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use watched::{Waits, Watched};
 
 /// Simulated seconds per real second.
 const SCALE: f64 = 500.0;
@@ -83,46 +86,13 @@ fn faults(kind: BackendKind, seed: u64) -> Faults {
     }
 }
 
-/// The latest any wait for the budget ended past its call's deadline.
-#[derive(Debug, Default)]
-struct Lateness(Duration);
-
-/// A [`RateBudget`] that records how late every wait of the budget it wraps ended.
-#[derive(Debug)]
-struct Watched {
-    budget: LocalBudget,
-    late: Arc<Mutex<Lateness>>,
-}
-
-#[async_trait::async_trait]
-impl RateBudget for Watched {
-    async fn acquire(&self, deadline: tokio::time::Instant) -> Result<()> {
-        let result = self.budget.acquire(deadline).await;
-        let late = tokio::time::Instant::now().saturating_duration_since(deadline);
-        let mut worst = self.late.lock().unwrap();
-        worst.0 = worst.0.max(late);
-        result
-    }
-
-    fn answered(&self, limits: &ReportedLimits, refused: bool) {
-        self.budget.answered(limits, refused);
-    }
-
-    fn remaining(&self) -> Option<u64> {
-        self.budget.remaining()
-    }
-}
-
 /// The shared stack, retries over pacing, and what its budget saw.
 fn stack<B: Backend + 'static>(
     backend: B,
     pacing: Pacing,
-) -> (Arc<dyn Backend>, Arc<Mutex<Lateness>>) {
-    let late = Arc::new(Mutex::new(Lateness::default()));
-    let budget = Watched {
-        budget: LocalBudget::new(&pacing.time_scale(SCALE)),
-        late: late.clone(),
-    };
+) -> (Arc<dyn Backend>, Arc<Mutex<Waits>>) {
+    let late = Arc::new(Mutex::new(Waits::default()));
+    let budget = Watched::new(LocalBudget::new(&pacing.time_scale(SCALE)), late.clone());
     let paced = Paced::with_budget(backend, Arc::new(budget), MAX_WAIT);
     let retrying = Retrying::new(paced)
         .lease(LEASE)
@@ -534,7 +504,7 @@ fn soak(kind: BackendKind, seed: u64) {
         }
     }
     let twice: Vec<_> = copies.iter().filter(|(_, n)| **n > 1).collect();
-    let late = late.lock().unwrap().0;
+    let late = late.lock().unwrap().late;
     eprintln!(
         "{kind}: {} writes; told {} created, {} failed, {} unknown; {} cancelled, {} errors; \
          reconcile: {} created, {} failed; {} requests, {faulted} faulted ({lost} answers lost \

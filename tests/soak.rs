@@ -12,17 +12,20 @@
 //! longer than `max_wait`, so calls also fail fast and are retried. Assertions read the
 //! simulator's running totals, not its log, so they cover every request of a long run.
 
+#[path = "common/watched.rs"]
+mod watched;
+
 use buffer_bridge::graphql::GraphQl;
 use buffer_bridge::http::rate_limit::FIFTEEN_MINUTES;
-use buffer_bridge::http::rate_limit::RateLimits as ReportedLimits;
 use buffer_bridge::model::{ChannelId, NewPost, PageRequest, PostList, PostQuery};
-use buffer_bridge::pacing::{LocalBudget, Paced, Pacing, RateBudget};
+use buffer_bridge::pacing::{LocalBudget, Paced, Pacing};
 use buffer_bridge::rest::ClassicRest;
 use buffer_bridge::retry::{RetryPolicy, Retrying};
-use buffer_bridge::{Backend, BackendExt, Result};
+use buffer_bridge::{Backend, BackendExt};
 use buffer_sim::{Fault, FaultRule, Faults, RateLimits, Service, Simulator};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use watched::{Waits, Watched};
 
 /// Simulated seconds per real second.
 const SCALE: f64 = 500.0;
@@ -53,66 +56,13 @@ fn faults(seed: u64) -> Faults {
         .rule(FaultRule::new(Fault::Html).share(0.05))
 }
 
-/// What the budget saw.
-#[derive(Debug, Default)]
-struct Waits {
-    /// Requests taken.
-    taken: usize,
-    /// Of those, how many waited for room (10 ms or more).
-    waited: usize,
-    /// Waits that ended in a refusal, the call's `max_wait` being too short.
-    refused: usize,
-    /// The latest any wait ended past its call's deadline.
-    late: Duration,
-}
-
-/// A [`RateBudget`] that records every wait of the budget it wraps.
-#[derive(Debug)]
-struct Watched {
-    budget: LocalBudget,
-    waits: Arc<Mutex<Waits>>,
-}
-
-#[async_trait::async_trait]
-impl RateBudget for Watched {
-    async fn acquire(&self, deadline: tokio::time::Instant) -> Result<()> {
-        let started = Instant::now();
-        let result = self.budget.acquire(deadline).await;
-        let mut waits = self.waits.lock().unwrap();
-        waits.late = waits
-            .late
-            .max(tokio::time::Instant::now().saturating_duration_since(deadline));
-        match result {
-            Ok(()) => {
-                waits.taken += 1;
-                if started.elapsed() >= Duration::from_millis(10) {
-                    waits.waited += 1;
-                }
-            }
-            Err(_) => waits.refused += 1,
-        }
-        result
-    }
-
-    fn answered(&self, limits: &ReportedLimits, refused: bool) {
-        self.budget.answered(limits, refused);
-    }
-
-    fn remaining(&self) -> Option<u64> {
-        self.budget.remaining()
-    }
-}
-
 /// The shared stack, retries over pacing, and what its budget saw.
 fn stack<B: Backend + 'static>(
     backend: B,
     pacing: Pacing,
 ) -> (Arc<dyn Backend>, Arc<Mutex<Waits>>) {
     let waits = Arc::new(Mutex::new(Waits::default()));
-    let budget = Watched {
-        budget: LocalBudget::new(&pacing.time_scale(SCALE)),
-        waits: waits.clone(),
-    };
+    let budget = Watched::new(LocalBudget::new(&pacing.time_scale(SCALE)), waits.clone());
     let paced = Paced::with_budget(backend, Arc::new(budget), MAX_WAIT);
     let retrying = Retrying::new(paced)
         .policy(
