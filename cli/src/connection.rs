@@ -12,6 +12,8 @@ use std::sync::Arc;
 pub struct Connection {
     config: BackendConfig,
     sim: Option<Simulator>,
+    /// The simulator of a stored `login --sim`, holding its grants, when GraphQL has no key.
+    login_sim: Option<Simulator>,
 }
 
 impl Connection {
@@ -29,6 +31,7 @@ impl Connection {
             return Ok(Self {
                 config,
                 sim: Some(sim),
+                login_sim: None,
             });
         }
         let config = match config_file {
@@ -36,14 +39,22 @@ impl Connection {
             None => BackendConfig::from_env(),
         }
         .map_err(|e| e.message())?;
-        Ok(Self { config, sim: None })
+        let login_sim = match config.backend_of(BackendKind::GraphQl) {
+            Ok(_) => None,
+            Err(_) => crate::login::login_simulator().await?,
+        };
+        Ok(Self {
+            config,
+            sim: None,
+            login_sim,
+        })
     }
 
     /// The backend for one API; GraphQL without an API key uses the grant of `login`.
     pub fn backend(&self, kind: BackendKind) -> Result<Arc<dyn Backend>, String> {
         let configured = self.config.backend_of(kind);
         if configured.is_err() && kind == BackendKind::GraphQl && self.sim.is_none() {
-            if let Some(stored) = crate::login::stored_backend()? {
+            if let Some(stored) = crate::login::stored_backend(self.login_sim.as_ref())? {
                 return Ok(stored);
             }
         }
@@ -105,5 +116,18 @@ impl Connection {
     /// where nothing counts them.
     pub fn requests_served(&self) -> Option<usize> {
         self.sim.as_ref().map(|sim| sim.requests().len())
+    }
+}
+
+/// However a command ends, the simulator of a `login --sim` hands its grants (rotated by a
+/// refresh, or revoked) on to the next command's: a rotated refresh token left behind would be
+/// presented again, and reuse revokes the grant.
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if let Some(sim) = &self.login_sim {
+            if let Err(message) = crate::login::save_sim_grants(sim) {
+                eprintln!("buffer-bridge: {message}");
+            }
+        }
     }
 }

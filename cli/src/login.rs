@@ -4,10 +4,11 @@
 //! `login` runs the authorization code flow with PKCE: it listens on a loopback port for the
 //! redirect, prints the URL to open, exchanges the code and stores the tokens (owner-only
 //! file). With `--sim` it does the same against an in-process simulator, whose consent is
-//! automatic, and checks the grant with one call; the simulator's grant ends with the process,
-//! so nothing is stored.
+//! automatic, and keeps that grant too: each later command starts a simulator of its own that
+//! takes on the grants of the last one (saved beside the login as digests, no usable token),
+//! so `login --sim` then `channels` runs the same refresh and rotation as against Buffer.
 
-use buffer_bridge::auth::{Consent, FileStore, MemoryStore, OAuth, RefreshingToken, TokenStore};
+use buffer_bridge::auth::{Consent, FileStore, OAuth, RefreshingToken, TokenStore};
 use buffer_bridge::graphql::GraphQl;
 use buffer_bridge::{Backend, BackendExt};
 use buffer_sim::Simulator;
@@ -51,7 +52,14 @@ struct Login {
     client_id: String,
     redirect_uri: String,
     graphql_url: Option<String>,
+    /// A login on the simulator: the issuer and API are whichever simulator the command
+    /// starts, and its grants are in [`SIM_GRANTS`].
+    #[serde(default)]
+    simulator: bool,
 }
+
+/// The file beside the login that carries a simulator's grants from one command to the next.
+const SIM_GRANTS: &str = "simulator-grants.json";
 
 /// Where the command line keeps its grant: `$BUFFER_BRIDGE_HOME`, else
 /// `~/.config/buffer-bridge`.
@@ -99,6 +107,7 @@ pub async fn login(args: &LoginArgs, sim: bool) -> Result<ExitCode, String> {
         client_id,
         redirect_uri,
         graphql_url,
+        simulator: sim,
     };
     let oauth = login.oauth()?;
     let request = oauth.authorize(&Consent::default());
@@ -113,7 +122,8 @@ pub async fn login(args: &LoginArgs, sim: bool) -> Result<ExitCode, String> {
             let _ = reqwest::get(url).await;
         });
     }
-    let redirect = tokio::time::timeout(WAIT_FOR_REDIRECT, receive_redirect(&listener, port))
+    let callback = receive_redirect(&listener, port, request.state());
+    let redirect = tokio::time::timeout(WAIT_FOR_REDIRECT, callback)
         .await
         .map_err(|_| "no redirect came back within 5 minutes".to_owned())??;
     let code = request
@@ -123,10 +133,7 @@ pub async fn login(args: &LoginArgs, sim: bool) -> Result<ExitCode, String> {
         .exchange(&request, &code)
         .await
         .map_err(|e| e.to_string())?;
-    let store: Arc<dyn TokenStore> = match simulator {
-        Some(_) => Arc::new(MemoryStore::new()),
-        None => Arc::new(store()?),
-    };
+    let store: Arc<dyn TokenStore> = Arc::new(store()?);
     store.save(USER, &tokens).await.map_err(|e| e.to_string())?;
     let account = login
         .backend(oauth, store)?
@@ -134,14 +141,51 @@ pub async fn login(args: &LoginArgs, sim: bool) -> Result<ExitCode, String> {
         .await
         .map_err(|e| e.to_string())?;
     let who = account.email.unwrap_or(account.id.to_string());
+    if let Some(sim) = &simulator {
+        save_sim_grants(sim)?;
+    }
+    login.save()?;
     match sim {
-        true => println!("Logged in to the simulator as {who} (its grant ends with this run)."),
-        false => {
-            login.save()?;
-            println!("Logged in as {who}; the other commands use this login.");
-        }
+        true => println!(
+            "Logged in to the simulator as {who}; the other commands use this login, each on \
+             a simulator of its own that honours it (its posts are not kept between commands)."
+        ),
+        false => println!("Logged in as {who}; the other commands use this login."),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The simulator a command starts for a stored simulator login, holding that login's grants;
+/// `None` when the stored login (if any) is Buffer's.
+pub async fn login_simulator() -> Result<Option<Simulator>, String> {
+    match Login::load()? {
+        Some(login) if login.simulator => {
+            let sim = Simulator::start().await;
+            let path = home()?.join(SIM_GRANTS);
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                format!("the simulator's grants are missing ({e}); run login --sim again")
+            })?;
+            let saved: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                format!("the simulator's grants are unreadable ({e}); run login --sim again")
+            })?;
+            sim.oauth()
+                .load_grants(sim.store(), &saved)
+                .map_err(|e| format!("{e}; run login --sim again"))?;
+            Ok(Some(sim))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Saves the grants of the simulator a command ran on, refreshed and rotated tokens included,
+/// for the next command's simulator. Atomic: a reader sees the old grants or the new.
+pub fn save_sim_grants(sim: &Simulator) -> Result<(), String> {
+    let path = home()?.join(SIM_GRANTS);
+    let text = sim.oauth().save_grants(sim.store()).to_string();
+    let temporary = path.with_extension(format!("tmp-{}", std::process::id()));
+    std::fs::write(&temporary, text)
+        .and_then(|()| std::fs::rename(&temporary, &path))
+        .map_err(|e| format!("could not keep the simulator's grants: {e}"))
 }
 
 /// An option, else its environment variable.
@@ -157,14 +201,18 @@ pub async fn logout() -> Result<ExitCode, String> {
         println!("Not logged in.");
         return Ok(ExitCode::SUCCESS);
     };
+    let simulator = login_simulator().await.unwrap_or(None);
     let store = store()?;
     if let Some(tokens) = store.load(USER).await.map_err(|e| e.to_string())? {
-        if let Err(error) = login.oauth()?.revoke(&tokens).await {
+        if let Err(error) = login.oauth_on(simulator.as_ref())?.revoke(&tokens).await {
             eprintln!("buffer-bridge: the grant could not be revoked ({error}); forgetting it");
         }
     }
     store.remove(USER).await.map_err(|e| e.to_string())?;
     std::fs::remove_file(Login::path()?).map_err(|e| e.to_string())?;
+    if login.simulator {
+        let _ = std::fs::remove_file(home()?.join(SIM_GRANTS));
+    }
     println!("Logged out.");
     Ok(ExitCode::SUCCESS)
 }
@@ -181,12 +229,17 @@ pub async fn whoami(backend: Arc<dyn Backend>) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The GraphQL backend of the stored login, if there is one.
-pub fn stored_backend() -> Result<Option<Arc<dyn Backend>>, String> {
-    let Some(login) = Login::load()? else {
+/// The GraphQL backend of the stored login, if there is one; a simulator login needs the
+/// simulator [`login_simulator`] started.
+pub fn stored_backend(simulator: Option<&Simulator>) -> Result<Option<Arc<dyn Backend>>, String> {
+    let Some(mut login) = Login::load()? else {
         return Ok(None);
     };
-    let oauth = login.oauth()?;
+    if login.simulator {
+        let sim = simulator.ok_or("the login is the simulator's, and no simulator is running")?;
+        login.graphql_url = Some(sim.graphql_url());
+    }
+    let oauth = login.oauth_on(simulator)?;
     login.backend(oauth, Arc::new(store()?)).map(Some)
 }
 
@@ -215,10 +268,19 @@ impl Login {
     }
 
     fn oauth(&self) -> Result<OAuth, String> {
+        self.oauth_on(None)
+    }
+
+    /// The OAuth client of this login; a simulator login's issuer is the running simulator.
+    fn oauth_on(&self, simulator: Option<&Simulator>) -> Result<OAuth, String> {
+        let issuer = match simulator {
+            Some(sim) if self.simulator => sim.issuer_url(),
+            _ => self.issuer.clone(),
+        };
         OAuth::builder()
             .client_id(&self.client_id)
             .redirect_uri(&self.redirect_uri)
-            .issuer(&self.issuer)
+            .issuer(issuer)
             .build()
             .map_err(|e| e.to_string())
     }
@@ -237,9 +299,15 @@ impl Login {
     }
 }
 
-/// Waits for the browser's request to `/callback` and answers it; returns its full URL.
-/// Other requests (a favicon) get a 404 and the wait goes on.
-async fn receive_redirect(listener: &TcpListener, port: u16) -> Result<String, String> {
+/// Waits for the browser's request to `/callback` carrying this authorization's `state` and
+/// answers it; returns its full URL. Other requests (a favicon, a redirect of another login, a
+/// forged one) are answered with an error and the wait goes on: anyone on the machine can
+/// reach the port, and none of them may end the login.
+async fn receive_redirect(
+    listener: &TcpListener,
+    port: u16,
+    state: &str,
+) -> Result<String, String> {
     loop {
         let (mut stream, _) = listener
             .accept()
@@ -260,17 +328,30 @@ async fn receive_redirect(listener: &TcpListener, port: u16) -> Result<String, S
             .and_then(|line| line.strip_prefix("GET "))
             .and_then(|rest| rest.split(' ').next())
             .filter(|target| target.starts_with("/callback"));
-        let (status, page) = match target {
-            Some(_) => ("200 OK", "Authorized. You can close this window."),
-            None => ("404 Not Found", "Not here."),
+        let ours = target.filter(|target| carries_state(target, state));
+        let (status, page) = match (target, ours) {
+            (_, Some(_)) => ("200 OK", "Authorized. You can close this window."),
+            (Some(_), None) => (
+                "400 Bad Request",
+                "This is not the authorization being waited for.",
+            ),
+            (None, _) => ("404 Not Found", "Not here."),
         };
         let answer = format!(
             "HTTP/1.1 {status}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
             page.len()
         );
         let _ = stream.write_all(answer.as_bytes()).await;
-        if let Some(target) = target {
+        if let Some(target) = ours {
             return Ok(format!("http://127.0.0.1:{port}{target}"));
         }
     }
+}
+
+/// Whether a callback target's query has `state` equal to `expected`.
+fn carries_state(target: &str, expected: &str) -> bool {
+    reqwest::Url::parse(&format!("http://127.0.0.1{target}")).is_ok_and(|url| {
+        url.query_pairs()
+            .any(|(name, value)| name == "state" && value == expected)
+    })
 }

@@ -20,9 +20,42 @@ fn run(home: &Path, args: &[&str]) -> Output {
     command(home, args).output().expect("the binary runs")
 }
 
+/// Moves the stored access token's expiry into the past, as an hour between commands would.
+fn expire_access_token(home: &Path) {
+    let file = std::fs::read_dir(home.join("tokens"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| path.extension().is_some_and(|e| e == "json"))
+        .expect("a token file");
+    let mut tokens: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    tokens["expires_at"] = "2000-01-01T00:00:00Z".into();
+    std::fs::write(&file, tokens.to_string()).unwrap();
+}
+
+fn tokens_of(home: &Path) -> Vec<String> {
+    let dir = home.join("tokens");
+    let file = std::fs::read_dir(dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let tokens: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    ["access_token", "refresh_token"]
+        .iter()
+        .map(|name| tokens[name].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The done-when, as a user runs it: `login --sim`, then `channels` with no `--sim`
+/// and no key, in later processes, across two refreshes (each rotates the refresh token, and
+/// a rotated token not handed on to the next command's simulator would be refused as reuse).
 #[test]
-fn login_on_the_simulator_completes_by_itself() {
+fn login_on_the_simulator_then_channels_in_later_commands() {
     let home = std::env::temp_dir().join(format!("bb-login-sim-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
     let output = run(&home, &["login", "--sim"]);
     assert!(output.status.success(), "{output:?}");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -31,7 +64,68 @@ fn login_on_the_simulator_completes_by_itself() {
         stdout.contains("Logged in to the simulator as demo@"),
         "{stdout}"
     );
-    assert!(!home.exists(), "a simulator's grant is not stored");
+    let mut seen = tokens_of(&home);
+    for round in 0..3 {
+        if round > 0 {
+            expire_access_token(&home);
+        }
+        let channels = run(&home, &["channels", "--json"]);
+        assert!(channels.status.success(), "round {round}: {channels:?}");
+        let listed: serde_json::Value = serde_json::from_slice(&channels.stdout).unwrap();
+        assert_eq!(listed.as_array().map(Vec::len), Some(5), "round {round}");
+        let now = tokens_of(&home);
+        assert_eq!(
+            now != seen,
+            round > 0,
+            "round {round}: a refresh rotates both tokens"
+        );
+        seen = now;
+    }
+    // The saved grants let the next simulator recognise tokens, never use them.
+    let grants = std::fs::read_to_string(home.join("simulator-grants.json")).unwrap();
+    for token in &seen {
+        assert!(
+            !grants.contains(token.as_str()),
+            "a usable token is in the saved grants"
+        );
+    }
+    let whoami = run(&home, &["whoami"]);
+    assert!(whoami.status.success(), "{whoami:?}");
+    let logout = run(&home, &["logout"]);
+    assert!(logout.status.success(), "{logout:?}");
+    assert!(!home.join("simulator-grants.json").exists());
+    let after = run(&home, &["channels"]);
+    assert!(!after.status.success(), "no credentials after logout");
+    std::fs::remove_dir_all(&home).unwrap();
+}
+
+/// A refresh token left behind (a command killed before it handed its rotation on) is a
+/// reuse: the next command's simulator revokes the grant and the command says so, once,
+/// instead of looping or answering with another account.
+#[test]
+fn a_stale_simulator_grant_is_refused_as_reuse_not_looped() {
+    let home = std::env::temp_dir().join(format!("bb-login-stale-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    assert!(run(&home, &["login", "--sim"]).status.success());
+    let stale = std::fs::read_to_string(home.join("simulator-grants.json")).unwrap();
+    expire_access_token(&home);
+    assert!(run(&home, &["channels"]).status.success());
+    // The rotation is lost: the next simulator knows only the first refresh token as current.
+    std::fs::write(home.join("simulator-grants.json"), stale).unwrap();
+    expire_access_token(&home);
+    let presented = tokens_of(&home);
+    let refused = run(&home, &["channels"]);
+    assert!(!refused.status.success(), "{refused:?}");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("grant was revoked"), "{said}");
+    assert_eq!(said.lines().count(), 1, "one refusal, no loop: {said}");
+    for token in presented {
+        assert!(
+            !said.contains(token.as_str()),
+            "a token in the error: {said}"
+        );
+    }
+    std::fs::remove_dir_all(&home).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -30,7 +30,7 @@ use sha2::{Digest, Sha256};
 
 use crate::model::Account;
 use crate::reply::Reply;
-use crate::store::Store;
+use crate::store::{SimError, Store};
 
 /// How long an access token lives, as Buffer's tokens do.
 pub const ACCESS_TOKEN_LIFETIME_SECS: i64 = 3_600;
@@ -102,7 +102,7 @@ struct Grant {
     client_id: String,
     account_id: String,
     scopes: Vec<String>,
-    /// The only refresh token that may be presented next.
+    /// The digest of the only refresh token that may be presented next.
     current_refresh: String,
     revoked: bool,
 }
@@ -112,9 +112,11 @@ struct State {
     clients: HashMap<String, OAuthClient>,
     codes: HashMap<String, PendingCode>,
     grants: Vec<Grant>,
-    /// Every refresh token ever issued, to its grant: a used one is recognised when replayed.
+    /// The digest of every refresh token ever issued, to its grant: a used one is recognised
+    /// when replayed. Tokens are kept as digests only, as a server should, so that the grants
+    /// can be saved ([`OAuthServer::save_grants`]) without a usable token.
     refresh_tokens: HashMap<String, usize>,
-    /// Access token → (grant, expiry).
+    /// Access token digest → (grant, expiry).
     access_tokens: HashMap<String, (usize, DateTime<Utc>)>,
     deny_consent: bool,
     stats: OAuthStats,
@@ -184,6 +186,127 @@ impl OAuthServer {
             .clients
             .insert(client.client_id.clone(), client.clone());
         client
+    }
+
+    /// The clients and grants, as JSON: what a simulator started later needs to honour the
+    /// grants given by this one (the command line starts one per command, and `login --sim`
+    /// must outlive its command). Tokens appear as digests only, so the saved grants hold no
+    /// usable token; each grant names its account by e-mail, which a simulator with the same
+    /// demo account recognises although its ids are new.
+    pub fn save_grants(&self, store: &Store) -> serde_json::Value {
+        let state = self.lock();
+        let clients: Vec<_> = state
+            .clients
+            .values()
+            .map(|c| {
+                json!({
+                    "client_id": c.client_id,
+                    "client_secret": c.client_secret,
+                    "redirect_uris": c.redirect_uris,
+                })
+            })
+            .collect();
+        let grants: Vec<_> = state
+            .grants
+            .iter()
+            .enumerate()
+            .filter_map(|(index, grant)| {
+                let email = account_field(store, &grant.account_id, |a| a.email.clone())?;
+                let refresh: Vec<_> = (state.refresh_tokens.iter())
+                    .filter(|(_, owner)| **owner == index)
+                    .map(|(token, _)| token)
+                    .collect();
+                let access: Vec<_> = state
+                    .access_tokens
+                    .iter()
+                    .filter(|(_, (owner, _))| *owner == index)
+                    .map(|(token, (_, expiry))| json!([token, expiry.to_rfc3339()]))
+                    .collect();
+                Some(json!({
+                    "client_id": grant.client_id,
+                    "account": email,
+                    "scopes": grant.scopes,
+                    "current_refresh": grant.current_refresh,
+                    "revoked": grant.revoked,
+                    "refresh_tokens": refresh,
+                    "access_tokens": access,
+                }))
+            })
+            .collect();
+        json!({ "version": 1, "clients": clients, "grants": grants })
+    }
+
+    /// Takes on the clients and grants [`save_grants`](Self::save_grants) returned, as if this
+    /// server had given them; a grant whose account this simulator lacks is left out. Returns
+    /// how many grants were taken on.
+    pub fn load_grants(&self, store: &Store, saved: &serde_json::Value) -> Result<usize, SimError> {
+        let malformed = || SimError::Invalid("the saved grants are malformed".to_owned());
+        if saved["version"] != 1 {
+            return Err(malformed());
+        }
+        let strings = |value: &serde_json::Value| -> Result<Vec<String>, SimError> {
+            value
+                .as_array()
+                .ok_or_else(malformed)?
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned).ok_or_else(malformed))
+                .collect()
+        };
+        let text =
+            |value: &serde_json::Value| value.as_str().map(str::to_owned).ok_or_else(malformed);
+        let mut clients = Vec::new();
+        for client in saved["clients"].as_array().ok_or_else(malformed)? {
+            clients.push(OAuthClient {
+                client_id: text(&client["client_id"])?,
+                client_secret: client["client_secret"].as_str().map(str::to_owned),
+                redirect_uris: strings(&client["redirect_uris"])?,
+            });
+        }
+        let mut grants = Vec::new();
+        for grant in saved["grants"].as_array().ok_or_else(malformed)? {
+            let mut access = Vec::new();
+            for pair in grant["access_tokens"].as_array().ok_or_else(malformed)? {
+                let expiry = DateTime::parse_from_rfc3339(&text(&pair[1])?)
+                    .map_err(|_| malformed())?
+                    .with_timezone(&Utc);
+                access.push((text(&pair[0])?, expiry));
+            }
+            let account = text(&grant["account"])?;
+            let account_id = store.with(|state, _, _| {
+                (state.accounts.iter())
+                    .find(|a| a.email == account)
+                    .map(|a| a.id.clone())
+            });
+            grants.push((
+                Grant {
+                    client_id: text(&grant["client_id"])?,
+                    account_id: account_id.unwrap_or_default(),
+                    scopes: strings(&grant["scopes"])?,
+                    current_refresh: text(&grant["current_refresh"])?,
+                    revoked: grant["revoked"].as_bool().ok_or_else(malformed)?,
+                },
+                strings(&grant["refresh_tokens"])?,
+                access,
+            ));
+        }
+        let mut state = self.lock();
+        for client in clients {
+            state.clients.insert(client.client_id.clone(), client);
+        }
+        let mut taken = 0;
+        for (grant, refresh, access) in grants {
+            if grant.account_id.is_empty() {
+                continue;
+            }
+            let index = state.grants.len();
+            state.grants.push(grant);
+            state
+                .refresh_tokens
+                .extend(refresh.into_iter().map(|t| (t, index)));
+            (state.access_tokens).extend(access.into_iter().map(|(t, e)| (t, (index, e))));
+            taken += 1;
+        }
+        Ok(taken)
     }
 
     fn token(&self, state: &mut State, prefix: &str) -> String {
@@ -384,8 +507,8 @@ impl OAuthServer {
                 self.issue(&mut state, grant, now)
             }
             "refresh_token" => {
-                let presented = get("refresh_token");
-                let Some(&grant) = state.refresh_tokens.get(presented) else {
+                let presented = digest(get("refresh_token"));
+                let Some(&grant) = state.refresh_tokens.get(&presented) else {
                     return invalid_grant("unknown refresh token");
                 };
                 let standing = &state.grants[grant];
@@ -417,9 +540,9 @@ impl OAuthServer {
         state.access_tokens.retain(|_, (_, expiry)| *expiry > now);
         state
             .access_tokens
-            .insert(access.clone(), (grant, expires_at));
-        state.refresh_tokens.insert(refresh.clone(), grant);
-        state.grants[grant].current_refresh = refresh.clone();
+            .insert(digest(&access), (grant, expires_at));
+        state.refresh_tokens.insert(digest(&refresh), grant);
+        state.grants[grant].current_refresh = digest(&refresh);
         Reply::json(
             200,
             &json!({
@@ -436,13 +559,13 @@ impl OAuthServer {
     /// RFC 7009: revoking either token of a grant revokes the grant; unknown tokens are fine.
     fn revoke(&self, body: &[u8]) -> Reply {
         let params = form(body);
-        let token = params.get("token").map(String::as_str).unwrap_or_default();
+        let token = digest(params.get("token").map(String::as_str).unwrap_or_default());
         let mut state = self.lock();
         let grant = state
             .refresh_tokens
-            .get(token)
+            .get(&token)
             .copied()
-            .or_else(|| state.access_tokens.get(token).map(|(g, _)| *g));
+            .or_else(|| state.access_tokens.get(&token).map(|(g, _)| *g));
         if let Some(grant) = grant {
             revoke_grant(&mut state, grant);
         }
@@ -494,7 +617,7 @@ impl OAuthServer {
                 }]}),
             ))
         };
-        let Some(&(grant, expires_at)) = state.access_tokens.get(token) else {
+        let Some(&(grant, expires_at)) = state.access_tokens.get(&digest(token)) else {
             return refused("The access token is invalid or has expired");
         };
         let grant = &state.grants[grant];
@@ -561,6 +684,14 @@ fn revoke_grant(state: &mut State, grant: usize) {
         state.grants[grant].revoked = true;
         state.stats.grants_revoked += 1;
     }
+}
+
+/// How the server keeps a token: its SHA-256, in hex.
+fn digest(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 /// BASE64URL(SHA-256(verifier)) without padding: the S256 challenge of a verifier.

@@ -258,3 +258,59 @@ async fn revocation_ends_the_grant() {
     );
     assert_eq!(sim.oauth().stats().grants_revoked, 1);
 }
+
+/// Grants saved by one simulator and taken on by another (what the command line does between
+/// commands): live tokens work there, rotation goes on, a replayed refresh token is still
+/// recognised as reuse, and what is saved holds no usable token.
+#[tokio::test]
+async fn saved_grants_outlive_their_simulator_without_a_usable_token_in_them() {
+    let first = Simulator::start().await;
+    let client = first.oauth().register_client(&[REDIRECT], false);
+    let (_, issued) = exchange(&first, &client, VERIFIER).await;
+    let (_, rotated) = refresh(&first, &client, issued["refresh_token"].as_str().unwrap()).await;
+    let saved = first.oauth().save_grants(first.store()).to_string();
+    for token in [&issued, &rotated] {
+        for name in ["access_token", "refresh_token"] {
+            let token = token[name].as_str().unwrap();
+            assert!(!saved.contains(token), "{name} in the saved grants");
+        }
+    }
+    drop(first);
+
+    let second = Simulator::start().await;
+    let taken = second
+        .oauth()
+        .load_grants(second.store(), &serde_json::from_str(&saved).unwrap())
+        .unwrap();
+    assert_eq!(taken, 1);
+    let access = rotated["access_token"].as_str().unwrap();
+    assert_eq!(account_status(&second, access).await, 200);
+    let (status, next) =
+        refresh(&second, &client, rotated["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(status, 200, "{next}");
+    let (status, _) = refresh(&second, &client, issued["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(status, 400);
+    assert_eq!(second.oauth().stats().reuse_detections, 1);
+    assert_eq!(
+        account_status(&second, next["access_token"].as_str().unwrap()).await,
+        401
+    );
+}
+
+#[tokio::test]
+async fn malformed_saved_grants_are_refused_whole() {
+    let sim = Simulator::start().await;
+    for saved in [
+        serde_json::json!({}),
+        serde_json::json!({ "version": 2, "clients": [], "grants": [] }),
+        serde_json::json!({ "version": 1, "clients": [{ "client_id": 7 }], "grants": [] }),
+        serde_json::json!({ "version": 1, "clients": [], "grants": [{ "account": "x" }] }),
+    ] {
+        assert!(
+            sim.oauth().load_grants(sim.store(), &saved).is_err(),
+            "{saved}"
+        );
+    }
+    let registered = sim.oauth().save_grants(sim.store());
+    assert_eq!(registered["clients"], serde_json::json!([]));
+}

@@ -1,6 +1,7 @@
 //! The records behind the store and Buffer's rules over them: who may see what, queue slots,
 //! publishing when a post falls due, duplicates, queue limits, moving, reordering, shuffling.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -196,9 +197,16 @@ impl State {
             return;
         };
         let slots = schedule::next_slots(channel, now, channel.queue.len());
-        let queue = channel.queue.clone();
-        for (position, post_id) in queue.iter().enumerate() {
-            if let Some(post) = self.posts.iter_mut().find(|p| p.id == *post_id) {
+        // One pass over the store, not one search per queued post: a long queue on a large
+        // store would otherwise make every create cost their product.
+        let positions: HashMap<&str, usize> = channel
+            .queue
+            .iter()
+            .enumerate()
+            .map(|(position, id)| (id.as_str(), position))
+            .collect();
+        for post in self.posts.iter_mut() {
+            if let Some(&position) = positions.get(post.id.as_str()) {
                 post.due_at = slots.get(position).copied();
             }
         }
