@@ -39,7 +39,12 @@ pub trait ProvideToken: Send + Sync + fmt::Debug {
 ///   storing fails, the call fails and the new tokens wait in memory to be stored by the next
 ///   call, still unused;
 /// - after a 401, one refresh and no more; a refused refresh is [`Error::GrantRevoked`], which
-///   sticks (no further request) until the store holds tokens from a new authorization.
+///   sticks (no further request) until the store holds tokens from a new authorization;
+/// - a refresh whose answer never came (timed out, connection lost) is sent again by the next
+///   call, with the same refresh token. If the server never handled it, that recovers; if it
+///   did, the rotated token went with the lost answer and the grant is unusable whatever the
+///   client does: the retry turns that into one [`Error::GrantRevoked`] instead of a grant
+///   that silently never works.
 ///
 /// Share one `RefreshingToken` per user within a process; across processes, refreshing the
 /// same grant at once is what makes Buffer revoke it.

@@ -92,6 +92,8 @@ impl FileStore {
         builder
             .create(&dir)
             .map_err(|e| io_error("could not create the token directory", e))?;
+        #[cfg(unix)]
+        owner_only(&dir)?;
         Ok(Self { dir: Arc::new(dir) })
     }
 
@@ -142,6 +144,37 @@ impl TokenStore for FileStore {
         })
         .await
     }
+}
+
+/// Makes an existing token directory owner-only, as a new one is: others could list it, or,
+/// if it is writable to them, remove or replace token files. A directory shared by design
+/// (the sticky bit, as `/tmp`) is refused rather than changed; so is one that is not ours,
+/// which the system does not let us change.
+#[cfg(unix)]
+fn owner_only(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let metadata =
+        std::fs::metadata(dir).map_err(|e| io_error("could not read the token directory", e))?;
+    let mode = metadata.mode();
+    if mode & 0o077 == 0 {
+        return Ok(());
+    }
+    let refused = |why: String| {
+        Error::token_store(
+            format!(
+                "the token directory {} is open to others (mode {:o}){why}: use a directory \
+                 of your own",
+                dir.display(),
+                mode & 0o7777
+            ),
+            None,
+        )
+    };
+    if mode & 0o1000 != 0 {
+        return Err(refused(" and shared by design".to_owned()));
+    }
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| refused(format!(" and could not be made owner-only ({e})")))
 }
 
 /// Writes `bytes` to a new owner-only temporary file beside `path`, syncs it, renames it over

@@ -308,6 +308,12 @@ impl Transport {
     }
 
     fn too_large(&self, status: u16, start: &[u8]) -> Error {
+        // An authorization server's answers carry tokens no credential of ours knows yet, so
+        // nothing could redact them: they are never quoted.
+        let quoted = match self.authorization {
+            Authorization::Nothing => String::new(),
+            _ => snippet(&start[..start.len().min(QUOTED)], &self.credential),
+        };
         Error::protocol(
             Some(status),
             format!(
@@ -315,7 +321,7 @@ impl Transport {
                  it was not read further",
                 self.max_body_size
             ),
-            snippet(&start[..start.len().min(QUOTED)], &self.credential),
+            quoted,
         )
     }
 
