@@ -8,7 +8,7 @@
 //! takes on the grants of the last one (saved beside the login as digests, no usable token),
 //! so `login --sim` then `channels` runs the same refresh and rotation as against Buffer.
 
-use buffer_bridge::auth::{Consent, FileStore, OAuth, RefreshingToken, TokenStore};
+use buffer_bridge::auth::{Consent, FileStore, KeyringStore, OAuth, RefreshingToken, TokenStore};
 use buffer_bridge::graphql::GraphQl;
 use buffer_bridge::{Backend, BackendExt};
 use buffer_sim::Simulator;
@@ -23,6 +23,8 @@ use tokio::net::TcpListener;
 
 /// The user key of the command line's own grant in the token store.
 const USER: &str = "default";
+/// The service name of the command line's entries in the operating system's credential store.
+const KEYRING_SERVICE: &str = "buffer-bridge";
 /// How long `login` waits for the browser to come back.
 const WAIT_FOR_REDIRECT: Duration = Duration::from_secs(300);
 /// The largest request head the redirect listener reads.
@@ -43,6 +45,10 @@ pub struct LoginArgs {
     /// The loopback port to receive the redirect on (registered with the client; 0: any).
     #[arg(long, default_value_t = 8910)]
     port: u16,
+    /// Keep the tokens in the operating system's credential store (Keychain, Credential
+    /// Manager, Linux keyutils: gone at the session's end) instead of a file.
+    #[arg(long)]
+    keyring: bool,
 }
 
 /// What a later command needs to refresh the grant (no secret: the tokens are in the store).
@@ -56,6 +62,9 @@ struct Login {
     /// starts, and its grants are in [`SIM_GRANTS`].
     #[serde(default)]
     simulator: bool,
+    /// The tokens are in the operating system's credential store, not in a file.
+    #[serde(default)]
+    keyring: bool,
 }
 
 /// The file beside the login that carries a simulator's grants from one command to the next.
@@ -74,8 +83,13 @@ fn home() -> Result<PathBuf, String> {
     Ok(config.join("buffer-bridge"))
 }
 
-fn store() -> Result<FileStore, String> {
-    FileStore::new(home()?.join("tokens")).map_err(|e| e.to_string())
+/// Where the login's tokens are: the operating system's credential store, or an owner-only
+/// file in the home directory.
+fn store(keyring: bool) -> Result<Arc<dyn TokenStore>, String> {
+    Ok(match keyring {
+        true => Arc::new(KeyringStore::new(KEYRING_SERVICE)),
+        false => Arc::new(FileStore::new(home()?.join("tokens")).map_err(|e| e.to_string())?),
+    })
 }
 
 /// `buffer-bridge login`.
@@ -108,6 +122,7 @@ pub async fn login(args: &LoginArgs, sim: bool) -> Result<ExitCode, String> {
         redirect_uri,
         graphql_url,
         simulator: sim,
+        keyring: args.keyring,
     };
     let oauth = login.oauth()?;
     let request = oauth.authorize(&Consent::default());
@@ -133,7 +148,7 @@ pub async fn login(args: &LoginArgs, sim: bool) -> Result<ExitCode, String> {
         .exchange(&request, &code)
         .await
         .map_err(|e| e.to_string())?;
-    let store: Arc<dyn TokenStore> = Arc::new(store()?);
+    let store = store(login.keyring)?;
     store.save(USER, &tokens).await.map_err(|e| e.to_string())?;
     let account = login
         .backend(oauth, store)?
@@ -202,7 +217,7 @@ pub async fn logout() -> Result<ExitCode, String> {
         return Ok(ExitCode::SUCCESS);
     };
     let simulator = login_simulator().await.unwrap_or(None);
-    let store = store()?;
+    let store = store(login.keyring)?;
     if let Some(tokens) = store.load(USER).await.map_err(|e| e.to_string())? {
         if let Err(error) = login.oauth_on(simulator.as_ref())?.revoke(&tokens).await {
             eprintln!("buffer-bridge: the grant could not be revoked ({error}); forgetting it");
@@ -240,7 +255,7 @@ pub fn stored_backend(simulator: Option<&Simulator>) -> Result<Option<Arc<dyn Ba
         login.graphql_url = Some(sim.graphql_url());
     }
     let oauth = login.oauth_on(simulator)?;
-    login.backend(oauth, Arc::new(store()?)).map(Some)
+    login.backend(oauth, store(login.keyring)?).map(Some)
 }
 
 impl Login {

@@ -37,12 +37,16 @@
 //!
 //! [`Error::GrantRevoked`]: crate::Error::GrantRevoked
 
+#[cfg(feature = "keyring")]
+mod keyring;
 mod oauth;
 mod provider;
 mod roster;
 mod store;
 mod tokens;
 
+#[cfg(feature = "keyring")]
+pub use keyring::KeyringStore;
 pub use oauth::{
     AuthorizationRequest, ClassicOAuth, ClassicOAuthBuilder, Consent, DEFAULT_ISSUER,
     DEFAULT_SCOPES, GRAPHQL_RESOURCE, OAuth, OAuthBuilder,
