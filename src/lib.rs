@@ -84,6 +84,8 @@ pub mod http;
 pub mod journal;
 #[cfg(feature = "mcp")]
 pub mod mcp;
+#[cfg(feature = "redis")]
+pub mod fleet;
 pub mod model;
 pub mod pacing;
 pub mod preflight;
