@@ -1,6 +1,10 @@
-//! The outcome journal: both stores through one suite, then SQLite across threads sharing a file
+//! The outcome journal: every store through one suite (Redis's when built with the `redis`
+//! feature, on a real `redis-server`), then SQLite across threads sharing a file
 //! and across a process killed with `SIGKILL`; and the derived idempotency keys.
 
+#[cfg(feature = "redis")]
+#[path = "common/redis.rs"]
+mod redis_server;
 #[path = "common/temp.rs"]
 mod temp;
 use temp::TempFile;
@@ -417,6 +421,21 @@ macro_rules! suite {
                 async fn $case() {
                     let file = temp_file(stringify!($case));
                     super::$case(&SqliteJournal::open(&file.0).unwrap()).await;
+                }
+            )+
+        }
+
+        #[cfg(feature = "redis")]
+        mod redis {
+            use super::*;
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let Some(server) = redis_server::Redis::start() else {
+                        return;
+                    };
+                    let fleet = buffer_bridge::fleet::Fleet::new(&server.url()).unwrap();
+                    super::$case(&fleet.journal()).await;
                 }
             )+
         }
