@@ -39,6 +39,7 @@ mod journal;
 pub use budget::RedisBudget;
 pub use journal::RedisJournal;
 
+use crate::config::redact_url;
 use crate::{Error, Result};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use secrecy::{ExposeSecret, SecretString};
@@ -109,20 +110,6 @@ impl fmt::Debug for Fleet {
             .field("prefix", &self.inner.prefix)
             .field("processes", &self.inner.processes)
             .finish()
-    }
-}
-
-/// The URL with any password replaced by `***`, or a placeholder when it is not a URL (it
-/// could be a password pasted in the wrong place).
-pub(crate) fn redact_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) => {
-            if parsed.password().is_some() {
-                let _ = parsed.set_password(Some("***"));
-            }
-            parsed.to_string()
-        }
-        Err(_) => "(not a URL)".to_owned(),
     }
 }
 
