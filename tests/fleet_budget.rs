@@ -191,3 +191,27 @@ async fn without_redis_each_process_keeps_to_its_share_says_so_and_comes_back() 
     budget.answered(&none, false);
     assert!(everything(&server.url()).await.contains("budget:{"));
 }
+
+#[tokio::test]
+async fn a_worker_that_dies_before_its_answer_holds_the_fleet_only_until_the_bound() {
+    let Some(server) = Redis::start() else { return };
+    let pacing = Pacing::graphql();
+    let fleet = |bound| {
+        Fleet::new(&server.url())
+            .unwrap()
+            .request_bound(Duration::from_millis(bound))
+    };
+    // The first request goes alone; its worker dies without reporting the answer.
+    let dead = budget(&fleet(300), &pacing);
+    dead.acquire(soon()).await.unwrap();
+    drop(dead);
+    // Another worker waits for that answer only until the request's bound has passed.
+    let alive = budget(&fleet(300), &pacing);
+    alive.acquire(soon()).await.unwrap();
+    alive.answered(&RateLimits::default(), false);
+    alive.acquire(soon()).await.unwrap();
+    // Both requests still count: the dead one for a window after its bound.
+    alive.answered(&RateLimits::default(), false);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(alive.remaining(), Some(97));
+}

@@ -21,7 +21,7 @@ use async_trait::async_trait;
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock, Mutex, OnceLock};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
@@ -48,10 +48,15 @@ pub struct RedisBudget {
     fallback: LocalBudget,
     /// Requests taken and not yet answered, oldest first: where each was taken.
     taken: Mutex<VecDeque<Taken>>,
-    answers: OnceLock<mpsc::Sender<(String, Vec<String>)>>,
+    /// The queue to the task that sends answers to Redis, started by the first request
+    /// taken there (and again should its runtime have ended).
+    answers: Mutex<Option<mpsc::Sender<Answer>>>,
     /// Whether an answer was dropped for a full queue (logged once).
     overflowed: AtomicBool,
 }
+
+/// A request's ticket and its answer's report, on their way to Redis.
+type Answer = (String, Vec<String>);
 
 enum Taken {
     /// From Redis, under this ticket.
@@ -124,7 +129,7 @@ impl RedisBudget {
             }),
             fallback,
             taken: Mutex::new(VecDeque::new()),
-            answers: OnceLock::new(),
+            answers: Mutex::new(None),
             overflowed: AtomicBool::new(false),
         }
     }
@@ -135,19 +140,36 @@ impl RedisBudget {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The sender of answers to Redis, starting its task on first use.
-    fn answers(&self) -> &mpsc::Sender<(String, Vec<String>)> {
-        self.answers.get_or_init(|| {
-            let (sender, mut receiver) = mpsc::channel::<(String, Vec<String>)>(ANSWER_QUEUE);
+    /// Queues an answer for Redis, starting the task that sends them when none runs. An
+    /// answer that cannot be queued leaves its request counting until its bound.
+    fn send(&self, answer: Answer) {
+        let mut answers = self
+            .answers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if answers.as_ref().is_none_or(mpsc::Sender::is_closed) {
+            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+                return;
+            };
+            let (sender, mut receiver) = mpsc::channel::<Answer>(ANSWER_QUEUE);
             let counter = Arc::clone(&self.counter);
             // Ends when the budget, and so the sender, is dropped.
-            tokio::spawn(async move {
+            runtime.spawn(async move {
                 while let Some((ticket, report)) = receiver.recv().await {
                     counter.answer(&ticket, report).await;
                 }
             });
-            sender
-        })
+            *answers = Some(sender);
+        }
+        let full = answers
+            .as_ref()
+            .is_some_and(|sender| sender.try_send(answer).is_err());
+        if full && !self.overflowed.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                "answers are coming faster than Redis takes them; the ones dropped count as \
+                 on their way until their bound"
+            );
+        }
     }
 
     /// The error for a wait past the deadline; `wait` is `None` while the first answer has
@@ -345,26 +367,25 @@ impl RateBudget for RedisBudget {
             counter.fleet.recovered();
             let now = Instant::now();
             let wait = micros_between(step.now, step.at);
-            let at = now.checked_add(wait).unwrap_or(deadline + wait.min(MAX_WINDOW));
+            let left = deadline.saturating_duration_since(now);
             match step.code {
                 0 => {
                     self.taken().push_back(Taken::Shared(ticket));
-                    self.answers();
                     return Ok(());
                 }
                 // Room comes at a known time.
-                1 if at > deadline => return Err(self.too_long(Some(wait))),
+                1 if wait > left => return Err(self.too_long(Some(wait))),
                 1 => {
                     tracing::debug!(?wait, "pacing (fleet)");
-                    let _ = tokio::time::timeout_at(at, changed).await;
+                    let _ = tokio::time::timeout_at(now + wait, changed).await;
                 }
-                // Room comes when other workers' answers are counted: look again soon.
-                _ if now >= deadline => {
+                // Room comes when requests on their way are answered: look again soon.
+                _ if left.is_zero() => {
                     return Err(self.too_long((wait > Duration::ZERO).then_some(wait)));
                 }
                 _ => {
-                    let until = at.min(now + counter.poll()).min(deadline);
-                    let _ = tokio::time::timeout_at(until, changed).await;
+                    let nap = wait.min(counter.poll()).min(left);
+                    let _ = tokio::time::timeout_at(now + nap, changed).await;
                 }
             }
         }
@@ -379,15 +400,7 @@ impl RateBudget for RedisBudget {
         let Some(Taken::Shared(ticket)) = self.taken().pop_front() else {
             return;
         };
-        let report = self.counter.report(limits, refused);
-        if self.answers().try_send((ticket, report)).is_err()
-            && !self.overflowed.swap(true, Ordering::Relaxed)
-        {
-            tracing::warn!(
-                "answers are coming faster than Redis takes them; the ones dropped count as \
-                 on their way until their bound"
-            );
-        }
+        self.send((ticket, self.counter.report(limits, refused)));
     }
 
     fn remaining(&self) -> Option<u64> {

@@ -90,6 +90,7 @@ pub struct Fleet {
     inner: Arc<Shared>,
 }
 
+#[derive(Clone)]
 struct Shared {
     client: redis::Client,
     connection: tokio::sync::OnceCell<ConnectionManager>,
@@ -100,7 +101,8 @@ struct Shared {
     prefix: String,
     processes: u64,
     request_bound: Duration,
-    status: Mutex<(FleetStatus, Option<std::time::Instant>)>,
+    /// Where budgets count, and when Redis was last tried while they count locally.
+    status: Arc<Mutex<(FleetStatus, Option<std::time::Instant>)>>,
 }
 
 impl fmt::Debug for Fleet {
@@ -127,10 +129,7 @@ impl Fleet {
                 "the Redis URL {address} must start with redis:// or rediss:// (TLS)"
             )));
         }
-        let password = parsed.password().map(|p| {
-            let decoded = percent_decode(p);
-            SecretString::from(decoded)
-        });
+        let password = parsed.password().map(|p| SecretString::from(p.to_owned()));
         let client = redis::Client::open(url).map_err(|_| {
             Error::invalid_input(format!("the Redis URL {address} is not one Redis accepts"))
         })?;
@@ -143,26 +142,14 @@ impl Fleet {
                 prefix: DEFAULT_PREFIX.to_owned(),
                 processes: DEFAULT_PROCESSES,
                 request_bound: DEFAULT_REQUEST_BOUND,
-                status: Mutex::new((FleetStatus::Shared, None)),
+                status: Arc::new(Mutex::new((FleetStatus::Shared, None))),
             }),
         })
     }
 
-    fn with(self, change: impl FnOnce(&mut Shared)) -> Self {
-        let mut shared = Arc::try_unwrap(self.inner).unwrap_or_else(|shared| Shared {
-            client: shared.client.clone(),
-            connection: tokio::sync::OnceCell::new(),
-            address: shared.address.clone(),
-            password: shared.password.clone(),
-            prefix: shared.prefix.clone(),
-            processes: shared.processes,
-            request_bound: shared.request_bound,
-            status: Mutex::new((FleetStatus::Shared, None)),
-        });
-        change(&mut shared);
-        Self {
-            inner: Arc::new(shared),
-        }
+    fn with(mut self, change: impl FnOnce(&mut Shared)) -> Self {
+        change(Arc::make_mut(&mut self.inner));
+        self
     }
 
     /// Names this fleet's keys `prefix:…` (default [`DEFAULT_PREFIX`]), so several
@@ -260,14 +247,19 @@ impl Fleet {
         )
     }
 
+    /// The error's text without the URL's password, as written in the URL or decoded.
     fn scrub(&self, error: &redis::RedisError) -> String {
-        let text = error.to_string();
-        match &self.inner.password {
-            Some(password) if !password.expose_secret().is_empty() => {
-                text.replace(password.expose_secret(), "***")
+        let mut text = error.to_string();
+        if let Some(password) = &self.inner.password {
+            let written = password.expose_secret();
+            let decoded = percent_decode(written);
+            for form in [written, decoded.as_str()] {
+                if !form.is_empty() {
+                    text = text.replace(form, "***");
+                }
             }
-            _ => text,
         }
+        text
     }
 
     /// Whether budgets should count in Redis now: always while it answers, and once a second
@@ -317,12 +309,28 @@ impl Fleet {
     }
 }
 
-/// `%XX` escapes decoded, as Redis URLs carry passwords.
+/// `%XX` escapes decoded, as a URL's password carries them.
 fn percent_decode(text: &str) -> String {
-    url::form_urlencoded::parse(format!("p={}", text.replace('+', "%2B")).as_bytes())
-        .next()
-        .map(|(_, value)| value.into_owned())
-        .unwrap_or_default()
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| text.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(byte) => {
+                decoded.push(byte);
+                i += 3;
+            }
+            None => {
+                decoded.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
 }
 
 /// Redis's time in a script's answer, microseconds since the epoch, as a tokio instant's

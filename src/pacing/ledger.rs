@@ -586,6 +586,23 @@ mod tests {
     }
 
     #[test]
+    fn a_share_keeps_to_its_part_of_every_quota_and_counts_the_servers_in_full() {
+        let start = Instant::now();
+        let mut ledger = Ledger::shared(&[(100, secs(900))], 1.0, 4);
+        for _ in 0..25 {
+            send(&mut ledger, start).unwrap();
+        }
+        assert_eq!(ledger.take(start), Err(Wait::Until(start + secs(900))));
+        // The server says 60 of 100 are used, 25 of them this process's: 35 more count.
+        let mut shared = Ledger::shared(&[(100, secs(900))], 1.0, 4);
+        send(&mut shared, start).unwrap();
+        let limits = reporting([window(secs(900), 100, 40, secs(300))]);
+        shared.answered(start, &limits, false);
+        assert_eq!(shared.windows[0].limit, 25, "a reported quota is shared too");
+        assert_eq!(shared.left(start), Some(0));
+    }
+
+    #[test]
     fn requests_expiring_together_share_an_entry() {
         let start = Instant::now();
         let mut ledger = Ledger::new(&[(1000, MINUTE)], 1.0);
