@@ -33,6 +33,9 @@ static SCRIPT: LazyLock<redis::Script> =
 /// answer is dropped and its request counts until its bound, on the safe side.
 const ANSWER_QUEUE: usize = 4096;
 
+/// Answers sent to Redis at once, at most.
+const ANSWER_BATCH: usize = 64;
+
 /// The longest a worker waiting for others' answers sleeps before it looks again.
 const POLL: Duration = Duration::from_millis(50);
 
@@ -153,10 +156,16 @@ impl RedisBudget {
             };
             let (sender, mut receiver) = mpsc::channel::<Answer>(ANSWER_QUEUE);
             let counter = Arc::clone(&self.counter);
-            // Ends when the budget, and so the sender, is dropped.
+            // Sends what has queued up at once (pipelined on the connection), so answers keep
+            // up with any number of workers taking requests. Ends when the budget, and so the
+            // sender, is dropped.
             runtime.spawn(async move {
-                while let Some((ticket, report)) = receiver.recv().await {
-                    counter.answer(&ticket, report).await;
+                let mut batch = Vec::with_capacity(ANSWER_BATCH);
+                while receiver.recv_many(&mut batch, ANSWER_BATCH).await > 0 {
+                    let sent = batch
+                        .drain(..)
+                        .map(|(ticket, report)| counter.answer(ticket, report));
+                    futures::future::join_all(sent).await;
                 }
             });
             *answers = Some(sender);
@@ -277,8 +286,8 @@ impl Counter {
     }
 
     /// Counts an answer in Redis; a failure leaves its request to its bound.
-    async fn answer(&self, ticket: &str, report: Vec<String>) {
-        let mut args = vec!["answer".to_owned(), ticket.to_owned()];
+    async fn answer(&self, ticket: String, report: Vec<String>) {
+        let mut args = vec!["answer".to_owned(), ticket];
         args.extend(report);
         match self.run(args).await {
             Ok(_) => {

@@ -97,9 +97,10 @@ fn pairs(flat: &[String]) -> HashMap<&str, &str> {
 
 impl RedisJournal {
     pub(super) fn new(fleet: Fleet) -> Self {
-        // One hash tag for every key: the scripts touch an entry and the claims together,
-        // which Redis Cluster allows only on one node.
-        let base = fleet.key("journal:{journal}");
+        // One hash tag for every key of the journal, its prefix: the scripts touch an entry
+        // and the claims together, which Redis Cluster allows only on one node; journals
+        // under other prefixes land on other nodes.
+        let base = fleet.key(&format!("journal:{{{}}}", fleet.prefix_name()));
         Self {
             entries: format!("{base}:entry:"),
             claims: format!("{base}:claims"),

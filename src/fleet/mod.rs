@@ -215,6 +215,10 @@ impl Fleet {
         format!("{}:{part}", self.inner.prefix)
     }
 
+    pub(crate) fn prefix_name(&self) -> &str {
+        &self.inner.prefix
+    }
+
     pub(crate) fn processes_sharing(&self) -> u64 {
         self.inner.processes
     }
