@@ -883,7 +883,9 @@ mod fleet {
 
     pub(super) async fn figures() -> Result<Vec<Figure>> {
         let Some(server) = server() else {
-            eprintln!("fleet: no redis-server to measure against (install it, or set BUFFER_REDIS_URL)");
+            eprintln!(
+                "fleet: no redis-server to measure against (install it, or set BUFFER_REDIS_URL)"
+            );
             return Ok(Vec::new());
         };
         let url = server.1.clone();
@@ -930,7 +932,9 @@ mod fleet {
     use buffer_bridge::Result;
 
     pub(super) async fn figures() -> Result<Vec<Figure>> {
-        eprintln!("fleet: built without the redis feature (cargo run --features redis --example bench -- fleet)");
+        eprintln!(
+            "fleet: built without the redis feature (cargo run --features redis --example bench -- fleet)"
+        );
         Ok(Vec::new())
     }
 }

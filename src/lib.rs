@@ -79,13 +79,13 @@ pub mod auth;
 pub mod backend;
 pub mod config;
 pub mod error;
+#[cfg(feature = "redis")]
+pub mod fleet;
 pub mod graphql;
 pub mod http;
 pub mod journal;
 #[cfg(feature = "mcp")]
 pub mod mcp;
-#[cfg(feature = "redis")]
-pub mod fleet;
 pub mod model;
 pub mod pacing;
 pub mod preflight;

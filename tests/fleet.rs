@@ -66,7 +66,11 @@ fn post(i: usize, channels: &[String]) -> NewPost {
 
 /// Creates every post of `posts` through `backend`, one at a time, printing each; a failure
 /// (Redis gone, a key another worker holds) is tried again, under the same key.
-async fn create_all(backend: &dyn Backend, posts: impl Iterator<Item = usize>, channels: &[String]) {
+async fn create_all(
+    backend: &dyn Backend,
+    posts: impl Iterator<Item = usize>,
+    channels: &[String],
+) {
     for i in posts {
         let post = post(i, channels);
         let mut attempts = 0;
@@ -301,7 +305,11 @@ fn a_worker_killed_mid_batch_leaves_its_posts_to_another() {
     doomed.wait().unwrap();
     finish(vec![(survivor, survivor_lines)]);
 
-    assert_eq!(sim.totals().rate_limited, 0, "the simulator refused requests");
+    assert_eq!(
+        sim.totals().rate_limited,
+        0,
+        "the simulator refused requests"
+    );
     assert_each_once(sim, POSTS);
 }
 
@@ -321,13 +329,21 @@ fn redis_restarted_mid_run_duplicates_nothing_and_stays_conservative() {
     let first_lines = child::lines(&mut first);
     let mut second = spawn(TEST, sim, &redis, &format!("{}..{POSTS}", 2 * POSTS), 2);
     let second_lines = child::lines(&mut second);
-    assert!(child::wait_for(&first_lines, "worker post 40", CHILD_TIMEOUT));
+    assert!(child::wait_for(
+        &first_lines,
+        "worker post 40",
+        CHILD_TIMEOUT
+    ));
     redis.kill();
     std::thread::sleep(Duration::from_millis(300));
     redis.run();
     finish(vec![(first, first_lines), (second, second_lines)]);
 
-    assert_eq!(sim.totals().rate_limited, 0, "the simulator refused requests");
+    assert_eq!(
+        sim.totals().rate_limited,
+        0,
+        "the simulator refused requests"
+    );
     assert_each_once(sim, 2 * POSTS);
 }
 
@@ -354,7 +370,10 @@ fn the_configuration_turns_the_fleet_on_and_never_shows_the_password() {
         .block_on(client.create_post(&post(0, &channels(sim))))
         .unwrap_err();
     assert!(!error.to_string().contains("hunter2"), "{error}");
-    assert!(stored(sim).is_empty(), "nothing is sent without its journal");
+    assert!(
+        stored(sim).is_empty(),
+        "nothing is sent without its journal"
+    );
 
     let config = BackendConfig::from_vars([
         ("BUFFER_BACKEND", "graphql"),
@@ -378,6 +397,9 @@ fn the_configuration_turns_the_fleet_on_and_never_shows_the_password() {
         ("BUFFER_JOURNAL", "/tmp/journal.sqlite"),
     ])
     .unwrap();
-    let error = both.build().err().expect("refused").to_string();
-    assert!(error.contains("BUFFER_JOURNAL and BUFFER_REDIS_URL"), "{error}");
+    let error = both.build().expect_err("refused").to_string();
+    assert!(
+        error.contains("BUFFER_JOURNAL and BUFFER_REDIS_URL"),
+        "{error}"
+    );
 }

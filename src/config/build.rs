@@ -112,7 +112,11 @@ impl BackendConfig {
         let mut fleet = crate::fleet::Fleet::new(url.expose()).map_err(context)?;
         if let Some(prefix) = &self.fleet.prefix {
             fleet = fleet.prefix(prefix).map_err(|error| {
-                invalid(format!("{}: {}", self.name("fleet.prefix"), error.message()))
+                invalid(format!(
+                    "{}: {}",
+                    self.name("fleet.prefix"),
+                    error.message()
+                ))
             })?;
         }
         if let Some(processes) = self.fleet.processes {
@@ -310,10 +314,8 @@ impl BackendConfig {
             Some(sandbox) => {
                 let account = self.sandbox_account(candidate, sandbox)?;
                 let credential = account.credential.clone();
-                let own = Shared {
-                    journal: Arc::new(MemoryJournal::new()),
-                    ..shared.clone()
-                };
+                let mut own = shared.clone();
+                own.journal = Arc::new(MemoryJournal::new());
                 self.layers(candidate, self.api(candidate, account)?, &credential, &own)
             }
             None => self.layered(candidate, shared)?,

@@ -231,7 +231,11 @@ impl Counter {
     }
 
     fn ticket(&self) -> String {
-        format!("{}-{:x}", self.id, self.issued.fetch_add(1, Ordering::Relaxed))
+        format!(
+            "{}-{:x}",
+            self.id,
+            self.issued.fetch_add(1, Ordering::Relaxed)
+        )
     }
 
     fn distrust(&self, what: &str) {

@@ -69,8 +69,8 @@ fn entry_of(key: &IdempotencyKey, fields: &HashMap<&str, &str>) -> Result<Entry>
     let intent = fields
         .get("intent")
         .ok_or_else(|| unreadable(&format!("the entry of {key}"), "its intent is missing"))?;
-    let intent: Intent = serde_json::from_str(intent)
-        .map_err(|e| unreadable(&format!("the intent of {key}"), e))?;
+    let intent: Intent =
+        serde_json::from_str(intent).map_err(|e| unreadable(&format!("the intent of {key}"), e))?;
     let updated = time(fields.get("updated").copied().unwrap_or_default())?;
     let mut entry = Entry::new(intent, updated);
     for (slot, place) in entry.states.iter_mut().enumerate() {
@@ -139,7 +139,13 @@ impl RedisJournal {
     }
 
     /// Turns a refusal of the script into the journal's error; `Ok` answers pass.
-    fn refused(&self, answer: Vec<String>, lease: &Lease, slot: usize, state: Option<&SlotState>) -> Result<Vec<String>> {
+    fn refused(
+        &self,
+        answer: Vec<String>,
+        lease: &Lease,
+        slot: usize,
+        state: Option<&SlotState>,
+    ) -> Result<Vec<String>> {
         let key = lease.key();
         match answer.first().map(String::as_str) {
             Some("ok") => Ok(answer),
@@ -201,7 +207,9 @@ impl Journal for RedisJournal {
             slots.as_str(),
         ];
         args.extend(intent.slots.iter().map(|slot| slot.channel_id.as_str()));
-        let answer = self.run("cannot begin a write", Some(&intent.key), &args).await?;
+        let answer = self
+            .run("cannot begin a write", Some(&intent.key), &args)
+            .await?;
         match answer.first().map(String::as_str) {
             Some("new") => {
                 let now = time(answer.get(1).map_or("", String::as_str))?;

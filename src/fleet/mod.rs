@@ -122,7 +122,9 @@ impl Fleet {
     pub fn new(url: &str) -> Result<Self> {
         let address = redact_url(url);
         let parsed = url::Url::parse(url).map_err(|_| {
-            Error::invalid_input("the Redis URL is not a URL; write redis://host:port or rediss://host:port")
+            Error::invalid_input(
+                "the Redis URL is not a URL; write redis://host:port or rediss://host:port",
+            )
         })?;
         if !matches!(parsed.scheme(), "redis" | "rediss") {
             return Err(Error::invalid_input(format!(
@@ -184,7 +186,11 @@ impl Fleet {
 
     /// The credential's budget, shared with every process of the fleet: `pacing`'s quotas
     /// and clock, counted in Redis.
-    pub fn budget(&self, credential: &crate::http::Credential, pacing: &crate::pacing::Pacing) -> RedisBudget {
+    pub fn budget(
+        &self,
+        credential: &crate::http::Credential,
+        pacing: &crate::pacing::Pacing,
+    ) -> RedisBudget {
         RedisBudget::new(self.clone(), credential, pacing)
     }
 
@@ -246,7 +252,11 @@ impl Fleet {
     /// A Redis failure as a journal error, its text free of the URL's password.
     pub(crate) fn failure(&self, what: &str, error: &redis::RedisError) -> Error {
         Error::journal(
-            format!("Redis ({}) {what}: {}", self.inner.address, self.scrub(error)),
+            format!(
+                "Redis ({}) {what}: {}",
+                self.inner.address,
+                self.scrub(error)
+            ),
             None,
         )
     }

@@ -66,11 +66,7 @@ impl LocalBudget {
     /// still counts in full.
     pub fn share(pacing: &Pacing, processes: u64) -> Self {
         Self {
-            ledger: Mutex::new(Ledger::shared(
-                &pacing.quotas,
-                pacing.time_scale,
-                processes,
-            )),
+            ledger: Mutex::new(Ledger::shared(&pacing.quotas, pacing.time_scale, processes)),
             changed: Notify::new(),
         }
     }

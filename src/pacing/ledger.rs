@@ -343,7 +343,9 @@ impl Ledger {
                 // keeps to its share of the quota, but every process's requests count.
                 let quota = reported
                     .limit
-                    .map_or(window.limit.saturating_mul(share), |l| l.clamp(1, MAX_LIMIT));
+                    .map_or(window.limit.saturating_mul(share), |l| {
+                        l.clamp(1, MAX_LIMIT)
+                    });
                 let server_used = quota.saturating_sub(remaining);
                 let unknown = server_used.saturating_sub(window.used());
                 let until = reset_after.unwrap_or_else(|| after(now, window.length));
@@ -598,7 +600,10 @@ mod tests {
         send(&mut shared, start).unwrap();
         let limits = reporting([window(secs(900), 100, 40, secs(300))]);
         shared.answered(start, &limits, false);
-        assert_eq!(shared.windows[0].limit, 25, "a reported quota is shared too");
+        assert_eq!(
+            shared.windows[0].limit, 25,
+            "a reported quota is shared too"
+        );
         assert_eq!(shared.left(start), Some(0));
     }
 

@@ -25,9 +25,9 @@ mod budget;
 mod ledger;
 
 pub(crate) use budget::Charge;
+pub use budget::{LocalBudget, RateBudget};
 #[cfg(feature = "redis")]
 pub(crate) use ledger::{MAX_LIMIT, MAX_WINDOW, MAX_WINDOWS};
-pub use budget::{LocalBudget, RateBudget};
 
 use crate::backend::{Backend, BackendKind, Capabilities, Request, Response};
 use crate::http::rate_limit::{FIFTEEN_MINUTES, ONE_DAY, RateLimits, THIRTY_DAYS};
