@@ -4,8 +4,12 @@
 //!
 //! ```text
 //! cargo run --release --example bench                  # every figure
-//! cargo run --release --example bench -- pages batch   # some: memory pages creates reconcile decoding batch shadow
+//! cargo run --release --example bench -- pages batch   # some: memory pages creates reconcile decoding batch shadow fleet
+//! cargo run --release --features redis --example bench -- fleet   # the fleet's Redis budget
 //! ```
+//!
+//! `fleet` measures the Redis budget's check per request on loopback against the in-process
+//! budget's; it starts a `redis-server` of its own (or uses `BUFFER_REDIS_URL`).
 //!
 //! Prints one JSON line per figure (`{"metric", "ours", "baseline", "ratio", "unit"}`), then a
 //! table. Each baseline is the obvious way without buffer-bridge's machinery: walking cursors
@@ -728,6 +732,209 @@ fn main() -> Result<()> {
     if wanted("shadow") {
         figures.extend(runtime.block_on(shadow())?);
     }
+    if wanted("fleet") {
+        figures.extend(runtime.block_on(fleet::figures())?);
+    }
     table(&figures);
     Ok(())
+}
+
+/// The fleet's budget in Redis against the in-process one: what one request's check costs
+/// (take, then answer: two script runs), one worker at a time and many at once.
+#[cfg(feature = "redis")]
+mod fleet {
+    use super::Figure;
+    use buffer_bridge::Result;
+    use buffer_bridge::fleet::Fleet;
+    use buffer_bridge::http::Credential;
+    use buffer_bridge::http::rate_limit::RateLimits;
+    use buffer_bridge::pacing::{LocalBudget, Pacing, RateBudget};
+    use std::process::{Child, Command, Stdio};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    /// Requests checked per measurement.
+    const REQUESTS: usize = 20_000;
+    /// Workers checking at once in the concurrent measurement.
+    const WORKERS: usize = 16;
+
+    /// A `redis-server` of the bench's own, killed when dropped.
+    struct Server(Option<Child>, String);
+
+    impl Drop for Server {
+        fn drop(&mut self) {
+            if let Some(child) = &mut self.0 {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+
+    fn server() -> Option<Server> {
+        if let Ok(url) = std::env::var("BUFFER_REDIS_URL") {
+            return Some(Server(None, url));
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .ok()?;
+        let server = Server(Some(child), format!("redis://127.0.0.1:{port}"));
+        for _ in 0..500 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(server);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+
+    /// A quota no measurement reaches, so every check is the full path without a wait.
+    fn pacing() -> Pacing {
+        Pacing::none()
+            .quota(1_000_000, Duration::from_secs(900))
+            .quota(1_000_000, Duration::from_secs(86_400))
+    }
+
+    /// Checks `REQUESTS` requests through `budget` from `workers` tasks at once; returns the
+    /// time they took.
+    async fn run(budget: Arc<dyn RateBudget>, workers: usize) -> Duration {
+        // The first request goes alone; its answer comes before the clock starts.
+        budget
+            .acquire(tokio::time::Instant::now() + Duration::from_secs(10))
+            .await
+            .expect("room");
+        budget.answered(&RateLimits::default(), false);
+        let started = Instant::now();
+        let tasks: Vec<_> = (0..workers)
+            .map(|_| {
+                let budget = budget.clone();
+                tokio::spawn(async move {
+                    for _ in 0..REQUESTS / workers {
+                        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+                        budget.acquire(deadline).await.expect("room");
+                        budget.answered(&RateLimits::default(), false);
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.expect("a worker");
+        }
+        started.elapsed()
+    }
+
+    /// Waits until Redis has counted every answer (none of the budget's tickets is left), for
+    /// ten seconds at most.
+    async fn drained(url: &str) {
+        let client = redis::Client::open(url).expect("a Redis URL");
+        let mut connection = client
+            .get_multiplexed_async_connection()
+            .await
+            .expect("Redis answers");
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(10) {
+            let keys: Vec<String> = redis::cmd("KEYS")
+                .arg("bench:budget:*:taken")
+                .query_async(&mut connection)
+                .await
+                .expect("keys");
+            let mut left = 0;
+            for key in keys {
+                let count: usize = redis::cmd("ZCARD")
+                    .arg(key)
+                    .query_async(&mut connection)
+                    .await
+                    .expect("a count");
+                left += count;
+            }
+            if left == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        eprintln!("fleet: answers were still on their way after ten seconds");
+    }
+
+    /// Redis's own CPU per script run, from `INFO commandstats`.
+    async fn script_cpu(url: &str) -> f64 {
+        let client = redis::Client::open(url).expect("a Redis URL");
+        let mut connection = client
+            .get_multiplexed_async_connection()
+            .await
+            .expect("Redis answers");
+        let info: String = redis::cmd("INFO")
+            .arg("commandstats")
+            .query_async(&mut connection)
+            .await
+            .expect("stats");
+        info.lines()
+            .find(|line| line.starts_with("cmdstat_evalsha:"))
+            .and_then(|line| line.split(',').find(|f| f.starts_with("usec_per_call=")))
+            .and_then(|field| field["usec_per_call=".len()..].parse().ok())
+            .unwrap_or(0.0)
+    }
+
+    pub(super) async fn figures() -> Result<Vec<Figure>> {
+        let Some(server) = server() else {
+            eprintln!(
+                "fleet: no redis-server to measure against (install it, or set BUFFER_REDIS_URL)"
+            );
+            return Ok(Vec::new());
+        };
+        let url = server.1.clone();
+        let mut figures = Vec::new();
+        for workers in [1, WORKERS] {
+            let fleet = Fleet::new(&url)?.prefix("bench")?;
+            // A credential of its own each time, so each measurement starts from an empty count.
+            let credential = Credential::new(format!("bench-{workers}-{}", std::process::id()));
+            let shared = Arc::new(fleet.budget(&credential, &pacing()));
+            let started = Instant::now();
+            run(shared.clone(), workers).await;
+            drained(&url).await;
+            let redis = started.elapsed();
+            let local = run(Arc::new(LocalBudget::new(&pacing())), workers).await;
+            let per_request = |took: Duration| took.as_secs_f64() * 1e6 / REQUESTS as f64;
+            figures.push(Figure::new(
+                format!("fleet budget check, {workers} worker(s), per request"),
+                per_request(redis),
+                per_request(local),
+                "µs",
+            ));
+            figures.push(Figure::new(
+                format!("fleet budget checks, {workers} worker(s), per second"),
+                REQUESTS as f64 / redis.as_secs_f64(),
+                REQUESTS as f64 / local.as_secs_f64(),
+                "requests/s",
+            ));
+        }
+        // Two script runs per request (take and answer).
+        let cpu = script_cpu(&url).await;
+        figures.push(Figure::new(
+            "Redis CPU per request (two scripts), against a second",
+            2.0 * cpu,
+            1e6,
+            "µs",
+        ));
+        Ok(figures)
+    }
+}
+
+#[cfg(not(feature = "redis"))]
+mod fleet {
+    use super::Figure;
+    use buffer_bridge::Result;
+
+    pub(super) async fn figures() -> Result<Vec<Figure>> {
+        eprintln!(
+            "fleet: built without the redis feature (cargo run --features redis --example bench -- fleet)"
+        );
+        Ok(Vec::new())
+    }
 }

@@ -79,6 +79,8 @@ pub mod auth;
 pub mod backend;
 pub mod config;
 pub mod error;
+#[cfg(feature = "redis")]
+pub mod fleet;
 pub mod graphql;
 pub mod http;
 pub mod journal;

@@ -1,6 +1,10 @@
-//! The outcome journal: both stores through one suite, then SQLite across threads sharing a file
+//! The outcome journal: every store through one suite (Redis's when built with the `redis`
+//! feature, on a real `redis-server`), then SQLite across threads sharing a file
 //! and across a process killed with `SIGKILL`; and the derived idempotency keys.
 
+#[cfg(feature = "redis")]
+#[path = "common/redis.rs"]
+mod redis_server;
 #[path = "common/temp.rs"]
 mod temp;
 use temp::TempFile;
@@ -420,6 +424,21 @@ macro_rules! suite {
                 }
             )+
         }
+
+        #[cfg(feature = "redis")]
+        mod redis {
+            use super::*;
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let Some(server) = redis_server::Redis::start() else {
+                        return;
+                    };
+                    let fleet = buffer_bridge::fleet::Fleet::new(&server.url()).unwrap();
+                    super::$case(&fleet.journal()).await;
+                }
+            )+
+        }
     };
 }
 
@@ -447,6 +466,26 @@ fn two_journals_on_one_file_never_both_take_a_key() {
         SqliteJournal::open(&file.0).unwrap(),
         SqliteJournal::open(&file.0).unwrap(),
     ];
+    never_both_take_a_key([&journals[0], &journals[1]]);
+}
+
+/// The same race between two connections to one Redis, as two processes of a fleet have.
+#[cfg(feature = "redis")]
+#[test]
+fn two_journals_on_one_redis_never_both_take_a_key() {
+    let Some(server) = redis_server::Redis::start() else {
+        return;
+    };
+    let journal = || {
+        buffer_bridge::fleet::Fleet::new(&server.url())
+            .unwrap()
+            .journal()
+    };
+    let journals = [journal(), journal()];
+    never_both_take_a_key([&journals[0], &journals[1]]);
+}
+
+fn never_both_take_a_key(journals: [&dyn Journal; 2]) {
     let barrier = std::sync::Barrier::new(2);
     let outcomes: Vec<Vec<Result<bool, Error>>> = std::thread::scope(|scope| {
         let racers: Vec<_> = journals
@@ -455,6 +494,7 @@ fn two_journals_on_one_file_never_both_take_a_key() {
                 let barrier = &barrier;
                 scope.spawn(move || {
                     let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
                         .build()
                         .unwrap();
                     (0..100)

@@ -19,6 +19,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// What every API backend of one build shares: the journal, and the fleet when configured.
+#[derive(Clone)]
+struct Shared {
+    journal: Arc<dyn Journal>,
+    #[cfg(feature = "redis")]
+    fleet: Option<crate::fleet::Fleet>,
+}
+
 /// Where one API backend reaches: its credential, URL and organization.
 struct Account<'a> {
     credential: Credential,
@@ -36,25 +44,88 @@ impl BackendConfig {
                 "rest, graphql, shadow or router",
             )
         })?;
-        let journal = self.journal()?;
-        match choice {
-            BackendChoice::Rest => Ok(Client::of(
-                self.layered(BackendKind::ClassicRest, &journal)?,
-            )),
-            BackendChoice::Graphql => Ok(Client::of(self.layered(BackendKind::GraphQl, &journal)?)),
-            BackendChoice::Shadow => self.build_shadow(&journal),
-            BackendChoice::Router => Ok(Client::of(self.build_router(&journal)?)),
-        }
+        let shared = self.shared()?;
+        let client = match choice {
+            BackendChoice::Rest => Client::of(self.layered(BackendKind::ClassicRest, &shared)?),
+            BackendChoice::Graphql => Client::of(self.layered(BackendKind::GraphQl, &shared)?),
+            BackendChoice::Shadow => self.build_shadow(&shared)?,
+            BackendChoice::Router => Client::of(self.build_router(&shared)?),
+        };
+        #[cfg(feature = "redis")]
+        let client = client.with_fleet(shared.fleet);
+        Ok(client)
     }
 
     /// Builds one of the two API backends from its settings, in its layers (retries and pacing
     /// as configured, a journal of its own), whatever `backend` says: the `compare` command
     /// builds both this way.
     pub fn backend_of(&self, kind: BackendKind) -> Result<Arc<dyn Backend>> {
-        self.layered(kind, &self.journal()?)
+        self.layered(kind, &self.shared()?)
     }
 
-    /// The journal the configuration names, or one in memory.
+    /// The journal and fleet the configuration names.
+    fn shared(&self) -> Result<Shared> {
+        #[cfg(feature = "redis")]
+        {
+            let fleet = self.fleet()?;
+            let journal = match &fleet {
+                Some(fleet) => Arc::new(fleet.journal()) as Arc<dyn Journal>,
+                None => self.journal()?,
+            };
+            Ok(Shared { journal, fleet })
+        }
+        #[cfg(not(feature = "redis"))]
+        {
+            if self.fleet.redis_url.is_some() {
+                return Err(invalid(format!(
+                    "{} is set, but this buffer-bridge was built without its `redis` feature",
+                    self.name("fleet.redis_url")
+                )));
+            }
+            Ok(Shared {
+                journal: self.journal()?,
+            })
+        }
+    }
+
+    /// The fleet on Redis, when `fleet.redis_url` is set. Its journal replaces a file's, so
+    /// naming both is refused.
+    #[cfg(feature = "redis")]
+    fn fleet(&self) -> Result<Option<crate::fleet::Fleet>> {
+        let Some(url) = &self.fleet.redis_url else {
+            return Ok(None);
+        };
+        if self.journal.path.is_some() {
+            return Err(invalid(format!(
+                "{} and {} both name the journal; a fleet keeps it in Redis, so set only one",
+                self.name("journal.path"),
+                self.name("fleet.redis_url")
+            )));
+        }
+        let context = |error: Error| {
+            invalid(format!(
+                "{} cannot be used: {}",
+                self.name("fleet.redis_url"),
+                error.message()
+            ))
+        };
+        let mut fleet = crate::fleet::Fleet::new(url.expose()).map_err(context)?;
+        if let Some(prefix) = &self.fleet.prefix {
+            fleet = fleet.prefix(prefix).map_err(|error| {
+                invalid(format!(
+                    "{}: {}",
+                    self.name("fleet.prefix"),
+                    error.message()
+                ))
+            })?;
+        }
+        if let Some(processes) = self.fleet.processes {
+            fleet = fleet.processes(processes);
+        }
+        Ok(Some(fleet))
+    }
+
+    /// The journal file the configuration names, or one in memory.
     fn journal(&self) -> Result<Arc<dyn Journal>> {
         match &self.journal.path {
             Some(path) => Ok(Arc::new(SqliteJournal::open(path).map_err(|error| {
@@ -70,27 +141,46 @@ impl BackendConfig {
     }
 
     /// `kind`'s API backend on the configured account, in its layers.
-    fn layered(&self, kind: BackendKind, journal: &Arc<dyn Journal>) -> Result<Arc<dyn Backend>> {
+    fn layered(&self, kind: BackendKind, shared: &Shared) -> Result<Arc<dyn Backend>> {
         let account = self.account(kind)?;
-        Ok(self.layers(kind, self.api(kind, account)?, journal))
+        let credential = account.credential.clone();
+        Ok(self.layers(kind, self.api(kind, account)?, &credential, shared))
     }
 
-    /// Retries over pacing over `api`, as configured.
+    /// Retries over pacing over `api`, as configured: paced by a budget in this process, or
+    /// in the fleet's Redis.
     fn layers(
         &self,
         kind: BackendKind,
         api: Arc<dyn Backend>,
-        journal: &Arc<dyn Journal>,
+        credential: &Credential,
+        shared: &Shared,
     ) -> Arc<dyn Backend> {
+        let journal = &shared.journal;
         let paced: Arc<dyn Backend> = if self.pacing.enabled.unwrap_or(true) {
             let mut pacing = Pacing::of(kind);
             if let Some(secs) = self.pacing.max_wait_secs {
                 pacing = pacing.max_wait(Duration::from_secs(secs));
             }
+            #[cfg(feature = "redis")]
+            if let Some(fleet) = &shared.fleet {
+                let budget = Arc::new(fleet.budget(credential, &pacing));
+                return self.retried(
+                    Arc::new(Paced::with_budget(api, budget, pacing.longest_wait())),
+                    journal,
+                );
+            }
+            #[cfg(not(feature = "redis"))]
+            let _ = credential;
             Arc::new(Paced::with(api, pacing))
         } else {
             api
         };
+        self.retried(paced, journal)
+    }
+
+    /// Retries over `paced`, as configured.
+    fn retried(&self, paced: Arc<dyn Backend>, journal: &Arc<dyn Journal>) -> Arc<dyn Backend> {
         if !self.retry.enabled.unwrap_or(true) {
             return paced;
         }
@@ -189,7 +279,7 @@ impl BackendConfig {
         }
     }
 
-    fn build_shadow(&self, journal: &Arc<dyn Journal>) -> Result<Client> {
+    fn build_shadow(&self, shared: &Shared) -> Result<Client> {
         let settings = &self.shadow;
         let primary = settings.primary.unwrap_or_else(|| {
             settings
@@ -223,13 +313,15 @@ impl BackendConfig {
             // primary's entries would answer for them.
             Some(sandbox) => {
                 let account = self.sandbox_account(candidate, sandbox)?;
-                let own: Arc<dyn Journal> = Arc::new(MemoryJournal::new());
-                self.layers(candidate, self.api(candidate, account)?, &own)
+                let credential = account.credential.clone();
+                let mut own = shared.clone();
+                own.journal = Arc::new(MemoryJournal::new());
+                self.layers(candidate, self.api(candidate, account)?, &credential, &own)
             }
-            None => self.layered(candidate, journal)?,
+            None => self.layered(candidate, shared)?,
         };
         let mut builder =
-            Shadow::builder(self.layered(primary, journal)?, candidate_backend).sample(sample);
+            Shadow::builder(self.layered(primary, shared)?, candidate_backend).sample(sample);
         if let Some(secs) = settings.candidate_timeout_secs {
             builder = builder.candidate_timeout(Duration::from_secs(secs));
         }
@@ -312,7 +404,7 @@ impl BackendConfig {
         })
     }
 
-    fn build_router(&self, journal: &Arc<dyn Journal>) -> Result<Arc<dyn Backend>> {
+    fn build_router(&self, shared: &Shared) -> Result<Arc<dyn Backend>> {
         let default = self.router.default.unwrap_or(BackendKind::ClassicRest);
         let mut needed = vec![default];
         let mut routes = Vec::new();
@@ -343,7 +435,7 @@ impl BackendConfig {
         }
         let mut built = BTreeMap::new();
         for kind in needed {
-            built.insert(kind, self.layered(kind, journal)?);
+            built.insert(kind, self.layered(kind, shared)?);
         }
         let backend = |kind: BackendKind| Arc::clone(&built[&kind]);
         let mut router = Router::new(backend(default));

@@ -18,6 +18,8 @@ pub struct Client {
     backend: Arc<dyn Backend>,
     shadow: Option<Arc<Shadow>>,
     reports: Option<MemoryReporter>,
+    #[cfg(feature = "redis")]
+    fleet: Option<crate::fleet::Fleet>,
 }
 
 impl Client {
@@ -27,6 +29,8 @@ impl Client {
             backend,
             shadow: None,
             reports: None,
+            #[cfg(feature = "redis")]
+            fleet: None,
         }
     }
 
@@ -36,7 +40,22 @@ impl Client {
             backend: Arc::clone(&shadow) as Arc<dyn Backend>,
             shadow: Some(shadow),
             reports,
+            #[cfg(feature = "redis")]
+            fleet: None,
         }
+    }
+
+    /// The client with the fleet its budgets and journal are shared through.
+    #[cfg(feature = "redis")]
+    pub(super) fn with_fleet(self, fleet: Option<crate::fleet::Fleet>) -> Self {
+        Self { fleet, ..self }
+    }
+
+    /// The fleet, when `fleet.redis_url` is set: its [`status`](crate::fleet::Fleet::status)
+    /// says whether budgets count in Redis or, Redis being unreachable, on their local share.
+    #[cfg(feature = "redis")]
+    pub fn fleet(&self) -> Option<&crate::fleet::Fleet> {
+        self.fleet.as_ref()
     }
 
     /// The whole stack as a shareable backend, for code that takes an `Arc<dyn Backend>`.

@@ -17,6 +17,9 @@
 //! | `pacing.enabled` | `BUFFER_PACING` | stay inside each API's rate limit (default `true`) |
 //! | `pacing.max_wait_secs` | `BUFFER_PACING_MAX_WAIT_SECS` | longest wait for room before `RateLimited` (default 60) |
 //! | `journal.path` | `BUFFER_JOURNAL` | SQLite file of write outcomes, kept across restarts (default: in memory) |
+//! | `fleet.redis_url` | `BUFFER_REDIS_URL` | `redis://…` or `rediss://…` (TLS): rate budgets and the journal shared by a fleet of processes (feature `redis`) |
+//! | `fleet.prefix` | `BUFFER_FLEET_PREFIX` | the fleet's Redis key prefix (default `buffer-bridge`) |
+//! | `fleet.processes` | `BUFFER_FLEET_PROCESSES` | processes sharing a credential: each keeps to this share of a quota while Redis is down (default 4) |
 //! | `shadow.primary` | `BUFFER_SHADOW_PRIMARY` | the backend that answers (default `rest`) |
 //! | `shadow.candidate` | `BUFFER_SHADOW_CANDIDATE` | the backend compared (default: the other one) |
 //! | `shadow.sample_rate` | `BUFFER_SHADOW_SAMPLE_RATE` | share of calls compared, 0.0–1.0 (default 1.0) |
@@ -163,6 +166,64 @@ pub struct JournalConfig {
     pub path: Option<PathBuf>,
 }
 
+/// A fleet of processes sharing each credential's rate budget and the journal of writes on
+/// Redis ([`Fleet`](crate::fleet::Fleet), feature `redis`). Off unless `redis_url` is set.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct FleetConfig {
+    /// `redis://[:password@]host[:port][/db]`, or `rediss://…` for TLS. Its password is never
+    /// shown.
+    #[serde(default, deserialize_with = "redis_url")]
+    pub redis_url: Option<RedisUrl>,
+    /// The key prefix, so environments can share one Redis (default `buffer-bridge`).
+    pub prefix: Option<String>,
+    /// How many processes share a credential: while Redis is unreachable each keeps to this
+    /// share of every quota (default 4, at least 2).
+    pub processes: Option<u64>,
+}
+
+/// A Redis URL, which may hold a password: its `Debug` shows it with the password replaced.
+#[derive(Clone)]
+pub struct RedisUrl(secrecy::SecretString);
+
+impl RedisUrl {
+    /// Wraps a URL.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(secrecy::SecretString::from(url.into()))
+    }
+
+    /// The URL, password included, for the connection only.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn expose(&self) -> &str {
+        secrecy::ExposeSecret::expose_secret(&self.0)
+    }
+}
+
+impl std::fmt::Debug for RedisUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact_url(self.expose()))
+    }
+}
+
+/// The URL with any password replaced by `***`, or a placeholder when it is not a URL (it
+/// could be a password pasted in the wrong place).
+pub(crate) fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.to_string()
+        }
+        Err(_) => "(not a URL)".to_owned(),
+    }
+}
+
+fn redis_url<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<RedisUrl>, D::Error> {
+    Ok(Option::<String>::deserialize(deserializer)?.map(RedisUrl::new))
+}
+
 /// Where a shadow's comparisons go.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -273,6 +334,9 @@ pub struct BackendConfig {
     /// The journal of write outcomes.
     #[serde(default)]
     pub journal: JournalConfig,
+    /// A fleet sharing budgets and the journal on Redis.
+    #[serde(default)]
+    pub fleet: FleetConfig,
     /// The shadow, when `backend = "shadow"`.
     #[serde(default)]
     pub shadow: ShadowConfig,
@@ -321,6 +385,9 @@ const SETTINGS: &[(&str, &str)] = &[
     ("pacing.enabled", "BUFFER_PACING"),
     ("pacing.max_wait_secs", "BUFFER_PACING_MAX_WAIT_SECS"),
     ("journal.path", "BUFFER_JOURNAL"),
+    ("fleet.redis_url", "BUFFER_REDIS_URL"),
+    ("fleet.prefix", "BUFFER_FLEET_PREFIX"),
+    ("fleet.processes", "BUFFER_FLEET_PROCESSES"),
     ("shadow.primary", "BUFFER_SHADOW_PRIMARY"),
     ("shadow.candidate", "BUFFER_SHADOW_CANDIDATE"),
     ("shadow.sample_rate", "BUFFER_SHADOW_SAMPLE_RATE"),
@@ -435,6 +502,9 @@ impl BackendConfig {
                     config.pacing.max_wait_secs = Some(number(name, value)?);
                 }
                 "BUFFER_JOURNAL" => config.journal.path = Some(PathBuf::from(value)),
+                "BUFFER_REDIS_URL" => config.fleet.redis_url = Some(RedisUrl::new(value)),
+                "BUFFER_FLEET_PREFIX" => config.fleet.prefix = owned(),
+                "BUFFER_FLEET_PROCESSES" => config.fleet.processes = Some(number(name, value)?),
                 "BUFFER_SHADOW_PRIMARY" => config.shadow.primary = Some(kind(name, value)?),
                 "BUFFER_SHADOW_CANDIDATE" => config.shadow.candidate = Some(kind(name, value)?),
                 "BUFFER_SHADOW_SANDBOX" => {

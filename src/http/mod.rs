@@ -106,6 +106,18 @@ impl Credential {
         self.secret.expose_secret() == other.secret.expose_secret()
     }
 
+    /// A SHA-256 digest of the secret under `domain`, in hex: names the credential in a shared
+    /// store (a fleet's Redis keys) without the secret ever leaving this process.
+    #[cfg(feature = "redis")]
+    pub(crate) fn digest(&self, domain: &str) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        hash.update((domain.len() as u64).to_le_bytes());
+        hash.update(domain.as_bytes());
+        hash.update(self.secret.expose_secret().as_bytes());
+        hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     /// The `Authorization: Bearer …` header value, marked sensitive so HTTP logging skips it.
     pub(crate) fn bearer(&self) -> Result<HeaderValue> {
         let mut value = HeaderValue::from_str(&format!("Bearer {}", self.secret.expose_secret()))

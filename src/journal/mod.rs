@@ -53,6 +53,8 @@ mod sqlite;
 
 pub use memory::MemoryJournal;
 pub use sqlite::SqliteJournal;
+#[cfg(feature = "redis")]
+pub(crate) use sqlite::{decode as decode_state, encode as encode_state};
 
 use crate::backend::Operation;
 use crate::model::{ChannelId, NewPost, Post, PostId, When};
@@ -667,8 +669,8 @@ impl Hold {
     }
 }
 
-/// The rules every store applies, so both behave alike.
-mod rules {
+/// The rules every store applies, so all behave alike.
+pub(crate) mod rules {
     use super::*;
 
     /// `begin` may take a key only when no one else holds it live.
@@ -694,7 +696,7 @@ mod rules {
     }
 
     /// The refusal of a record under a lease that [`holds`] no more.
-    pub(super) fn lease_lost(lease: &Lease) -> Error {
+    pub(crate) fn lease_lost(lease: &Lease) -> Error {
         Conflict::LeaseLost {
             key: lease.key.clone(),
         }
@@ -702,7 +704,7 @@ mod rules {
     }
 
     /// The slot exists in the intent.
-    pub(super) fn slot_in(intent: &Intent, slot: usize) -> Result<()> {
+    pub(crate) fn slot_in(intent: &Intent, slot: usize) -> Result<()> {
         if slot < intent.slots.len() {
             Ok(())
         } else {
@@ -715,7 +717,7 @@ mod rules {
     }
 
     /// The channel is one of the intent's.
-    pub(super) fn channel_in(intent: &Intent, channel: &ChannelId) -> Result<()> {
+    pub(crate) fn channel_in(intent: &Intent, channel: &ChannelId) -> Result<()> {
         if intent.slots.iter().any(|slot| &slot.channel_id == channel) {
             Ok(())
         } else {
@@ -728,7 +730,7 @@ mod rules {
 
     /// A created slot stays created with its post (which may be updated); every other state
     /// may change.
-    pub(super) fn may_change(
+    pub(crate) fn may_change(
         key: &IdempotencyKey,
         slot: usize,
         old: &SlotState,
@@ -748,7 +750,7 @@ mod rules {
     }
 
     /// A post may be claimed by one slot of one key.
-    pub(super) fn unclaimed(
+    pub(crate) fn unclaimed(
         post: &PostId,
         claim: Option<(IdempotencyKey, usize)>,
         key: &IdempotencyKey,

@@ -276,7 +276,7 @@ fn touch(transaction: &Transaction<'_>, key: &IdempotencyKey, now: DateTime<Utc>
 }
 
 /// A slot's state as stored: its name, the created post's id, and its detail as JSON.
-fn encode(state: &SlotState) -> Result<(&'static str, Option<&str>, Option<String>)> {
+pub(crate) fn encode(state: &SlotState) -> Result<(&'static str, Option<&str>, Option<String>)> {
     Ok(match state {
         SlotState::Pending => ("pending", None, None),
         SlotState::Unknown => ("unknown", None, None),
@@ -287,7 +287,7 @@ fn encode(state: &SlotState) -> Result<(&'static str, Option<&str>, Option<Strin
 
 /// A stored slot state. A state this version does not know (written by a newer one) reads as
 /// [`SlotState::Unknown`]: nothing proves what became of the slot.
-fn decode(state: &str, detail: Option<&str>) -> Result<SlotState> {
+pub(crate) fn decode(state: &str, detail: Option<&str>) -> Result<SlotState> {
     let detail = |what| detail.ok_or_else(|| unreadable(what, "its detail is missing"));
     Ok(match state {
         "pending" => SlotState::Pending,

@@ -60,6 +60,17 @@ impl LocalBudget {
         }
     }
 
+    /// A budget that keeps to a `1/processes` part of every quota (configured, or reported by
+    /// the server): for one of several processes on one credential that cannot count together,
+    /// such as a fleet whose shared store is unreachable. What the server reports as used
+    /// still counts in full.
+    pub fn share(pacing: &Pacing, processes: u64) -> Self {
+        Self {
+            ledger: Mutex::new(Ledger::shared(&pacing.quotas, pacing.time_scale, processes)),
+            changed: Notify::new(),
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Ledger> {
         self.ledger
             .lock()

@@ -24,14 +24,14 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// The largest quota believed. Buffer's quotas are in the hundreds to thousands.
-pub(super) const MAX_LIMIT: u64 = 1_000_000;
+pub(crate) const MAX_LIMIT: u64 = 1_000_000;
 
 /// The most windows a budget follows. Buffer has three (15 minutes, a day, 30 days).
-pub(super) const MAX_WINDOWS: usize = 8;
+pub(crate) const MAX_WINDOWS: usize = 8;
 
 /// The longest window believed, and so the longest any server-given wait can be: Buffer's
 /// longest window is 30 days.
-pub(super) const MAX_WINDOW: Duration = THIRTY_DAYS;
+pub(crate) const MAX_WINDOW: Duration = THIRTY_DAYS;
 
 /// `now + wait`, or far in the future (as `tokio::time::sleep` does) when a wait is too long
 /// to add without overflowing.
@@ -149,12 +149,21 @@ pub(super) struct Ledger {
     probing: bool,
     /// The kinds of [`Distrust`] already logged, one bit each.
     logged: u8,
+    /// How many processes share the credential's quotas: each window keeps to its share, the
+    /// configured or reported quota divided by this (1 for a budget of its own).
+    share: u64,
 }
 
 impl Ledger {
     /// A ledger of `(limit, window length as the server states it)` quotas; lengths are
     /// divided by `time_scale` to get real time.
     pub(super) fn new(quotas: &[(u64, Duration)], time_scale: f64) -> Self {
+        Self::shared(quotas, time_scale, 1)
+    }
+
+    /// A ledger that keeps to a `1/share` part of every quota, configured or reported, for one
+    /// of `share` processes that cannot count together.
+    pub(super) fn shared(quotas: &[(u64, Duration)], time_scale: f64, share: u64) -> Self {
         let mut ledger = Self {
             windows: Vec::new(),
             time_scale,
@@ -162,6 +171,7 @@ impl Ledger {
             heard: false,
             probing: false,
             logged: 0,
+            share: share.max(1),
         };
         for &(limit, length) in quotas {
             ledger.add_window(limit, length);
@@ -173,11 +183,16 @@ impl Ledger {
         self.windows.push(Window {
             length: self.real(server_length),
             server_length,
-            limit: limit.clamp(1, MAX_LIMIT),
+            limit: self.part(limit),
             pending: 0,
             expiries: VecDeque::new(),
             counted: 0,
         });
+    }
+
+    /// This ledger's part of a quota: clamped, then divided among the processes sharing it.
+    fn part(&self, limit: u64) -> u64 {
+        (limit.clamp(1, MAX_LIMIT) / self.share).max(1)
     }
 
     /// A duration in the server's seconds, in real time.
@@ -316,13 +331,22 @@ impl Ledger {
                 let t = t.min(server_length).saturating_add(Duration::from_secs(1));
                 after(now, self.real(t))
             });
+            let part = reported.limit.map(|limit| self.part(limit));
+            let share = self.share;
             let window = &mut self.windows[index];
-            if let Some(limit) = reported.limit {
-                window.limit = limit.clamp(1, MAX_LIMIT);
+            if let Some(part) = part {
+                window.limit = part;
             }
             window.prune(now);
             if let Some(remaining) = reported.remaining {
-                let server_used = window.limit.saturating_sub(remaining);
+                // What the whole credential has used, by the server's count: this process
+                // keeps to its share of the quota, but every process's requests count.
+                let quota = reported
+                    .limit
+                    .map_or(window.limit.saturating_mul(share), |l| {
+                        l.clamp(1, MAX_LIMIT)
+                    });
+                let server_used = quota.saturating_sub(remaining);
                 let unknown = server_used.saturating_sub(window.used());
                 let until = reset_after.unwrap_or_else(|| after(now, window.length));
                 window.count(until, unknown);
@@ -561,6 +585,26 @@ mod tests {
         assert_eq!(ledger.left(start), Some(0));
         assert_eq!(ledger.windows[0].limit, MAX_LIMIT);
         assert!(ledger.windows[0].expiries.len() <= 2);
+    }
+
+    #[test]
+    fn a_share_keeps_to_its_part_of_every_quota_and_counts_the_servers_in_full() {
+        let start = Instant::now();
+        let mut ledger = Ledger::shared(&[(100, secs(900))], 1.0, 4);
+        for _ in 0..25 {
+            send(&mut ledger, start).unwrap();
+        }
+        assert_eq!(ledger.take(start), Err(Wait::Until(start + secs(900))));
+        // The server says 60 of 100 are used, 25 of them this process's: 35 more count.
+        let mut shared = Ledger::shared(&[(100, secs(900))], 1.0, 4);
+        send(&mut shared, start).unwrap();
+        let limits = reporting([window(secs(900), 100, 40, secs(300))]);
+        shared.answered(start, &limits, false);
+        assert_eq!(
+            shared.windows[0].limit, 25,
+            "a reported quota is shared too"
+        );
+        assert_eq!(shared.left(start), Some(0));
     }
 
     #[test]

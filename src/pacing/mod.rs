@@ -26,6 +26,8 @@ mod ledger;
 
 pub(crate) use budget::Charge;
 pub use budget::{LocalBudget, RateBudget};
+#[cfg(feature = "redis")]
+pub(crate) use ledger::{MAX_LIMIT, MAX_WINDOW, MAX_WINDOWS};
 
 use crate::backend::{Backend, BackendKind, Capabilities, Request, Response};
 use crate::http::rate_limit::{FIFTEEN_MINUTES, ONE_DAY, RateLimits, THIRTY_DAYS};
@@ -117,6 +119,17 @@ impl Pacing {
     pub fn max_wait(mut self, wait: Duration) -> Self {
         self.max_wait = wait;
         self
+    }
+
+    /// How many of the server's seconds pass in one real second (see
+    /// [`time_scale`](Self::time_scale)).
+    pub fn scale(&self) -> f64 {
+        self.time_scale
+    }
+
+    /// The longest a call waits for room (see [`max_wait`](Self::max_wait)).
+    pub fn longest_wait(&self) -> Duration {
+        self.max_wait
     }
 
     /// The configured quotas, `(limit, window)`.
