@@ -146,11 +146,18 @@ async fn lock_home() -> Result<HomeLock, String> {
         .open(&path)
         .map_err(|e| format!("could not open {}: {e}", path.display()))?;
     let start = Instant::now();
+    let mut told = false;
     while !try_lock(&file).map_err(|e| format!("could not lock {}: {e}", path.display()))? {
+        if !told {
+            eprintln!("buffer-bridge: waiting for another command that uses the login to end");
+            told = true;
+        }
         if start.elapsed() > WAIT_FOR_LOCK {
-            return Err("another buffer-bridge command (an `mcp` server?) has been using the \
+            return Err(
+                "another buffer-bridge command (an `mcp` server?) has been using the \
                         login for a minute; try again once it ends"
-                .to_owned());
+                    .to_owned(),
+            );
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -395,7 +402,8 @@ struct SimulatorGrants {
 
 impl SimulatorGrants {
     fn save_grants(&self) -> buffer_bridge::Result<()> {
-        save_sim_grants(&self.sim).map_err(|message| buffer_bridge::Error::token_store(message, None))
+        save_sim_grants(&self.sim)
+            .map_err(|message| buffer_bridge::Error::token_store(message, None))
     }
 }
 

@@ -72,7 +72,10 @@ fn assert_no_token_in(seen_tokens: &[String], output: &Output) {
         String::from_utf8_lossy(&output.stderr)
     );
     for token in seen_tokens {
-        assert!(!said.contains(token.as_str()), "a token was printed: {said}");
+        assert!(
+            !said.contains(token.as_str()),
+            "a token was printed: {said}"
+        );
     }
 }
 
@@ -166,6 +169,45 @@ fn a_command_killed_after_its_refresh_was_stored_keeps_the_login() {
     assert_ne!(after, before, "mcp refreshed and stored the new tokens");
     let channels = run(&home, &["channels", "--json"]);
     assert!(channels.status.success(), "{channels:?}");
+    std::fs::remove_dir_all(&home).unwrap();
+}
+
+/// `channels` killed at points spread over its run, refresh included: the next command works,
+/// or (killed between the simulator's rotation and the storing of its answer, Buffer's lost
+/// answer) says once that the grant was revoked; never a loop, a hang on a lock the dead
+/// command held, or a token printed.
+#[test]
+fn commands_killed_anywhere_leave_a_login_that_works_or_one_refusal() {
+    let home = scratch("kill-sweep");
+    login_sim(&home);
+    let mut seen = tokens_of(&home);
+    let mut refusals = 0;
+    for delay in (0..90).step_by(6) {
+        expire_access_token(&home);
+        let mut child = command(&home, &["channels", "--json"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay));
+        let _ = child.kill();
+        child.wait().unwrap();
+        seen.extend(tokens_of(&home));
+        let next = run(&home, &["channels", "--json"]);
+        assert_no_token_in(&seen, &next);
+        if !next.status.success() {
+            let said = String::from_utf8_lossy(&next.stderr);
+            assert!(
+                said.contains("grant was revoked"),
+                "killed at {delay} ms: {said}"
+            );
+            assert_eq!(said.lines().count(), 1, "one refusal: {said}");
+            refusals += 1;
+            login_sim(&home);
+            seen.extend(tokens_of(&home));
+        }
+    }
+    assert!(refusals <= 3, "{refusals} refusals out of 15 kills");
     std::fs::remove_dir_all(&home).unwrap();
 }
 
@@ -316,9 +358,15 @@ fn tampered_home_files_are_refused_in_one_line() {
     };
     let cases: Vec<(&str, String)> = vec![
         ("not json", "{\"version\": 1, \"clients\": [".to_owned()),
-        ("wrong version", good.replace("\"version\":1", "\"version\":2")),
+        (
+            "wrong version",
+            good.replace("\"version\":1", "\"version\":2"),
+        ),
         ("wrong types", wrong_types),
-        ("binary", String::from_utf8_lossy(&[0xff, 0x00, 0xfe]).into_owned()),
+        (
+            "binary",
+            String::from_utf8_lossy(&[0xff, 0x00, 0xfe]).into_owned(),
+        ),
         ("deep nesting", "[".repeat(100_000)),
         ("many grants", many_grants),
         ("empty", String::new()),
@@ -463,13 +511,15 @@ fn start_login(sim: &Simulator, home: &Path) -> (Child, String, u16, BufReader<C
     .unwrap();
     let mut reader = BufReader::new(login.stdout.take().unwrap());
     let mut line = String::new();
-    loop {
-        line.clear();
-        assert!(reader.read_line(&mut line).unwrap() > 0, "no URL printed");
+    while reader.read_line(&mut line).unwrap() > 0 {
         if line.trim().starts_with("http") {
-            return (login, line.trim().to_owned(), port, reader);
+            let url = line.trim().to_owned();
+            return (login, url, port, reader);
         }
+        line.clear();
     }
+    let ended = login.wait_with_output().unwrap();
+    panic!("login printed no URL to open: {ended:?}");
 }
 
 fn state_of(url: &str) -> String {
@@ -529,12 +579,15 @@ async fn forged_and_garbage_requests_do_not_end_the_login() {
     let home = scratch("listener-garbage");
     let (mut login, url, port, _stdout) = start_login(&sim, &home);
     let state = state_of(&url);
-    let huge = format!("GET /callback?state={state}{} HTTP/1.1\r\n\r\n", "A".repeat(1 << 20));
+    let huge = format!(
+        "GET /callback?state={state}{} HTTP/1.1\r\n\r\n",
+        "A".repeat(1 << 20)
+    );
     let attacks: Vec<Vec<u8>> = vec![
         b"GET /callback?code=forged&state=wrong HTTP/1.1\r\n\r\n".to_vec(),
         b"GET /callback?code=forged HTTP/1.1\r\n\r\n".to_vec(),
         format!("GET /callback?code=x&state={state}x HTTP/1.1\r\n\r\n").into_bytes(),
-        format!("POST /callback?code=x&state=no HTTP/1.1\r\n\r\n").into_bytes(),
+        b"POST /callback?code=x&state=no HTTP/1.1\r\n\r\n".to_vec(),
         format!("GET /elsewhere?state={state}\0 HTTP/1.1\r\n\r\n").into_bytes(),
         b"\xff\xfe\x00garbage\r\n\r\n".to_vec(),
         b"GET".to_vec(),
@@ -552,7 +605,10 @@ async fn forged_and_garbage_requests_do_not_end_the_login() {
         assert!(login.try_wait().unwrap().is_none(), "the login ended early");
     }
     let page = browse(url).join().unwrap();
-    assert!(page.as_deref().unwrap_or("").contains("Authorized"), "{page:?}");
+    assert!(
+        page.as_deref().unwrap_or("").contains("Authorized"),
+        "{page:?}"
+    );
     let status = wait_for(&mut login, Duration::from_secs(30)).expect("the login ends");
     assert!(status.success());
     assert_eq!(sim.oauth().stats().code_exchanges, 1);
