@@ -211,6 +211,44 @@ fn commands_killed_anywhere_leave_a_login_that_works_or_one_refusal() {
     std::fs::remove_dir_all(&home).unwrap();
 }
 
+/// A link planted where a command writes the simulator's grants before renaming them into
+/// place (`simulator-grants.tmp-<pid>`, a name its pid predicts): the file it names is left
+/// alone. `mcp` is used because it waits for its client, so its pid is known before it saves.
+#[cfg(unix)]
+#[test]
+fn a_link_planted_at_the_grants_temporary_file_is_not_followed() {
+    let home = scratch("grants-link");
+    login_sim(&home);
+    let victim = home.with_extension("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    let policy = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/agents.toml");
+    let mut mcp = command(&home, &["mcp", "--policy", policy, "--agent", "social-bot"])
+        .arg("--audit")
+        .arg(home.join("audit.jsonl"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let planted = home.join(format!("simulator-grants.tmp-{}", mcp.id()));
+    std::os::unix::fs::symlink(&victim, &planted).unwrap();
+    let mut stderr = BufReader::new(mcp.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("MCP over stdio") {
+        line.clear();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+    }
+    drop(mcp.stdin.take());
+    mcp.wait().unwrap();
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    let channels = run(&home, &["channels", "--json"]);
+    assert!(channels.status.success(), "{channels:?}");
+    std::fs::remove_dir_all(&home).unwrap();
+    std::fs::remove_file(&victim).unwrap();
+}
+
 /// A loopback listener that records everything sent to it, until dropped.
 struct Trap {
     port: u16,
