@@ -310,14 +310,34 @@ pub async fn login_simulator() -> Result<Option<Arc<Simulator>>, String> {
 }
 
 /// Saves the grants of the simulator a command ran on, refreshed and rotated tokens included,
-/// for the next command's simulator. Atomic: a reader sees the old grants or the new.
+/// for the next command's simulator. Atomic: a reader sees the old grants or the new. The
+/// temporary file has a name no one can predict and is created only where nothing is
+/// (O_EXCL refuses a planted link): the grants are never written through a link elsewhere.
 pub fn save_sim_grants(sim: &Simulator) -> Result<(), String> {
+    use std::hash::BuildHasher;
+    use std::io::Write;
+    static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let path = home()?.join(SIM_GRANTS);
     let text = sim.oauth().save_grants(sim.store()).to_string();
-    let temporary = path.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&temporary, text)
-        .and_then(|()| std::fs::rename(&temporary, &path))
-        .map_err(|e| format!("could not keep the simulator's grants: {e}"))
+    let serial = SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let unpredictable = std::collections::hash_map::RandomState::new().hash_one(serial);
+    let temporary = path.with_extension(format!(
+        "tmp-{}-{serial}-{unpredictable:016x}",
+        std::process::id()
+    ));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temporary)
+        .and_then(|mut file| {
+            file.write_all(text.as_bytes())?;
+            file.sync_all()
+        })
+        .and_then(|()| std::fs::rename(&temporary, &path));
+    written.map_err(|e| {
+        let _ = std::fs::remove_file(&temporary);
+        format!("could not keep the simulator's grants: {e}")
+    })
 }
 
 /// An option, else its environment variable.
