@@ -13,7 +13,10 @@ pub struct Connection {
     config: BackendConfig,
     sim: Option<Simulator>,
     /// The simulator of a stored `login --sim`, holding its grants, when GraphQL has no key.
-    login_sim: Option<Simulator>,
+    login_sim: Option<Arc<Simulator>>,
+    /// The home locked while the stored login may be used (from reading it to handing its
+    /// rotations on, in [`Drop`], which runs before this is released).
+    _login_lock: Option<crate::login::HomeLock>,
 }
 
 impl Connection {
@@ -32,6 +35,7 @@ impl Connection {
                 config,
                 sim: Some(sim),
                 login_sim: None,
+                _login_lock: None,
             });
         }
         let config = match config_file {
@@ -39,14 +43,18 @@ impl Connection {
             None => BackendConfig::from_env(),
         }
         .map_err(|e| e.message())?;
-        let login_sim = match config.backend_of(BackendKind::GraphQl) {
-            Ok(_) => None,
-            Err(_) => crate::login::login_simulator().await?,
+        let (login_lock, login_sim) = match config.backend_of(BackendKind::GraphQl) {
+            Ok(_) => (None, None),
+            Err(_) => {
+                let lock = crate::login::lock_login().await?;
+                (lock, crate::login::login_simulator().await?)
+            }
         };
         Ok(Self {
             config,
             sim: None,
             login_sim,
+            _login_lock: login_lock,
         })
     }
 

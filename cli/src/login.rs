@@ -8,7 +8,9 @@
 //! takes on the grants of the last one (saved beside the login as digests, no usable token),
 //! so `login --sim` then `channels` runs the same refresh and rotation as against Buffer.
 
-use buffer_bridge::auth::{Consent, FileStore, KeyringStore, OAuth, RefreshingToken, TokenStore};
+use buffer_bridge::auth::{
+    Consent, FileStore, KeyringStore, OAuth, RefreshingToken, TokenStore, Tokens,
+};
 use buffer_bridge::graphql::GraphQl;
 use buffer_bridge::{Backend, BackendExt};
 use buffer_sim::Simulator;
@@ -17,9 +19,10 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
 
 /// The user key of the command line's own grant in the token store.
 const USER: &str = "default";
@@ -29,6 +32,10 @@ const KEYRING_SERVICE: &str = "buffer-bridge";
 const WAIT_FOR_REDIRECT: Duration = Duration::from_secs(300);
 /// The largest request head the redirect listener reads.
 const MAX_HEAD: usize = 8 * 1024;
+/// How long the redirect listener gives one connection to send its request head.
+const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a command waits for another one using the stored login to end.
+const WAIT_FOR_LOCK: Duration = Duration::from_secs(60);
 
 /// Options of `login`.
 #[derive(Args)]
@@ -83,6 +90,114 @@ fn home() -> Result<PathBuf, String> {
     Ok(config.join("buffer-bridge"))
 }
 
+/// The home, created owner-only if missing. An existing one open to others is made
+/// owner-only, or refused when it is shared by design (sticky) or not ours: whoever may write
+/// there may replace the login, and the issuer it names receives the refresh token.
+fn own_home() -> Result<PathBuf, String> {
+    let home = home()?;
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(&home)
+        .map_err(|e| format!("could not create {}: {e}", home.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let mode = std::fs::metadata(&home)
+            .map_err(|e| format!("could not read {}: {e}", home.display()))?
+            .mode();
+        let refused = |why: String| {
+            format!(
+                "{} is open to others (mode {:o}){why}: set BUFFER_BRIDGE_HOME to a directory \
+                 of your own",
+                home.display(),
+                mode & 0o7777
+            )
+        };
+        if mode & 0o1000 != 0 && mode & 0o077 != 0 {
+            return Err(refused(" and shared by design".to_owned()));
+        }
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700))
+                .map_err(|e| refused(format!(" and could not be made owner-only ({e})")))?;
+        }
+    }
+    Ok(home)
+}
+
+/// The home locked for this process alone (released when dropped, or by the system however
+/// the process ends): two commands refreshing one grant at once present the same refresh
+/// token, which makes Buffer revoke the grant, and a simulator login's commands would each
+/// save grants that lack the other's rotation.
+pub struct HomeLock {
+    _file: std::fs::File,
+}
+
+/// Locks the home, waiting (at most [`WAIT_FOR_LOCK`]) for a command that holds it.
+async fn lock_home() -> Result<HomeLock, String> {
+    let path = own_home()?.join("lock");
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options
+        .open(&path)
+        .map_err(|e| format!("could not open {}: {e}", path.display()))?;
+    let start = Instant::now();
+    let mut told = false;
+    while !try_lock(&file).map_err(|e| format!("could not lock {}: {e}", path.display()))? {
+        if !told {
+            eprintln!("buffer-bridge: waiting for another command that uses the login to end");
+            told = true;
+        }
+        if start.elapsed() > WAIT_FOR_LOCK {
+            return Err(
+                "another buffer-bridge command (an `mcp` server?) has been using the \
+                        login for a minute; try again once it ends"
+                    .to_owned(),
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(HomeLock { _file: file })
+}
+
+/// The home locked while this command may use the stored login; `None` without one.
+pub async fn lock_login() -> Result<Option<HomeLock>, String> {
+    match Login::path() {
+        Ok(path) if path.exists() => lock_home().await.map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// Takes the exclusive lock on `file` if no one holds it.
+#[cfg(unix)]
+fn try_lock(file: &std::fs::File) -> std::io::Result<bool> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: flock only reads the descriptor, which `file` owns and keeps open.
+    match unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } {
+        0 => Ok(true),
+        _ => match std::io::Error::last_os_error() {
+            e if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+            ) =>
+            {
+                Ok(false)
+            }
+            e => Err(e),
+        },
+    }
+}
+
+/// Without flock(2) commands are not kept apart: run one at a time.
+#[cfg(not(unix))]
+fn try_lock(_: &std::fs::File) -> std::io::Result<bool> {
+    Ok(true)
+}
+
 /// Where the login's tokens are: the operating system's credential store, or an owner-only
 /// file in the home directory.
 fn store(keyring: bool) -> Result<Arc<dyn TokenStore>, String> {
@@ -94,6 +209,7 @@ fn store(keyring: bool) -> Result<Arc<dyn TokenStore>, String> {
 
 /// `buffer-bridge login`.
 pub async fn login(args: &LoginArgs, sim: bool) -> Result<ExitCode, String> {
+    own_home()?;
     let listener = TcpListener::bind(("127.0.0.1", if sim { 0 } else { args.port }))
         .await
         .map_err(|e| format!("could not listen for the redirect: {e}"))?;
@@ -124,7 +240,7 @@ pub async fn login(args: &LoginArgs, sim: bool) -> Result<ExitCode, String> {
         simulator: sim,
         keyring: args.keyring,
     };
-    let oauth = login.oauth()?;
+    let oauth = login.oauth_on(simulator.as_ref())?;
     let request = oauth.authorize(&Consent::default());
     println!(
         "Open this URL to authorize buffer-bridge:\n\n  {}\n",
@@ -144,6 +260,7 @@ pub async fn login(args: &LoginArgs, sim: bool) -> Result<ExitCode, String> {
     let code = request
         .code_from_redirect(&redirect)
         .map_err(|e| e.to_string())?;
+    let _lock = lock_home().await?;
     let tokens = oauth
         .exchange(&request, &code)
         .await
@@ -172,7 +289,7 @@ pub async fn login(args: &LoginArgs, sim: bool) -> Result<ExitCode, String> {
 
 /// The simulator a command starts for a stored simulator login, holding that login's grants;
 /// `None` when the stored login (if any) is Buffer's.
-pub async fn login_simulator() -> Result<Option<Simulator>, String> {
+pub async fn login_simulator() -> Result<Option<Arc<Simulator>>, String> {
     match Login::load()? {
         Some(login) if login.simulator => {
             let sim = Simulator::start().await;
@@ -186,21 +303,41 @@ pub async fn login_simulator() -> Result<Option<Simulator>, String> {
             sim.oauth()
                 .load_grants(sim.store(), &saved)
                 .map_err(|e| format!("{e}; run login --sim again"))?;
-            Ok(Some(sim))
+            Ok(Some(Arc::new(sim)))
         }
         _ => Ok(None),
     }
 }
 
 /// Saves the grants of the simulator a command ran on, refreshed and rotated tokens included,
-/// for the next command's simulator. Atomic: a reader sees the old grants or the new.
+/// for the next command's simulator. Atomic: a reader sees the old grants or the new. The
+/// temporary file has a name no one can predict and is created only where nothing is
+/// (O_EXCL refuses a planted link): the grants are never written through a link elsewhere.
 pub fn save_sim_grants(sim: &Simulator) -> Result<(), String> {
+    use std::hash::BuildHasher;
+    use std::io::Write;
+    static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let path = home()?.join(SIM_GRANTS);
     let text = sim.oauth().save_grants(sim.store()).to_string();
-    let temporary = path.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&temporary, text)
-        .and_then(|()| std::fs::rename(&temporary, &path))
-        .map_err(|e| format!("could not keep the simulator's grants: {e}"))
+    let serial = SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let unpredictable = std::collections::hash_map::RandomState::new().hash_one(serial);
+    let temporary = path.with_extension(format!(
+        "tmp-{}-{serial}-{unpredictable:016x}",
+        std::process::id()
+    ));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temporary)
+        .and_then(|mut file| {
+            file.write_all(text.as_bytes())?;
+            file.sync_all()
+        })
+        .and_then(|()| std::fs::rename(&temporary, &path));
+    written.map_err(|e| {
+        let _ = std::fs::remove_file(&temporary);
+        format!("could not keep the simulator's grants: {e}")
+    })
 }
 
 /// An option, else its environment variable.
@@ -212,6 +349,7 @@ fn setting(option: &Option<String>, variable: &str) -> Option<String> {
 
 /// `buffer-bridge logout`: revokes the grant and forgets it.
 pub async fn logout() -> Result<ExitCode, String> {
+    let _lock = lock_login().await?;
     let Some(login) = Login::load()? else {
         println!("Not logged in.");
         return Ok(ExitCode::SUCCESS);
@@ -219,7 +357,11 @@ pub async fn logout() -> Result<ExitCode, String> {
     let simulator = login_simulator().await.unwrap_or(None);
     let store = store(login.keyring)?;
     if let Some(tokens) = store.load(USER).await.map_err(|e| e.to_string())? {
-        if let Err(error) = login.oauth_on(simulator.as_ref())?.revoke(&tokens).await {
+        let revoked = match login.oauth_on(simulator.as_deref()) {
+            Ok(oauth) => oauth.revoke(&tokens).await.map_err(|e| e.to_string()),
+            Err(message) => Err(message),
+        };
+        if let Err(error) = revoked {
             eprintln!("buffer-bridge: the grant could not be revoked ({error}); forgetting it");
         }
     }
@@ -246,16 +388,60 @@ pub async fn whoami(backend: Arc<dyn Backend>) -> Result<ExitCode, String> {
 
 /// The GraphQL backend of the stored login, if there is one; a simulator login needs the
 /// simulator [`login_simulator`] started.
-pub fn stored_backend(simulator: Option<&Simulator>) -> Result<Option<Arc<dyn Backend>>, String> {
+pub fn stored_backend(
+    simulator: Option<&Arc<Simulator>>,
+) -> Result<Option<Arc<dyn Backend>>, String> {
     let Some(mut login) = Login::load()? else {
         return Ok(None);
     };
+    let mut store = store(login.keyring)?;
     if login.simulator {
-        let sim = simulator.ok_or("the login is the simulator's, and no simulator is running")?;
+        let sim = simulator.ok_or(NO_SIMULATOR)?;
         login.graphql_url = Some(sim.graphql_url());
+        store = Arc::new(SimulatorGrants {
+            tokens: store,
+            sim: Arc::clone(sim),
+        });
     }
-    let oauth = login.oauth_on(simulator)?;
-    login.backend(oauth, store(login.keyring)?).map(Some)
+    let oauth = login.oauth_on(simulator.map(|sim| &**sim))?;
+    login.backend(oauth, store).map(Some)
+}
+
+/// Why a simulator login cannot be used or revoked.
+const NO_SIMULATOR: &str = "the login is the simulator's, and no simulator is running";
+
+/// The token store of a simulator login: the simulator's grants are saved before the tokens
+/// change, as a server records a rotation before it answers. A command killed after storing
+/// a refresh leaves the next one a refresh token its simulator knows; killed between the two,
+/// it leaves what a lost answer leaves with Buffer (the old token, spent).
+#[derive(Debug)]
+struct SimulatorGrants {
+    tokens: Arc<dyn TokenStore>,
+    sim: Arc<Simulator>,
+}
+
+impl SimulatorGrants {
+    fn save_grants(&self) -> buffer_bridge::Result<()> {
+        save_sim_grants(&self.sim)
+            .map_err(|message| buffer_bridge::Error::token_store(message, None))
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenStore for SimulatorGrants {
+    async fn load(&self, user: &str) -> buffer_bridge::Result<Option<Tokens>> {
+        self.tokens.load(user).await
+    }
+
+    async fn save(&self, user: &str, tokens: &Tokens) -> buffer_bridge::Result<()> {
+        self.save_grants()?;
+        self.tokens.save(user, tokens).await
+    }
+
+    async fn remove(&self, user: &str) -> buffer_bridge::Result<()> {
+        self.save_grants()?;
+        self.tokens.remove(user).await
+    }
 }
 
 impl Login {
@@ -282,15 +468,13 @@ impl Login {
         std::fs::write(Self::path()?, text).map_err(|e| format!("could not store the login: {e}"))
     }
 
-    fn oauth(&self) -> Result<OAuth, String> {
-        self.oauth_on(None)
-    }
-
-    /// The OAuth client of this login; a simulator login's issuer is the running simulator.
+    /// The OAuth client of this login; a simulator login's issuer is the running simulator
+    /// (never the address its own simulator had: anything may listen there now).
     fn oauth_on(&self, simulator: Option<&Simulator>) -> Result<OAuth, String> {
-        let issuer = match simulator {
-            Some(sim) if self.simulator => sim.issuer_url(),
-            _ => self.issuer.clone(),
+        let issuer = match (self.simulator, simulator) {
+            (true, Some(sim)) => sim.issuer_url(),
+            (true, None) => return Err(NO_SIMULATOR.to_owned()),
+            (false, _) => self.issuer.clone(),
         };
         OAuth::builder()
             .client_id(&self.client_id)
@@ -317,50 +501,71 @@ impl Login {
 /// Waits for the browser's request to `/callback` carrying this authorization's `state` and
 /// answers it; returns its full URL. Other requests (a favicon, a redirect of another login, a
 /// forged one) are answered with an error and the wait goes on: anyone on the machine can
-/// reach the port, and none of them may end the login.
+/// reach the port, and none of them may end the login. Each connection is served on its own,
+/// with [`HEAD_TIMEOUT`] for its whole head, so none (slow, idle, or one of many) holds up the
+/// browser's; a failed accept (out of descriptors) is waited out, not taken as the end.
 async fn receive_redirect(
     listener: &TcpListener,
     port: u16,
     state: &str,
 ) -> Result<String, String> {
+    let (found, mut ours) = mpsc::channel(1);
     loop {
-        let (mut stream, _) = listener
-            .accept()
-            .await
-            .map_err(|e| format!("the redirect listener failed: {e}"))?;
-        let mut head = Vec::new();
-        let mut buffer = [0u8; 1024];
-        while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < MAX_HEAD {
-            match tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer)).await {
-                Ok(Ok(read)) if read > 0 => head.extend_from_slice(&buffer[..read]),
-                _ => break,
+        tokio::select! {
+            target = ours.recv() => {
+                if let Some(target) = target {
+                    return Ok(format!("http://127.0.0.1:{port}{target}"));
+                }
             }
-        }
-        let head = String::from_utf8_lossy(&head);
-        let target = head
-            .lines()
-            .next()
-            .and_then(|line| line.strip_prefix("GET "))
-            .and_then(|rest| rest.split(' ').next())
-            .filter(|target| target.starts_with("/callback"));
-        let ours = target.filter(|target| carries_state(target, state));
-        let (status, page) = match (target, ours) {
-            (_, Some(_)) => ("200 OK", "Authorized. You can close this window."),
-            (Some(_), None) => (
-                "400 Bad Request",
-                "This is not the authorization being waited for.",
-            ),
-            (None, _) => ("404 Not Found", "Not here."),
-        };
-        let answer = format!(
-            "HTTP/1.1 {status}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
-            page.len()
-        );
-        let _ = stream.write_all(answer.as_bytes()).await;
-        if let Some(target) = ours {
-            return Ok(format!("http://127.0.0.1:{port}{target}"));
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let (found, state) = (found.clone(), state.to_owned());
+                    tokio::spawn(async move {
+                        if let Some(target) = answer_redirect(stream, &state).await {
+                            let _ = found.send(target).await;
+                        }
+                    });
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            },
         }
     }
+}
+
+/// Reads one request head (at most [`MAX_HEAD`] bytes within [`HEAD_TIMEOUT`]) and answers
+/// it; returns its target when it is the callback carrying `state`.
+async fn answer_redirect(mut stream: TcpStream, state: &str) -> Option<String> {
+    let mut head = Vec::new();
+    let mut buffer = [0u8; 1024];
+    let deadline = tokio::time::Instant::now() + HEAD_TIMEOUT;
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < MAX_HEAD {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buffer)).await {
+            Ok(Ok(read)) if read > 0 => head.extend_from_slice(&buffer[..read]),
+            _ => break,
+        }
+    }
+    let head = String::from_utf8_lossy(&head);
+    let target = head
+        .lines()
+        .next()
+        .and_then(|line| line.strip_prefix("GET "))
+        .and_then(|rest| rest.split(' ').next())
+        .filter(|target| target.starts_with("/callback"));
+    let ours = target.filter(|target| carries_state(target, state));
+    let (status, page) = match (target, ours) {
+        (_, Some(_)) => ("200 OK", "Authorized. You can close this window."),
+        (Some(_), None) => (
+            "400 Bad Request",
+            "This is not the authorization being waited for.",
+        ),
+        (None, _) => ("404 Not Found", "Not here."),
+    };
+    let answer = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
+        page.len()
+    );
+    let _ = tokio::time::timeout(HEAD_TIMEOUT, stream.write_all(answer.as_bytes())).await;
+    ours.map(str::to_owned)
 }
 
 /// Whether a callback target's query has `state` equal to `expected`.

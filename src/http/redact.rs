@@ -9,7 +9,7 @@
 //! as a whole token: a key `t` must not turn "could not reach the API" into
 //! "could no[redacted] reach [redacted]he API".
 
-use aho_corasick::{AhoCorasick, Input, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
 use std::borrow::Cow;
 
 /// What a secret is replaced with.
@@ -54,6 +54,7 @@ impl Redactor {
         // Leftmost-longest: where one form is a prefix of another, the whole longer one goes.
         let matcher = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
             .build(forms)
             .map_or(Matcher::Unsearchable, Matcher::Forms);
         Self {
