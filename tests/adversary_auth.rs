@@ -1011,3 +1011,45 @@ async fn a_file_store_refuses_a_shared_sticky_directory_and_leaves_it_alone() {
     assert!(matches!(refused, Error::TokenStore { .. }), "{refused}");
     assert_eq!(mode & 0o7777, 0o1777, "left as it was");
 }
+
+/// Two processes sharing a token directory (two stores, two providers), 40 callers each across
+/// one expiry: one refresh in all, no reuse. Without a lock between them both read the same
+/// refresh token and both present it, and Buffer revokes the grant.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_processes_on_one_token_directory_refresh_once() {
+    let (sim, client) = start().await;
+    let oauth = oauth(&sim, &client);
+    let dir = temp_dir("shared-dir");
+    let first = Arc::new(FileStore::new(&dir).unwrap());
+    let tokens = authorize(&oauth, &Consent::default()).await;
+    first.save("u1", &tokens).await.unwrap();
+    let second = Arc::new(FileStore::new(&dir).unwrap());
+    let providers =
+        [first, second].map(|store| Arc::new(RefreshingToken::new(oauth.clone(), store, "u1")));
+    for provider in &providers {
+        provider.access_token().await.unwrap();
+    }
+    sim.clock().advance(HOUR);
+    let calls: Vec<_> = providers
+        .iter()
+        .flat_map(|provider| {
+            (0..40).map(move |_| {
+                let provider = provider.clone();
+                tokio::spawn(async move { provider.access_token().await })
+            })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    let stats = sim.oauth().stats();
+    assert_eq!(
+        (
+            stats.refreshes,
+            stats.reuse_detections,
+            stats.grants_revoked
+        ),
+        (1, 0, 0)
+    );
+}

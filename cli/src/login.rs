@@ -164,38 +164,25 @@ async fn lock_home() -> Result<HomeLock, String> {
     Ok(HomeLock { _file: file })
 }
 
-/// The home locked while this command may use the stored login; `None` without one.
+/// The home locked while this command may use the stored login, when the login needs it: a
+/// simulator login (each command's simulator saves grants the next one must see) or one kept
+/// in the keyring (which has no lock of its own). A login in the token directory needs none:
+/// its store keeps processes' refreshes apart, so `channels` runs while `mcp` serves.
 pub async fn lock_login() -> Result<Option<HomeLock>, String> {
-    match Login::path() {
-        Ok(path) if path.exists() => lock_home().await.map(Some),
+    match Login::load() {
+        Ok(Some(login)) if login.simulator || login.keyring => lock_home().await.map(Some),
         _ => Ok(None),
     }
 }
 
-/// Takes the exclusive lock on `file` if no one holds it.
-#[cfg(unix)]
+/// Takes the exclusive lock on `file` if no one holds it (released when the file is closed,
+/// however the process ends).
 fn try_lock(file: &std::fs::File) -> std::io::Result<bool> {
-    use std::os::fd::AsRawFd;
-    // SAFETY: flock only reads the descriptor, which `file` owns and keeps open.
-    match unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } {
-        0 => Ok(true),
-        _ => match std::io::Error::last_os_error() {
-            e if matches!(
-                e.kind(),
-                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
-            ) =>
-            {
-                Ok(false)
-            }
-            e => Err(e),
-        },
+    match file.try_lock() {
+        Ok(()) => Ok(true),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(false),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
     }
-}
-
-/// Without flock(2) commands are not kept apart: run one at a time.
-#[cfg(not(unix))]
-fn try_lock(_: &std::fs::File) -> std::io::Result<bool> {
-    Ok(true)
 }
 
 /// Where the login's tokens are: the operating system's credential store, or an owner-only

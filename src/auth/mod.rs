@@ -53,7 +53,7 @@ pub use oauth::{
 };
 pub use provider::{DEFAULT_REFRESH_AHEAD, ProvideToken, RefreshingToken};
 pub use roster::{CLASSIC_RETIREMENT, MigrationReport, Roster, UserBackend};
-pub use store::{FileStore, MemoryStore, TokenStore};
+pub use store::{FileStore, MemoryStore, REFRESH_LOCK_WAIT, RefreshLock, TokenStore};
 pub use tokens::Tokens;
 
 use chrono::{DateTime, Utc};

@@ -153,8 +153,10 @@ impl RefreshingToken {
             return Ok(tokens.access_token().clone());
         }
         // Another provider of this user (another worker, another process) may have refreshed
-        // since: its refresh token is the live one, and ours is spent.
+        // since: its refresh token is the live one, and ours is spent. Under the store's
+        // refresh lock, so that no other process refreshes between this look and our refresh.
         let mut tokens = tokens.clone();
+        let refresh_lock = self.store.lock_refresh(&self.user).await?;
         if let Some(stored) = self.store.load(&self.user).await?
             && !same_refresh_token(&stored, &tokens)
         {
@@ -178,6 +180,8 @@ impl RefreshingToken {
         let refresh = {
             let (oauth, store, user) = (self.oauth.clone(), self.store.clone(), self.user.clone());
             let task = tokio::spawn(async move {
+                // Held until the new tokens are stored, whoever waits for them.
+                let _refresh_lock = refresh_lock;
                 match oauth.refresh(&refresh_token).await {
                     Ok(fresh) => Ok(match store.save(&user, &fresh).await {
                         Ok(()) => Refreshed::Stored(fresh),

@@ -23,7 +23,24 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
     async fn save(&self, user: &str, tokens: &Tokens) -> Result<()>;
     /// Forgets the user's tokens (sign-out, revoked grant).
     async fn remove(&self, user: &str) -> Result<()>;
+
+    /// Keeps every other process from refreshing `user`'s grant until the returned lock is
+    /// dropped, waiting a bounded time for one that holds it. A store that several processes
+    /// share needs this: two of them refreshing at once would present one refresh token
+    /// twice, and Buffer revokes the grant. The default locks nothing, for a store one process
+    /// owns ([`RefreshingToken`](super::RefreshingToken) is single-flight within a process).
+    async fn lock_refresh(&self, user: &str) -> Result<Option<RefreshLock>> {
+        let _ = user;
+        Ok(None)
+    }
 }
+
+/// Held while one process refreshes a user's grant; dropping it lets the next one in.
+pub type RefreshLock = Box<dyn std::any::Any + Send + Sync>;
+
+/// How long a refresh waits for another process's refresh of the same grant: far longer than a
+/// refresh takes, and a process that dies lets go at once (the system releases its lock).
+pub const REFRESH_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Tokens in memory: gone when the process ends.
 #[derive(Default)]
@@ -134,6 +151,35 @@ impl TokenStore for FileStore {
             .await
     }
 
+    /// An exclusive `flock` on a lock file beside the user's token file, so processes sharing
+    /// the directory refresh one at a time (where there is no `flock`, nothing is locked).
+    async fn lock_refresh(&self, user: &str) -> Result<Option<RefreshLock>> {
+        let path = self.path_of(user).with_extension("lock");
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            // A link planted at the lock's name is not followed.
+            options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+        }
+        let file = options
+            .open(&path)
+            .map_err(|e| io_error("could not open the refresh lock", e))?;
+        let start = std::time::Instant::now();
+        while !try_lock(&file).map_err(|e| io_error("could not take the refresh lock", e))? {
+            if start.elapsed() > REFRESH_LOCK_WAIT {
+                return Err(Error::token_store(
+                    "another process has been refreshing this user's grant for a minute; \
+                     try again later",
+                    None,
+                ));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        Ok(Some(Box::new(file)))
+    }
+
     async fn remove(&self, user: &str) -> Result<()> {
         let path = self.path_of(user);
         self.blocking(move || match std::fs::remove_file(&path) {
@@ -175,6 +221,16 @@ fn owner_only(dir: &Path) -> Result<()> {
     }
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
         .map_err(|e| refused(format!(" and could not be made owner-only ({e})")))
+}
+
+/// Takes the exclusive lock on `file` if no one holds it (released when the file is closed,
+/// however the process ends).
+fn try_lock(file: &std::fs::File) -> std::io::Result<bool> {
+    match file.try_lock() {
+        Ok(()) => Ok(true),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(false),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
+    }
 }
 
 /// Writes `bytes` to a new owner-only temporary file beside `path`, syncs it, renames it over
