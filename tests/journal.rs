@@ -657,10 +657,10 @@ fn run_child_until(file: &TempFile, round: usize, kill_after: usize) -> Vec<Stri
     let reader = std::thread::spawn(move || {
         for line in std::io::BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
-            if let Some(record) = line.strip_prefix("committed ") {
-                if lines.send(record.to_owned()).is_err() {
-                    break;
-                }
+            if let Some(record) = line.strip_prefix("committed ")
+                && lines.send(record.to_owned()).is_err()
+            {
+                break;
             }
         }
     });

@@ -445,7 +445,7 @@ async fn a_panicking_candidate_never_reaches_the_caller_nor_stops_the_shadow() {
     let calls = Arc::new(AtomicUsize::new(0));
     let seen = Arc::clone(&calls);
     let (primary, candidate) = backends(Fake::new(BackendKind::GraphQl, move |request| {
-        if seen.fetch_add(1, Ordering::SeqCst) % 2 == 0 {
+        if seen.fetch_add(1, Ordering::SeqCst).is_multiple_of(2) {
             panic!("candidate blew up");
         }
         classic(request)

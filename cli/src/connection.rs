@@ -61,10 +61,12 @@ impl Connection {
     /// The backend for one API; GraphQL without an API key uses the grant of `login`.
     pub fn backend(&self, kind: BackendKind) -> Result<Arc<dyn Backend>, String> {
         let configured = self.config.backend_of(kind);
-        if configured.is_err() && kind == BackendKind::GraphQl && self.sim.is_none() {
-            if let Some(stored) = crate::login::stored_backend(self.login_sim.as_ref())? {
-                return Ok(stored);
-            }
+        if configured.is_err()
+            && kind == BackendKind::GraphQl
+            && self.sim.is_none()
+            && let Some(stored) = crate::login::stored_backend(self.login_sim.as_ref())?
+        {
+            return Ok(stored);
         }
         configured.map_err(|error| {
             format!(
@@ -132,10 +134,10 @@ impl Connection {
 /// presented again, and reuse revokes the grant.
 impl Drop for Connection {
     fn drop(&mut self) {
-        if let Some(sim) = &self.login_sim {
-            if let Err(message) = crate::login::save_sim_grants(sim) {
-                eprintln!("buffer-bridge: {message}");
-            }
+        if let Some(sim) = &self.login_sim
+            && let Err(message) = crate::login::save_sim_grants(sim)
+        {
+            eprintln!("buffer-bridge: {message}");
         }
     }
 }

@@ -316,14 +316,14 @@ impl Policy {
                 .key_sha256
                 .as_ref()
                 .map(|hex| hex.trim().to_ascii_lowercase());
-            if let Some(hex) = &key_sha256 {
-                if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    problems.push(PolicyProblem {
-                        agent: name.clone(),
-                        grant: 0,
-                        message: "key_sha256 is not 64 hex digits".to_owned(),
-                    });
-                }
+            if let Some(hex) = &key_sha256
+                && (hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()))
+            {
+                problems.push(PolicyProblem {
+                    agent: name.clone(),
+                    grant: 0,
+                    message: "key_sha256 is not 64 hex digits".to_owned(),
+                });
             }
             agents.insert(
                 name.clone(),
@@ -338,14 +338,14 @@ impl Policy {
         // One key, two agents: whoever holds it would be taken for the first of them.
         let mut holders: BTreeMap<&str, &str> = BTreeMap::new();
         for agent in agents.values() {
-            if let Some(digest) = agent.0.key_sha256.as_deref() {
-                if let Some(first) = holders.insert(digest, agent.name()) {
-                    problems.push(PolicyProblem {
-                        agent: agent.name().to_owned(),
-                        grant: 0,
-                        message: format!("has the same key_sha256 as agent {first}"),
-                    });
-                }
+            if let Some(digest) = agent.0.key_sha256.as_deref()
+                && let Some(first) = holders.insert(digest, agent.name())
+            {
+                problems.push(PolicyProblem {
+                    agent: agent.name().to_owned(),
+                    grant: 0,
+                    message: format!("has the same key_sha256 as agent {first}"),
+                });
             }
         }
         (Agents(agents), problems)

@@ -420,13 +420,13 @@ impl BackendConfig {
                         .join(", ")
                 ))
             })?;
-            if let RouteTarget::One(operation) = target {
-                if let Some(hint) = operation.unsupported_hint(*kind) {
-                    return Err(invalid(format!(
-                        "{} sends {operation} to {kind}, which lacks it: {hint}",
-                        self.name("router.routes")
-                    )));
-                }
+            if let RouteTarget::One(operation) = target
+                && let Some(hint) = operation.unsupported_hint(*kind)
+            {
+                return Err(invalid(format!(
+                    "{} sends {operation} to {kind}, which lacks it: {hint}",
+                    self.name("router.routes")
+                )));
             }
             if !needed.contains(kind) {
                 needed.push(*kind);

@@ -532,16 +532,15 @@ impl Wire {
             #[serde(default, deserialize_with = "lenient::object")]
             extensions: Option<Extensions>,
         }
-        if (200..300).contains(&status) {
-            if let Ok(Success {
+        if (200..300).contains(&status)
+            && let Ok(Success {
                 data,
                 errors: None,
                 extensions,
             }) = serde_json::from_slice::<Success<T>>(body)
-            {
-                self.keep_warnings(extensions.map(|e| e.warnings));
-                return Ok(data);
-            }
+        {
+            self.keep_warnings(extensions.map(|e| e.warnings));
+            return Ok(data);
         }
         self.read(status, body, limits)?.into_data()
     }

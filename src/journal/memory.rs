@@ -160,14 +160,13 @@ impl Journal for MemoryJournal {
 
     async fn release(&self, lease: Lease) -> Result<()> {
         let mut store = self.store();
-        if let Some(kept) = store.entries.get_mut(lease.key()) {
-            if kept
+        if let Some(kept) = store.entries.get_mut(lease.key())
+            && kept
                 .hold
                 .as_ref()
                 .is_some_and(|hold| hold.holder == lease.holder())
-            {
-                kept.hold = None;
-            }
+        {
+            kept.hold = None;
         }
         Ok(())
     }

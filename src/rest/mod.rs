@@ -208,14 +208,13 @@ impl ClassicRest {
             legacy_code: None,
             ..
         } = &mut error
+            && !self.base_url.path().ends_with("/1/")
         {
-            if !self.base_url.path().ends_with("/1/") {
-                message.push_str(&format!(
-                    " (the classic base URL {} does not end in /1/, as Buffer's {DEFAULT_BASE_URL} \
+            message.push_str(&format!(
+                " (the classic base URL {} does not end in /1/, as Buffer's {DEFAULT_BASE_URL} \
                      does: every call answers 404)",
-                    self.base_url
-                ));
-            }
+                self.base_url
+            ));
         }
         error
     }

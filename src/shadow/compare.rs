@@ -230,12 +230,12 @@ fn sort_key(value: Option<&Value>) -> String {
 fn truncate_times(value: &mut Value) {
     match value {
         Value::String(text) => {
-            if let Ok(time) = chrono::DateTime::parse_from_rfc3339(text) {
-                if time.timestamp_subsec_nanos() != 0 {
-                    let whole = time.with_timezone(&chrono::Utc).timestamp();
-                    if let Some(cut) = chrono::DateTime::from_timestamp(whole, 0) {
-                        *text = cut.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-                    }
+            if let Ok(time) = chrono::DateTime::parse_from_rfc3339(text)
+                && time.timestamp_subsec_nanos() != 0
+            {
+                let whole = time.with_timezone(&chrono::Utc).timestamp();
+                if let Some(cut) = chrono::DateTime::from_timestamp(whole, 0) {
+                    *text = cut.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
                 }
             }
         }

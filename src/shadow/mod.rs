@@ -139,7 +139,7 @@ impl Sample {
         match *self {
             Self::All => true,
             Self::EveryNth(0) => false,
-            Self::EveryNth(n) => call % n == 0,
+            Self::EveryNth(n) => call.is_multiple_of(n),
             Self::Share { share, seed } => {
                 let draw = (splitmix64(seed ^ call.wrapping_mul(0x9e37_79b9_7f4a_7c15)) >> 11)
                     as f64
