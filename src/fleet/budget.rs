@@ -51,10 +51,14 @@ const ONE_SECOND: Duration = Duration::from_secs(1);
 /// through the same [`Fleet`]. Made by [`Fleet::budget`].
 pub struct RedisBudget {
     counter: Arc<Counter>,
-    /// The local share, used while Redis is unreachable.
-    fallback: LocalBudget,
+    /// The local share, used while Redis is unreachable: one per credential in a fleet, shared
+    /// by every budget it makes for that credential.
+    fallback: Arc<LocalBudget>,
     /// Requests taken and not yet answered, oldest first: where each was taken.
     taken: Mutex<VecDeque<Taken>>,
+    /// Requests sent on the local share that Redis was not told of yet: when they were
+    /// answered (or will be at the latest), oldest first, and how many then.
+    unreplayed: Mutex<VecDeque<(Instant, u64)>>,
     /// The queue to the task that sends answers to Redis, started by the first request
     /// taken there (and again should its runtime have ended).
     answers: Mutex<Option<mpsc::Sender<Answer>>>,
@@ -70,6 +74,8 @@ enum Taken {
     Shared(String),
     /// From the local share.
     Local,
+    /// From the local share, and already told to Redis (as answered a bound later).
+    Replayed,
 }
 
 /// What the task that sends answers shares with the budget.
@@ -115,7 +121,7 @@ impl RedisBudget {
         // The hash tag keeps a credential's keys on one Redis Cluster node.
         let state = fleet.key(&format!("budget:{{{}}}", &digest[..32]));
         let tickets = format!("{state}:taken");
-        let fallback = LocalBudget::share(pacing, fleet.processes_sharing());
+        let fallback = fleet.local_share(&state, pacing);
         Self {
             counter: Arc::new(Counter {
                 keys: [state, tickets],
@@ -136,9 +142,49 @@ impl RedisBudget {
             }),
             fallback,
             taken: Mutex::new(VecDeque::new()),
+            unreplayed: Mutex::new(VecDeque::new()),
             answers: Mutex::new(None),
             overflowed: AtomicBool::new(false),
         }
+    }
+
+    fn unreplayed(&self) -> std::sync::MutexGuard<'_, VecDeque<(Instant, u64)>> {
+        self.unreplayed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Records requests sent on the local share that Redis must still be told of, answered
+    /// at `at` (or by then, for those still on their way). Past [`ANSWER_QUEUE`] entries,
+    /// the newest takes more: counted longer, on the safe side.
+    fn unreplayed_at(&self, at: Instant, count: u64) {
+        let mut unreplayed = self.unreplayed();
+        if unreplayed.len() >= ANSWER_QUEUE
+            && let Some((last, n)) = unreplayed.back_mut()
+        {
+            *last = (*last).max(at);
+            *n += count;
+            return;
+        }
+        unreplayed.push_back((at, count));
+    }
+
+    /// Everything sent on the local share that Redis was not told of: the requests answered
+    /// and those still on their way (told as answered a bound from now, and not again).
+    fn take_unreplayed(&self) -> Vec<(Instant, u64)> {
+        let on_their_way = self
+            .taken()
+            .iter_mut()
+            .filter(|taken| matches!(taken, Taken::Local))
+            .map(|taken| *taken = Taken::Replayed)
+            .count();
+        if on_their_way > 0 {
+            self.unreplayed_at(
+                Instant::now() + self.counter.fleet.bound(),
+                on_their_way as u64,
+            );
+        }
+        self.unreplayed().drain(..).collect()
     }
 
     fn taken(&self) -> std::sync::MutexGuard<'_, VecDeque<Taken>> {
@@ -277,11 +323,8 @@ impl Counter {
             "take".to_owned(),
             ticket.to_owned(),
             micros(self.fleet.bound()),
-            self.quotas.len().to_string(),
         ];
-        for &(length, real, limit) in &self.quotas {
-            args.extend([micros(length), micros(real), limit.to_string()]);
-        }
+        args.extend(self.quota_args());
         let answer = self.run(args).await?;
         let number = |i: usize| {
             answer
@@ -301,15 +344,39 @@ impl Counter {
         })
     }
 
+    /// The quotas as the script's arguments: how many, then each one's length, real length
+    /// and limit.
+    fn quota_args(&self) -> Vec<String> {
+        let mut args = vec![self.quotas.len().to_string()];
+        for &(length, real, limit) in &self.quotas {
+            args.extend([micros(length), micros(real), limit.to_string()]);
+        }
+        args
+    }
+
+    /// Tells Redis of requests sent on the local share: each `(answered, count)` counts one
+    /// window past `answered` (a time to come for those still on their way).
+    async fn replay(&self, unreplayed: &[(Instant, u64)]) -> redis::RedisResult<()> {
+        let now = Instant::now();
+        let mut args = vec!["replay".to_owned(), String::new(), String::new()];
+        args.extend(self.quota_args());
+        for &(at, count) in unreplayed {
+            // How long ago, in microseconds; negative for a time to come.
+            let ago = match at.checked_duration_since(now) {
+                Some(ahead) => format!("-{}", micros(ahead)),
+                None => micros(now.saturating_duration_since(at)),
+            };
+            args.extend([ago, count.to_string()]);
+        }
+        self.run(args).await.map(drop)
+    }
+
     /// Counts an answer in Redis; a failure leaves its request to its bound.
     async fn answer(&self, ticket: String, report: Vec<String>) {
         let mut args = vec!["answer".to_owned(), ticket];
         args.extend(report);
         match self.run(args).await {
-            Ok(_) => {
-                self.fleet.recovered();
-                self.changed.notify_waiters();
-            }
+            Ok(_) => self.changed.notify_waiters(),
             Err(error) => self.fleet.fall_back(&error),
         }
     }
@@ -381,6 +448,29 @@ impl RateBudget for RedisBudget {
             let changed = counter.changed.notified();
             let mut changed = std::pin::pin!(changed);
             changed.as_mut().enable();
+            // Redis first hears of what this budget sent on its local share; a budget back
+            // from it then keeps to it while the fleet rejoins (see `Fleet::rejoin`).
+            let rejoining = counter.fleet.is_local();
+            let unreplayed = self.take_unreplayed();
+            if rejoining || !unreplayed.is_empty() {
+                let told = tokio::time::timeout_at(
+                    deadline.max(Instant::now() + ASK_AT_LEAST),
+                    counter.replay(&unreplayed),
+                )
+                .await
+                .unwrap_or_else(|_| Err(unanswered()));
+                if let Err(error) = told {
+                    for (at, count) in unreplayed {
+                        self.unreplayed_at(at, count);
+                    }
+                    counter.fleet.fall_back(&error);
+                    break;
+                }
+                if rejoining {
+                    counter.fleet.rejoin();
+                    break;
+                }
+            }
             let ticket = counter.ticket();
             // Asking Redis is bounded by the call's deadline too (or a round trip's worth
             // when less is left): a Redis that stopped answering holds no caller past it.
@@ -397,7 +487,6 @@ impl RateBudget for RedisBudget {
                     break;
                 }
             };
-            counter.fleet.recovered();
             let now = Instant::now();
             let wait = micros_between(step.now, step.at);
             let left = deadline.saturating_duration_since(now);
@@ -430,10 +519,14 @@ impl RateBudget for RedisBudget {
     fn answered(&self, limits: &RateLimits, refused: bool) {
         // The local share learns every answer, so it starts from what this process knows.
         self.fallback.answered(limits, refused);
-        let Some(Taken::Shared(ticket)) = self.taken().pop_front() else {
-            return;
-        };
-        self.send((ticket, self.counter.report(limits, refused)));
+        let taken = self.taken().pop_front();
+        match taken {
+            Some(Taken::Shared(ticket)) => {
+                self.send((ticket, self.counter.report(limits, refused)));
+            }
+            Some(Taken::Local) => self.unreplayed_at(Instant::now(), 1),
+            Some(Taken::Replayed) | None => {}
+        }
     }
 
     fn remaining(&self) -> Option<u64> {
