@@ -402,3 +402,65 @@ async fn a_restarted_redis_mid_run_brings_no_429() {
 async fn sixty_four_tasks_on_eight_budgets_meet_no_429_on_graphql() {
     no_429_through(Disruption::None, true).await;
 }
+
+// --- The journal ----------------------------------------------------------------------------
+
+/// The journal's keys under the default prefix.
+const JOURNAL: &str = "buffer-bridge:journal:{buffer-bridge}";
+
+/// How many times Redis ran `command` (scripts' calls included).
+async fn calls(url: &str, command_name: &str) -> u64 {
+    let info = match command(url, &["INFO", "commandstats"]).await {
+        redis::Value::BulkString(bytes) => String::from_utf8(bytes).unwrap(),
+        redis::Value::VerbatimString { text, .. } => text,
+        other => panic!("{other:?}"),
+    };
+    info.lines()
+        .find_map(|line| line.strip_prefix(&format!("cmdstat_{command_name}:calls=")))
+        .map_or(0, |rest| rest.split(',').next().unwrap().parse().unwrap())
+}
+
+/// `prune_derived` runs on the write path (a derived key past its horizon): its cost must
+/// not grow with the given keys kept in the journal, which it never forgets.
+#[tokio::test]
+async fn prune_derived_does_not_walk_every_given_key() {
+    let Some(server) = Redis::start() else { return };
+    let url = server.url();
+    // 20,000 given keys written long ago (planted as the journal writes them).
+    let plant = redis::Script::new(
+        r"
+        for i = 1, tonumber(ARGV[1]) do
+          local key = 'given-' .. i
+          redis.call('HSET', KEYS[1] .. ':entry:' .. key, 'intent', '{}', 'derived', '0',
+            'n', '0', 'updated', '1000')
+          redis.call('ZADD', KEYS[1] .. ':updated', 1000, key)
+        end
+        return 1",
+    );
+    let _: i64 = plant
+        .key(JOURNAL)
+        .arg(20_000)
+        .invoke_async(&mut connection(&url).await)
+        .await
+        .unwrap();
+    let journal = Fleet::new(&url).unwrap().journal();
+    let before = calls(&url, "hget").await + calls(&url, "hmget").await;
+    let pruned = journal
+        .prune_derived(chrono::Utc::now() - chrono::TimeDelta::hours(1))
+        .await
+        .unwrap();
+    let after = calls(&url, "hget").await + calls(&url, "hmget").await;
+    assert_eq!(pruned, 0);
+    assert!(
+        after - before < 1_000,
+        "prune_derived read {} entries to forget none",
+        after - before
+    );
+    // Given keys are kept.
+    let kept: u64 = redis::cmd("ZCARD")
+        .arg(format!("{JOURNAL}:updated"))
+        .query_async(&mut connection(&url).await)
+        .await
+        .unwrap();
+    assert_eq!(kept, 20_000);
+}
