@@ -464,3 +464,312 @@ async fn prune_derived_does_not_walk_every_given_key() {
         .unwrap();
     assert_eq!(kept, 20_000);
 }
+
+/// Keys of every odd shape (unicode, colons, braces, a hash tag of their own, 200
+/// characters) are journaled, claimed, settled and taken over as any other, each under its
+/// own entry in Redis.
+#[tokio::test]
+async fn odd_keys_keep_to_their_own_entries() {
+    let Some(server) = Redis::start() else { return };
+    let url = server.url();
+    let journal = Fleet::new(&url).unwrap().journal();
+    let long = "k".repeat(199) + "é";
+    let keys = [
+        "ünï©ødé 🗝",
+        "a:b:c",
+        "{other-tag}",
+        "}{",
+        "1:claims",
+        "x:entry:y",
+        "",
+        long.as_str(),
+    ];
+    let mut journaled = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        if key.is_empty() {
+            assert!(IdempotencyKey::new(*key).is_err());
+            continue;
+        }
+        let write = intent(key, &["chan:1", "{chan}"]);
+        let (begun, lease) = journal.begin(&write, Duration::from_secs(60)).await.unwrap();
+        assert_eq!(begun, buffer_bridge::journal::Begun::New, "{key}");
+        let post = PostId::new(format!("post-{i}"));
+        let created = SlotState::Created(Box::new(buffer_bridge::model::Post::new(
+            post.as_str(),
+            "chan:1",
+            buffer_bridge::model::Service::Twitter,
+            "t",
+            buffer_bridge::model::PostStatus::Scheduled,
+        )));
+        journal.record(&lease, 0, &created).await.unwrap();
+        journal
+            .record_snapshot(&lease, &ChannelId::new("{chan}"), &[PostId::new("old")])
+            .await
+            .unwrap();
+        let settling = journal.settling(&ChannelId::new("{chan}")).await.unwrap();
+        assert!(settling.iter().any(|entry| entry.intent.key.as_str() == *key));
+        assert_eq!(
+            journal.claimed_by(&post).await.unwrap(),
+            Some((IdempotencyKey::new(*key).unwrap(), 0)),
+            "{key}"
+        );
+        journal.release(lease).await.unwrap();
+        journaled.push((key.to_string(), post));
+    }
+    // Every key has its own entry, read back whole by another process.
+    let other = Fleet::new(&url).unwrap().journal();
+    for (key, post) in &journaled {
+        let key = IdempotencyKey::new(key.as_str()).unwrap();
+        let (begun, _lease) = other
+            .begin(&intent(key.as_str(), &["chan:1", "{chan}"]), Duration::from_secs(60))
+            .await
+            .unwrap();
+        let buffer_bridge::journal::Begun::Existing(entry) = begun else {
+            panic!("{key} was not found");
+        };
+        assert_eq!(
+            entry.states[0].created().map(|p| p.id.clone()),
+            Some(post.clone())
+        );
+        assert_eq!(entry.states[1], SlotState::Pending);
+        let exists: bool = redis::cmd("EXISTS")
+            .arg(format!("{JOURNAL}:entry:{key}"))
+            .query_async(&mut connection(&url).await)
+            .await
+            .unwrap();
+        assert!(exists, "{key}");
+    }
+    let claims: u64 = redis::cmd("HLEN")
+        .arg(format!("{JOURNAL}:claims"))
+        .query_async(&mut connection(&url).await)
+        .await
+        .unwrap();
+    assert_eq!(claims as usize, journaled.len());
+}
+
+/// 64 tasks on 4 processes begin one key at once: exactly one is given it; a record after
+/// the lease ran out is refused and records nothing; the key's next holder finds what the
+/// first recorded before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_begins_give_a_key_to_one_holder_and_a_late_record_is_refused() {
+    let Some(server) = Redis::start() else { return };
+    let url = server.url();
+    let journals: Vec<_> = (0..4)
+        .map(|_| Fleet::new(&url).unwrap().journal())
+        .collect();
+    let write = intent("raced", &["c1"]);
+    let mut tasks = Vec::new();
+    for i in 0..64 {
+        let journal = journals[i % 4].clone();
+        let write = write.clone();
+        tasks.push(tokio::spawn(async move {
+            journal.begin(&write, Duration::from_millis(400)).await
+        }));
+    }
+    let mut winners = Vec::new();
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok((begun, lease)) => winners.push((begun, lease)),
+            Err(error) => assert!(
+                matches!(
+                    error.journal_conflict(),
+                    Some(buffer_bridge::journal::Conflict::Held { .. })
+                ),
+                "{error}"
+            ),
+        }
+    }
+    assert_eq!(winners.len(), 1, "one holder");
+    let (_, lease) = winners.pop().unwrap();
+    journals[0]
+        .record(&lease, 0, &SlotState::Unknown)
+        .await
+        .unwrap();
+    // The lease runs out on Redis's clock; another takes the key over.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let (begun, next) = journals[1]
+        .begin(&write, Duration::from_secs(30))
+        .await
+        .unwrap();
+    let buffer_bridge::journal::Begun::Existing(entry) = begun else {
+        panic!("the entry was lost")
+    };
+    assert_eq!(entry.states[0], SlotState::Unknown);
+    let late = journals[0]
+        .record(&lease, 0, &SlotState::Pending)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            late.journal_conflict(),
+            Some(buffer_bridge::journal::Conflict::LeaseLost { .. })
+        ),
+        "{late}"
+    );
+    // The late holder's release leaves the new holder's lease alone.
+    journals[0].release(lease).await.unwrap();
+    let holder: Option<String> = redis::cmd("HGET")
+        .arg(format!("{JOURNAL}:entry:raced"))
+        .arg("holder")
+        .query_async(&mut connection(&url).await)
+        .await
+        .unwrap();
+    assert_eq!(holder.as_deref(), Some(next.holder()));
+    let state: Option<String> = redis::cmd("HGET")
+        .arg(format!("{JOURNAL}:entry:raced"))
+        .arg("s:0")
+        .query_async(&mut connection(&url).await)
+        .await
+        .unwrap();
+    assert_eq!(state.as_deref(), Some("unknown"));
+}
+
+// --- Redis out of memory, planted values --------------------------------------------------
+
+/// A Redis out of memory (`maxmemory` reached, `noeviction`) refuses writes: the journal
+/// fails with a typed error (no write goes out unjournaled), budgets keep to their local
+/// share and say so, and count in Redis again once it has room.
+#[tokio::test]
+async fn a_redis_out_of_memory_fails_journal_calls_and_sends_budgets_to_their_share() {
+    let Some(server) = Redis::start() else { return };
+    let url = server.url();
+    command(&url, &["CONFIG", "SET", "maxmemory-policy", "noeviction"]).await;
+    command(&url, &["CONFIG", "SET", "maxmemory", "1"]).await;
+    let fleet = Fleet::new(&url).unwrap();
+    let error = fleet
+        .journal()
+        .begin(&intent("oom", &["c1"]), Duration::from_secs(30))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Journal, "{error}");
+    let budget = fleet.budget(&Credential::new("oom-key"), &Pacing::classic());
+    budget
+        .acquire(Instant::now() + Duration::from_secs(1))
+        .await
+        .unwrap();
+    budget.answered(&Default::default(), false);
+    assert!(
+        matches!(fleet.status(), FleetStatus::LocalShare { .. }),
+        "{:?}",
+        fleet.status()
+    );
+    command(&url, &["CONFIG", "SET", "maxmemory", "0"]).await;
+    // Back after a retry (a second) and the rejoining (3 s): counted in Redis again.
+    let back = Instant::now() + Duration::from_secs(10);
+    while fleet.status() != FleetStatus::Shared && Instant::now() < back {
+        let _ = budget.acquire(Instant::now() + Duration::from_secs(1)).await;
+        budget.answered(&Default::default(), false);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(fleet.status(), FleetStatus::Shared);
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("buffer-bridge:budget:*")
+        .query_async(&mut connection(&url).await)
+        .await
+        .unwrap();
+    assert!(!keys.is_empty(), "the budget counts in Redis again");
+}
+
+/// Values planted in a budget's keys (a block 300 years away, numbers that are not numbers,
+/// a window's expiries by the ten thousand) end every call within its max_wait, with no
+/// wait past the longest window, and never panic.
+#[tokio::test]
+async fn planted_values_end_every_call_within_its_max_wait() {
+    let Some(server) = Redis::start() else { return };
+    let url = server.url();
+    let credential = Credential::new("planted-key");
+    let pacing = Pacing::classic();
+    let plants: [&[&str]; 4] = [
+        &["HSET", "STATE", "blocked", "9999999999999999", "heard", "1"],
+        &["HSET", "STATE", "blocked", "1e308", "heard", "1"],
+        &["HSET", "STATE", "c:60000000", "nan", "l:60000000", "inf", "heard", "1"],
+        &["HSET", "STATE", "windows", "x,y,,60000000", "heard", "1"],
+    ];
+    for plant in plants {
+        command(&url, &["FLUSHALL"]).await;
+        // The budget writes its state first, to learn its key.
+        let fleet = Fleet::new(&url).unwrap();
+        let budget = fleet.budget(&credential, &pacing);
+        budget
+            .acquire(Instant::now() + Duration::from_secs(1))
+            .await
+            .unwrap();
+        budget.answered(&Default::default(), false);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let state: Vec<String> = redis::cmd("KEYS")
+            .arg("buffer-bridge:budget:{*}")
+            .query_async(&mut connection(&url).await)
+            .await
+            .unwrap();
+        let state = state.into_iter().min_by_key(String::len).unwrap();
+        let args: Vec<&str> = plant
+            .iter()
+            .map(|arg| if *arg == "STATE" { state.as_str() } else { arg })
+            .collect();
+        command(&url, &args).await;
+        let fresh = Fleet::new(&url).unwrap();
+        let planted = fresh.budget(&credential, &pacing);
+        let max_wait = Duration::from_millis(500);
+        let outcome = tokio::time::timeout(
+            Duration::from_secs(5),
+            planted.acquire(Instant::now() + max_wait),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{plant:?}: the call hangs"));
+        if let Err(error) = outcome {
+            assert_eq!(error.kind(), ErrorKind::RateLimited, "{plant:?}: {error}");
+            let wait = error.retry_after().unwrap_or_default();
+            assert!(
+                wait <= Duration::from_secs(62),
+                "{plant:?}: a wait of {wait:?} past the longest window"
+            );
+        }
+    }
+}
+
+/// Expiries planted by the ten thousand in one window (past what `unpack` takes) do not
+/// panic or hang a call.
+#[tokio::test]
+async fn ten_thousand_planted_expiries_do_not_hang_a_call() {
+    let Some(server) = Redis::start() else { return };
+    let url = server.url();
+    let credential = Credential::new("planted-expiries");
+    let fleet = Fleet::new(&url).unwrap();
+    let budget = fleet.budget(&credential, &Pacing::classic());
+    budget
+        .acquire(Instant::now() + Duration::from_secs(1))
+        .await
+        .unwrap();
+    budget.answered(&Default::default(), false);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let states: Vec<String> = redis::cmd("KEYS")
+        .arg("buffer-bridge:budget:{*}")
+        .query_async(&mut connection(&url).await)
+        .await
+        .unwrap();
+    let state = states.into_iter().min_by_key(String::len).unwrap();
+    let plant = redis::Script::new(
+        r"
+        for i = 1, 20000 do
+          redis.call('ZADD', KEYS[1] .. ':x:60000000', i, tostring(i))
+          redis.call('HSET', KEYS[1] .. ':n:60000000', tostring(i), '1')
+        end
+        return 1",
+    );
+    let _: i64 = plant
+        .key(&state)
+        .invoke_async(&mut connection(&url).await)
+        .await
+        .unwrap();
+    let fresh = Fleet::new(&url).unwrap();
+    let planted = fresh.budget(&credential, &Pacing::classic());
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(5),
+        planted.acquire(Instant::now() + Duration::from_millis(500)),
+    )
+    .await
+    .expect("the call ends");
+    if let Err(error) = outcome {
+        assert_eq!(error.kind(), ErrorKind::RateLimited, "{error}");
+    }
+}

@@ -154,6 +154,11 @@ if op == 'take' then
     add_window(ARGV[5 + 3 * i], ARGV[6 + 3 * i], ARGV[7 + 3 * i])
   end
   reap()
+  -- No block lasts past the longest window and a second, whatever the hash holds (a value
+  -- planted or left by another version included).
+  local longest = 0
+  for _, len in ipairs(lengths) do longest = math.max(longest, num('r:' .. len)) end
+  if num('blocked') > now + longest + 1000000 then set('blocked', fmt(now + longest + 1000000)) end
   local answer
   local heard = st['heard'] == '1'
   if num('blocked') > now then
