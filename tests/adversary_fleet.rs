@@ -213,7 +213,7 @@ async fn run_fleet(
     server: &mut Redis,
     disruption: Disruption,
     graphql: bool,
-) -> (buffer_sim::RequestTotals, Vec<Fleet>) {
+) -> (buffer_sim::RequestTotals, Vec<Fleet>, String) {
     let scale = if graphql { GRAPHQL_SCALE } else { SCALE };
     // GraphQL's 15 minutes allow 20 here, and its longer windows plenty: the run presses on
     // the 15 minutes only, which the budget learns from the headers (it is told 100).
@@ -243,11 +243,13 @@ async fn run_fleet(
                 .request_bound(Duration::from_secs(2))
         })
         .collect();
-    let credential = Credential::new(if graphql {
+    let credential_text = if graphql {
         sim.api_key()
     } else {
         sim.access_token()
-    });
+    }
+    .to_owned();
+    let credential = Credential::new(credential_text.as_str());
     let end = Instant::now() + Duration::from_secs(6);
     let mut tasks = Vec::new();
     for fleet in &fleets {
@@ -329,7 +331,7 @@ async fn run_fleet(
     }
     let totals = sim.totals();
     assert!(done > 0);
-    (totals, fleets)
+    (totals, fleets, credential_text)
 }
 
 fn budgets_per_fleet() -> usize {
@@ -344,7 +346,10 @@ async fn no_429_through(disruption: Disruption, graphql: bool) {
         return;
     };
     let _alone = ONE_AT_A_TIME.lock().await;
-    let (totals, fleets) = run_fleet(&mut server, disruption, graphql).await;
+    let (totals, fleets, credential) = run_fleet(&mut server, disruption, graphql).await;
+    let stored = everything(&server.url()).await;
+    assert!(stored.contains(":budget:{"), "the budget was kept in Redis");
+    assert!(!stored.contains(&credential), "the credential is in Redis");
     eprintln!("{disruption:?}: {totals:?}");
     assert_eq!(totals.rate_limited, 0, "{disruption:?}: {totals:?}");
     // Three windows of 60 (classic) or 20 (GraphQL): more than one window's worth went
@@ -401,6 +406,42 @@ async fn a_restarted_redis_mid_run_brings_no_429() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixty_four_tasks_on_eight_budgets_meet_no_429_on_graphql() {
     no_429_through(Disruption::None, true).await;
+}
+
+/// Every key and value in the Redis, as text.
+async fn everything(url: &str) -> String {
+    let mut connection = connection(url).await;
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    let mut text = keys.join("\n");
+    for key in keys {
+        let kind: String = redis::cmd("TYPE")
+            .arg(&key)
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+        let mut read = match kind.as_str() {
+            "hash" => redis::cmd("HGETALL"),
+            "zset" => redis::cmd("ZRANGE"),
+            "set" => redis::cmd("SMEMBERS"),
+            "string" => redis::cmd("GET"),
+            other => panic!("{key} is a {other}"),
+        };
+        read.arg(&key);
+        if kind == "zset" {
+            read.arg(0).arg(-1).arg("WITHSCORES");
+        }
+        let values: Vec<String> = match read.query_async(&mut connection).await.unwrap() {
+            redis::Value::Nil => Vec::new(),
+            value => redis::from_redis_value(value).unwrap(),
+        };
+        text.push('\n');
+        text.push_str(&values.join("\n"));
+    }
+    text
 }
 
 // --- The journal ----------------------------------------------------------------------------
@@ -491,7 +532,10 @@ async fn odd_keys_keep_to_their_own_entries() {
             continue;
         }
         let write = intent(key, &["chan:1", "{chan}"]);
-        let (begun, lease) = journal.begin(&write, Duration::from_secs(60)).await.unwrap();
+        let (begun, lease) = journal
+            .begin(&write, Duration::from_secs(60))
+            .await
+            .unwrap();
         assert_eq!(begun, buffer_bridge::journal::Begun::New, "{key}");
         let post = PostId::new(format!("post-{i}"));
         let created = SlotState::Created(Box::new(buffer_bridge::model::Post::new(
@@ -507,7 +551,11 @@ async fn odd_keys_keep_to_their_own_entries() {
             .await
             .unwrap();
         let settling = journal.settling(&ChannelId::new("{chan}")).await.unwrap();
-        assert!(settling.iter().any(|entry| entry.intent.key.as_str() == *key));
+        assert!(
+            settling
+                .iter()
+                .any(|entry| entry.intent.key.as_str() == *key)
+        );
         assert_eq!(
             journal.claimed_by(&post).await.unwrap(),
             Some((IdempotencyKey::new(*key).unwrap(), 0)),
@@ -521,7 +569,10 @@ async fn odd_keys_keep_to_their_own_entries() {
     for (key, post) in &journaled {
         let key = IdempotencyKey::new(key.as_str()).unwrap();
         let (begun, _lease) = other
-            .begin(&intent(key.as_str(), &["chan:1", "{chan}"]), Duration::from_secs(60))
+            .begin(
+                &intent(key.as_str(), &["chan:1", "{chan}"]),
+                Duration::from_secs(60),
+            )
             .await
             .unwrap();
         let buffer_bridge::journal::Begun::Existing(entry) = begun else {
@@ -657,7 +708,9 @@ async fn a_redis_out_of_memory_fails_journal_calls_and_sends_budgets_to_their_sh
     // Back after a retry (a second) and the rejoining (3 s): counted in Redis again.
     let back = Instant::now() + Duration::from_secs(10);
     while fleet.status() != FleetStatus::Shared && Instant::now() < back {
-        let _ = budget.acquire(Instant::now() + Duration::from_secs(1)).await;
+        let _ = budget
+            .acquire(Instant::now() + Duration::from_secs(1))
+            .await;
         budget.answered(&Default::default(), false);
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -682,7 +735,16 @@ async fn planted_values_end_every_call_within_its_max_wait() {
     let plants: [&[&str]; 4] = [
         &["HSET", "STATE", "blocked", "9999999999999999", "heard", "1"],
         &["HSET", "STATE", "blocked", "1e308", "heard", "1"],
-        &["HSET", "STATE", "c:60000000", "nan", "l:60000000", "inf", "heard", "1"],
+        &[
+            "HSET",
+            "STATE",
+            "c:60000000",
+            "nan",
+            "l:60000000",
+            "inf",
+            "heard",
+            "1",
+        ],
         &["HSET", "STATE", "windows", "x,y,,60000000", "heard", "1"],
     ];
     for plant in plants {
@@ -772,4 +834,77 @@ async fn ten_thousand_planted_expiries_do_not_hang_a_call() {
     if let Err(error) = outcome {
         assert_eq!(error.kind(), ErrorKind::RateLimited, "{error}");
     }
+}
+
+// --- Secrets --------------------------------------------------------------------------------
+
+/// Everything `tracing` writes, kept for the test to read.
+#[derive(Clone, Default)]
+struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Write for Logs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The Redis URL's password, as written or percent-decoded, in `redis://` and `rediss://`
+/// (TLS to a server that does not speak it), with a user or without, appears in no error,
+/// status, `Debug` or log line, nor does the API key.
+#[tokio::test(flavor = "current_thread")]
+async fn the_redis_password_appears_in_no_error_status_or_log() {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let plain = impostor(b"");
+    let plain_port = plain.rsplit(':').next().unwrap().to_owned();
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let urls = [
+        format!("redis://:Hunter2%40pw%2fX@127.0.0.1:{closed}/0"),
+        format!("rediss://admin:Hunter2%40pw%2fX@127.0.0.1:{plain_port}"),
+        format!("rediss://:Hunter2%40pw%2FX@127.0.0.1:{closed}"),
+        format!("redis://admin:Hunter2pwX@127.0.0.1:{closed}"),
+    ];
+    let mut shown = String::new();
+    for url in &urls {
+        let fleet = Fleet::new(url).unwrap();
+        shown += &format!("{fleet:?} {}\n", fleet.address());
+        let journal = fleet.journal();
+        let error = journal
+            .begin(&intent("secret", &["c1"]), Duration::from_secs(30))
+            .await
+            .unwrap_err();
+        shown += &format!("{error} {error:?}\n");
+        let budget = fleet.budget(&Credential::new("api-key-Zq7"), &Pacing::classic());
+        let _ = budget
+            .acquire(Instant::now() + Duration::from_secs(3))
+            .await;
+        budget.answered(&Default::default(), false);
+        shown += &format!("{:?} {budget:?}\n", fleet.status());
+        let config = buffer_bridge::config::BackendConfig::from_toml_str(&format!(
+            "backend = \"graphql\"\n[graphql]\napi_key = \"api-key-Zq7\"\n[fleet]\nredis_url = \"{url}\"\n"
+        ));
+        shown += &format!("{config:?}\n");
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    shown += &String::from_utf8_lossy(&logs.0.lock().unwrap());
+    for secret in ["Hunter2", "api-key-Zq7"] {
+        assert!(!shown.contains(secret), "{secret} shown in:\n{shown}");
+    }
+    // What was looked at: the errors, the status's reason and the fallback's log line.
+    assert!(shown.contains("127.0.0.1"), "{shown}");
+    assert!(shown.contains("LocalShare"), "{shown}");
+    assert!(shown.contains("Redis is unreachable"), "{shown}");
 }
