@@ -12,7 +12,8 @@
 //! every timestamp is Redis's own (`TIME`), so the workers' clocks do not matter. Keys are
 //! named by a hash of the credential, never the credential itself; the URL's password is
 //! never shown. When Redis cannot be reached, budgets fall back to a conservative local share
-//! of each quota (see [`Fleet::processes`]) and say so in [`Fleet::status`] and the log;
+//! of each quota (see [`Fleet::processes`]) and say so in [`Fleet::status`] and the log,
+//! and tell Redis what they sent meanwhile when it answers again;
 //! journal calls fail, so no write is sent without its record.
 //!
 //! ```no_run
@@ -259,10 +260,6 @@ impl Fleet {
         &self.inner.prefix
     }
 
-    pub(crate) fn processes_sharing(&self) -> u64 {
-        self.inner.processes
-    }
-
     pub(crate) fn bound(&self) -> Duration {
         self.inner.request_bound
     }
@@ -448,6 +445,6 @@ mod tests {
         assert!(fleet.clone().prefix("").is_err());
         let fleet = fleet.prefix("staging").unwrap().processes(1);
         assert_eq!(fleet.key("x"), "staging:x");
-        assert_eq!(fleet.processes_sharing(), 2);
+        assert_eq!(fleet.inner.processes, 2);
     }
 }
