@@ -14,7 +14,7 @@
 
 use super::{Fleet, micros_between};
 use crate::http::Credential;
-use crate::http::rate_limit::RateLimits;
+use crate::http::rate_limit::{RateLimits, RateWindow};
 use crate::pacing::{LocalBudget, MAX_LIMIT, MAX_WINDOW, MAX_WINDOWS, Pacing, RateBudget};
 use crate::{Error, Result};
 use async_trait::async_trait;
@@ -64,6 +64,9 @@ pub struct RedisBudget {
     answers: Mutex<Option<mpsc::Sender<Answer>>>,
     /// Whether an answer was dropped for a full queue (logged once).
     overflowed: AtomicBool,
+    /// Whether the last request was taken in Redis, so a fall back must first tell the local
+    /// share what the fleet had used.
+    in_redis: AtomicBool,
 }
 
 /// A request's ticket and its answer's report, on their way to Redis.
@@ -145,6 +148,7 @@ impl RedisBudget {
             unreplayed: Mutex::new(VecDeque::new()),
             answers: Mutex::new(None),
             overflowed: AtomicBool::new(false),
+            in_redis: AtomicBool::new(false),
         }
     }
 
@@ -229,6 +233,27 @@ impl RedisBudget {
                  on their way until their bound"
             );
         }
+    }
+
+    /// Tells the local share how much of the shortest window the fleet had used at Redis's
+    /// last count (requests on their way included), as the server's headers would: others'
+    /// requests in the window are not this process's to spend again. The classic API sends no
+    /// such headers, so without this a process that had sent few requests would spend its
+    /// whole share on top of the others'.
+    fn fleet_used_to_share(&self) {
+        let left = self.counter.left.load(Ordering::Relaxed);
+        let shortest = self.counter.quotas.iter().min_by_key(|quota| quota.0);
+        let (Some(&(length, _, limit)), false) = (shortest, left == u64::MAX) else {
+            return;
+        };
+        let mut limits = RateLimits::default();
+        limits.windows.push(RateWindow {
+            window: Some(length),
+            limit: Some(limit),
+            remaining: Some(left.min(limit)),
+            ..RateWindow::default()
+        });
+        self.fallback.learn(&limits);
     }
 
     /// The error for a wait past the deadline; `wait` is `None` while the first answer has
@@ -493,6 +518,7 @@ impl RateBudget for RedisBudget {
             match step.code {
                 0 => {
                     self.taken().push_back(Taken::Shared(ticket));
+                    self.in_redis.store(true, Ordering::Relaxed);
                     return Ok(());
                 }
                 // Room comes at a known time.
@@ -510,6 +536,9 @@ impl RateBudget for RedisBudget {
                     let _ = tokio::time::timeout_at(now + nap, changed).await;
                 }
             }
+        }
+        if self.in_redis.swap(false, Ordering::Relaxed) {
+            self.fleet_used_to_share();
         }
         self.fallback.acquire(deadline).await?;
         self.taken().push_back(Taken::Local);
