@@ -910,3 +910,25 @@ async fn the_redis_password_appears_in_no_error_status_or_log() {
     assert!(shown.contains("LocalShare"), "{shown}");
     assert!(shown.contains("Redis is unreachable"), "{shown}");
 }
+
+/// A server that answers a take with a wait of 292,000 years (and a clock at the other end
+/// of time) makes the call fail at once with a wait no longer than the longest window.
+#[tokio::test]
+async fn an_absurd_wait_from_the_server_is_clamped() {
+    let url = impostor(b"*4\r\n:1\r\n:9223372036854775807\r\n:-9223372036854775808\r\n:0\r\n");
+    let fleet = Fleet::new(&url).unwrap();
+    let budget = fleet.budget(&Credential::new("k"), &Pacing::classic());
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(10),
+        budget.acquire(Instant::now() + Duration::from_secs(1)),
+    )
+    .await
+    .expect("the call ends");
+    let error = outcome.expect_err("no room for 292,000 years");
+    assert_eq!(error.kind(), ErrorKind::RateLimited, "{error}");
+    let wait = error.retry_after().expect("a wait");
+    assert!(
+        wait <= Duration::from_secs(30 * 86_400 + 1),
+        "a wait of {wait:?}"
+    );
+}

@@ -513,7 +513,10 @@ impl RateBudget for RedisBudget {
                 }
             };
             let now = Instant::now();
-            let wait = micros_between(step.now, step.at);
+            // Redis's answer is clamped as a server's wait is: never past the longest
+            // window believed and a second.
+            let wait = micros_between(step.now, step.at)
+                .min(counter.real(MAX_WINDOW.saturating_add(ONE_SECOND)));
             let left = deadline.saturating_duration_since(now);
             match step.code {
                 0 => {
