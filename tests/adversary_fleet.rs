@@ -932,3 +932,46 @@ async fn an_absurd_wait_from_the_server_is_clamped() {
         "a wait of {wait:?}"
     );
 }
+
+/// An entry whose slot count is planted at 200 million costs `prune` its real fields, not a
+/// loop of 200 million reads that would stall Redis for every worker.
+#[tokio::test]
+async fn prune_reads_an_entrys_fields_not_its_claimed_slot_count() {
+    let Some(server) = Redis::start() else { return };
+    let url = server.url();
+    command(
+        &url,
+        &[
+            "HSET",
+            &format!("{JOURNAL}:entry:planted"),
+            "intent",
+            "{}",
+            "derived",
+            "0",
+            "n",
+            "200000000",
+            "updated",
+            "1000",
+            "p:0",
+            "post-1",
+        ],
+    )
+    .await;
+    command(&url, &["HSET", &format!("{JOURNAL}:claims"), "post-1", "0:planted"]).await;
+    command(&url, &["ZADD", &format!("{JOURNAL}:updated"), "1000", "planted"]).await;
+    let journal = Fleet::new(&url).unwrap().journal();
+    let pruned = tokio::time::timeout(
+        Duration::from_secs(20),
+        journal.prune(chrono::Utc::now() - chrono::TimeDelta::hours(1)),
+    )
+    .await
+    .expect("the call ends")
+    .expect("pruned within Redis's answer timeout");
+    assert_eq!(pruned, 1);
+    let claims: u64 = redis::cmd("HLEN")
+        .arg(format!("{JOURNAL}:claims"))
+        .query_async(&mut connection(&url).await)
+        .await
+        .unwrap();
+    assert_eq!(claims, 0, "the entry's claim went with it");
+}

@@ -115,10 +115,12 @@ elseif op == 'prune' then
     local other = prefix .. key
     local derived = redis.call('HGET', other, 'derived')
     if (ARGV[5] == '0' or derived == '1') and not live(other, nil) then
-      local n = tonumber(redis.call('HGET', other, 'n') or '0')
-      for slot = 0, n - 1 do
-        local post = redis.call('HGET', other, 'p:' .. slot)
-        if post and redis.call('HGET', claims, post) == (slot .. ':' .. key) then
+      -- The entry's own post fields, not its slot count: a count is only a number.
+      local fields = redis.call('HGETALL', other)
+      for i = 1, #fields, 2 do
+        local slot = string.match(fields[i], '^p:(%d+)$')
+        local post = fields[i + 1]
+        if slot and redis.call('HGET', claims, post) == (slot .. ':' .. key) then
           redis.call('HDEL', claims, post)
         end
       end
