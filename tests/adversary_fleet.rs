@@ -957,8 +957,16 @@ async fn prune_reads_an_entrys_fields_not_its_claimed_slot_count() {
         ],
     )
     .await;
-    command(&url, &["HSET", &format!("{JOURNAL}:claims"), "post-1", "0:planted"]).await;
-    command(&url, &["ZADD", &format!("{JOURNAL}:updated"), "1000", "planted"]).await;
+    command(
+        &url,
+        &["HSET", &format!("{JOURNAL}:claims"), "post-1", "0:planted"],
+    )
+    .await;
+    command(
+        &url,
+        &["ZADD", &format!("{JOURNAL}:updated"), "1000", "planted"],
+    )
+    .await;
     let journal = Fleet::new(&url).unwrap().journal();
     let pruned = tokio::time::timeout(
         Duration::from_secs(20),
@@ -974,4 +982,58 @@ async fn prune_reads_an_entrys_fields_not_its_claimed_slot_count() {
         .await
         .unwrap();
     assert_eq!(claims, 0, "the entry's claim went with it");
+}
+
+/// With no Redis at all, 64 tasks of one process spend half the classic quota (its share as
+/// one of two processes), never the whole of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_redis_a_process_never_spends_the_whole_budget() {
+    let _alone = ONE_AT_A_TIME.lock().await;
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let fleet = Fleet::new(&format!("redis://127.0.0.1:{closed}"))
+        .unwrap()
+        .processes(2);
+    let sim = Simulator::builder().clock_scale(SCALE).start().await;
+    let pacing = Pacing::classic()
+        .time_scale(SCALE)
+        // No call waits past the run's end for long.
+        .max_wait(Duration::from_millis(500));
+    let budget: Arc<dyn RateBudget> =
+        Arc::new(fleet.budget(&Credential::new(sim.access_token()), &pacing));
+    let api = Arc::new(Paced::with_budget(
+        sim::rest(&sim),
+        budget,
+        pacing.longest_wait(),
+    ));
+    // 4 s: two classic minutes.
+    let end = Instant::now() + Duration::from_secs(4);
+    let mut tasks = Vec::new();
+    for _ in 0..64 {
+        let api = api.clone();
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < end {
+                if api.channels().await.is_err() {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let totals = sim.totals();
+    assert!(matches!(
+        fleet.status(),
+        FleetStatus::LocalShare { processes: 2, .. }
+    ));
+    // 30 a minute, each counted a minute past its answer: at most 30 in any minute, so at
+    // most 90 in a run of 4.5 s at most (parts of three minutes); the whole budget would
+    // allow 120 or more.
+    assert!(totals.rest > 30, "{totals:?}");
+    assert!(totals.rest <= 90, "{totals:?}");
+    assert_eq!(totals.rate_limited, 0);
 }
