@@ -1037,3 +1037,69 @@ async fn without_redis_a_process_never_spends_the_whole_budget() {
     assert!(totals.rest <= 90, "{totals:?}");
     assert_eq!(totals.rate_limited, 0);
 }
+
+/// A worker that takes ten requests and dies without an answer: another worker counts them
+/// as on their way until the bound, then as answered then, for one more window, and Redis
+/// keeps no ticket of theirs.
+#[tokio::test]
+async fn a_worker_that_takes_and_dies_is_counted_then_reaped() {
+    let Some(server) = Redis::start() else { return };
+    let url = server.url();
+    let credential = Credential::new("dying-worker");
+    let pacing = Pacing::none().quota(12, Duration::from_secs(60));
+    let bound = Duration::from_millis(800);
+    let dying = Fleet::new(&url).unwrap().request_bound(bound);
+    let soon = || Instant::now() + Duration::from_secs(2);
+    {
+        let budget = dying.budget(&credential, &pacing);
+        budget.acquire(soon()).await.unwrap();
+        budget.answered(&Default::default(), false);
+        for _ in 0..10 {
+            budget.acquire(soon()).await.unwrap();
+        }
+        // Dies: no answer is ever sent.
+    }
+    let alive = Fleet::new(&url).unwrap().request_bound(bound);
+    let budget = alive.budget(&credential, &pacing);
+    // 1 answered + 10 on their way: one more fits, then none.
+    budget.acquire(soon()).await.unwrap();
+    budget.answered(&Default::default(), false);
+    let error = budget
+        .acquire(Instant::now() + Duration::from_millis(300))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::RateLimited, "{error}");
+    tokio::time::sleep(bound + Duration::from_millis(300)).await;
+    // Past the bound the ten count as answered: still no room in this minute.
+    let error = budget
+        .acquire(Instant::now() + Duration::from_millis(300))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::RateLimited, "{error}");
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("buffer-bridge:budget:*:taken")
+        .query_async(&mut connection(&url).await)
+        .await
+        .unwrap();
+    for key in keys {
+        let left: u64 = redis::cmd("ZCARD")
+            .arg(&key)
+            .query_async(&mut connection(&url).await)
+            .await
+            .unwrap();
+        assert_eq!(left, 0, "a dead worker's ticket is kept in {key}");
+    }
+    let states: Vec<String> = redis::cmd("KEYS")
+        .arg("buffer-bridge:budget:{*}")
+        .query_async(&mut connection(&url).await)
+        .await
+        .unwrap();
+    let state = states.into_iter().min_by_key(String::len).unwrap();
+    let counted: String = redis::cmd("HGET")
+        .arg(&state)
+        .arg("c:60000000")
+        .query_async(&mut connection(&url).await)
+        .await
+        .unwrap();
+    assert_eq!(counted, "12", "1 + 1 answered and the dead worker's 10");
+}
