@@ -184,6 +184,9 @@ async fn a_redis_that_never_answers_holds_no_caller_past_its_max_wait() {
 /// The simulator's clock runs this much faster than real time: the classic minute is 2 s.
 const SCALE: f64 = 30.0;
 
+/// Budgets each fleet makes for the one credential (as two layers of a process would).
+const BUDGETS_PER_FLEET: usize = 2;
+
 /// For GraphQL: its 15 minutes are 2 s.
 const GRAPHQL_SCALE: f64 = 450.0;
 
@@ -253,7 +256,7 @@ async fn run_fleet(
     let end = Instant::now() + Duration::from_secs(6);
     let mut tasks = Vec::new();
     for fleet in &fleets {
-        for _ in 0..budgets_per_fleet() {
+        for _ in 0..BUDGETS_PER_FLEET {
             let budget: Arc<dyn RateBudget> = Arc::new(fleet.budget(&credential, &pacing));
             let api: Arc<dyn buffer_bridge::Backend> = if graphql {
                 Arc::new(Paced::with_budget(
@@ -268,7 +271,7 @@ async fn run_fleet(
                     pacing.longest_wait(),
                 ))
             };
-            for _ in 0..16 / budgets_per_fleet() {
+            for _ in 0..16 / BUDGETS_PER_FLEET {
                 let api = api.clone();
                 tasks.push(tokio::spawn(async move {
                     let mut done = 0u32;
@@ -332,13 +335,6 @@ async fn run_fleet(
     let totals = sim.totals();
     assert!(done > 0);
     (totals, fleets, credential_text)
-}
-
-fn budgets_per_fleet() -> usize {
-    std::env::var("BPF")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2)
 }
 
 async fn no_429_through(disruption: Disruption, graphql: bool) {
