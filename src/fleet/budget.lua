@@ -154,6 +154,11 @@ if op == 'take' then
     add_window(ARGV[5 + 3 * i], ARGV[6 + 3 * i], ARGV[7 + 3 * i])
   end
   reap()
+  -- No block lasts past the longest window and a second, whatever the hash holds (a value
+  -- planted or left by another version included).
+  local longest = 0
+  for _, len in ipairs(lengths) do longest = math.max(longest, num('r:' .. len)) end
+  if num('blocked') > now + longest + 1000000 then set('blocked', fmt(now + longest + 1000000)) end
   local answer
   local heard = st['heard'] == '1'
   if num('blocked') > now then
@@ -178,6 +183,23 @@ if op == 'take' then
   local room = left()
   flush()
   return {answer[1], answer[2], fmt(now), room}
+elseif op == 'replay' then
+  -- ARGV: 'replay', '', '', quotas as for 'take', then pairs of how long ago requests sent
+  -- without Redis were answered (us, negative when still to come) and how many.
+  local quotas = tonumber(ARGV[4])
+  for i = 0, quotas - 1 do
+    add_window(ARGV[5 + 3 * i], ARGV[6 + 3 * i], ARGV[7 + 3 * i])
+  end
+  for i = 5 + 3 * quotas, #ARGV - 1, 2 do
+    local answered, n = now - tonumber(ARGV[i]), tonumber(ARGV[i + 1])
+    for _, len in ipairs(lengths) do
+      local at = answered + num('r:' .. len)
+      if at > now then count(len, at, n) end
+    end
+  end
+  local room = left()
+  flush()
+  return {0, fmt(now), fmt(now), room}
 elseif op == 'answer' then
   -- ARGV: 'answer', ticket, refused (0/1), the 429's wait (real us, -1 none), a second in
   -- real us, reported windows, then per window: length ('' for none), real length, limit,

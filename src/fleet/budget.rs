@@ -14,7 +14,7 @@
 
 use super::{Fleet, micros_between};
 use crate::http::Credential;
-use crate::http::rate_limit::RateLimits;
+use crate::http::rate_limit::{RateLimits, RateWindow};
 use crate::pacing::{LocalBudget, MAX_LIMIT, MAX_WINDOW, MAX_WINDOWS, Pacing, RateBudget};
 use crate::{Error, Result};
 use async_trait::async_trait;
@@ -39,6 +39,10 @@ const ANSWER_BATCH: usize = 64;
 /// The longest a worker waiting for others' answers sleeps before it looks again.
 const POLL: Duration = Duration::from_millis(50);
 
+/// How long a call may wait for Redis to answer a take when less of its max_wait is left:
+/// a round trip's worth, far above a healthy Redis's (a tenth of a millisecond on loopback).
+const ASK_AT_LEAST: Duration = Duration::from_millis(100);
+
 /// One server second more than a server-given wait: its waits are whole seconds, often
 /// rounded down.
 const ONE_SECOND: Duration = Duration::from_secs(1);
@@ -47,15 +51,22 @@ const ONE_SECOND: Duration = Duration::from_secs(1);
 /// through the same [`Fleet`]. Made by [`Fleet::budget`].
 pub struct RedisBudget {
     counter: Arc<Counter>,
-    /// The local share, used while Redis is unreachable.
-    fallback: LocalBudget,
+    /// The local share, used while Redis is unreachable: one per credential in a fleet, shared
+    /// by every budget it makes for that credential.
+    fallback: Arc<LocalBudget>,
     /// Requests taken and not yet answered, oldest first: where each was taken.
     taken: Mutex<VecDeque<Taken>>,
+    /// Requests sent on the local share that Redis was not told of yet: when they were
+    /// answered (or will be at the latest), oldest first, and how many then.
+    unreplayed: Mutex<VecDeque<(Instant, u64)>>,
     /// The queue to the task that sends answers to Redis, started by the first request
     /// taken there (and again should its runtime have ended).
     answers: Mutex<Option<mpsc::Sender<Answer>>>,
     /// Whether an answer was dropped for a full queue (logged once).
     overflowed: AtomicBool,
+    /// Whether the last request was taken in Redis, so a fall back must first tell the local
+    /// share what the fleet had used.
+    in_redis: AtomicBool,
 }
 
 /// A request's ticket and its answer's report, on their way to Redis.
@@ -66,6 +77,8 @@ enum Taken {
     Shared(String),
     /// From the local share.
     Local,
+    /// From the local share, and already told to Redis (as answered a bound later).
+    Replayed,
 }
 
 /// What the task that sends answers shares with the budget.
@@ -111,7 +124,7 @@ impl RedisBudget {
         // The hash tag keeps a credential's keys on one Redis Cluster node.
         let state = fleet.key(&format!("budget:{{{}}}", &digest[..32]));
         let tickets = format!("{state}:taken");
-        let fallback = LocalBudget::share(pacing, fleet.processes_sharing());
+        let fallback = fleet.local_share(&state, pacing);
         Self {
             counter: Arc::new(Counter {
                 keys: [state, tickets],
@@ -132,9 +145,50 @@ impl RedisBudget {
             }),
             fallback,
             taken: Mutex::new(VecDeque::new()),
+            unreplayed: Mutex::new(VecDeque::new()),
             answers: Mutex::new(None),
             overflowed: AtomicBool::new(false),
+            in_redis: AtomicBool::new(false),
         }
+    }
+
+    fn unreplayed(&self) -> std::sync::MutexGuard<'_, VecDeque<(Instant, u64)>> {
+        self.unreplayed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Records requests sent on the local share that Redis must still be told of, answered
+    /// at `at` (or by then, for those still on their way). Past [`ANSWER_QUEUE`] entries,
+    /// the newest takes more: counted longer, on the safe side.
+    fn unreplayed_at(&self, at: Instant, count: u64) {
+        let mut unreplayed = self.unreplayed();
+        if unreplayed.len() >= ANSWER_QUEUE
+            && let Some((last, n)) = unreplayed.back_mut()
+        {
+            *last = (*last).max(at);
+            *n += count;
+            return;
+        }
+        unreplayed.push_back((at, count));
+    }
+
+    /// Everything sent on the local share that Redis was not told of: the requests answered
+    /// and those still on their way (told as answered a bound from now, and not again).
+    fn take_unreplayed(&self) -> Vec<(Instant, u64)> {
+        let on_their_way = self
+            .taken()
+            .iter_mut()
+            .filter(|taken| matches!(taken, Taken::Local))
+            .map(|taken| *taken = Taken::Replayed)
+            .count();
+        if on_their_way > 0 {
+            self.unreplayed_at(
+                Instant::now() + self.counter.fleet.bound(),
+                on_their_way as u64,
+            );
+        }
+        self.unreplayed().drain(..).collect()
     }
 
     fn taken(&self) -> std::sync::MutexGuard<'_, VecDeque<Taken>> {
@@ -181,6 +235,27 @@ impl RedisBudget {
         }
     }
 
+    /// Tells the local share how much of the shortest window the fleet had used at Redis's
+    /// last count (requests on their way included), as the server's headers would: others'
+    /// requests in the window are not this process's to spend again. The classic API sends no
+    /// such headers, so without this a process that had sent few requests would spend its
+    /// whole share on top of the others'.
+    fn fleet_used_to_share(&self) {
+        let left = self.counter.left.load(Ordering::Relaxed);
+        let shortest = self.counter.quotas.iter().min_by_key(|quota| quota.0);
+        let (Some(&(length, _, limit)), false) = (shortest, left == u64::MAX) else {
+            return;
+        };
+        let mut limits = RateLimits::default();
+        limits.windows.push(RateWindow {
+            window: Some(length),
+            limit: Some(limit),
+            remaining: Some(left.min(limit)),
+            ..RateWindow::default()
+        });
+        self.fallback.learn(&limits);
+    }
+
     /// The error for a wait past the deadline; `wait` is `None` while the first answer has
     /// not come.
     fn too_long(&self, wait: Option<Duration>) -> Error {
@@ -203,6 +278,14 @@ impl RedisBudget {
 /// A duration in the server's seconds, in real time.
 fn real_time(server: Duration, scale: f64) -> Duration {
     Duration::try_from_secs_f64(server.as_secs_f64() / scale).unwrap_or(Duration::MAX)
+}
+
+/// Redis did not answer a take before the call's deadline: as good as unreachable.
+fn unanswered() -> redis::RedisError {
+    redis::RedisError::from(std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        "Redis did not answer within the call's max_wait",
+    ))
 }
 
 fn nanos() -> u64 {
@@ -265,11 +348,8 @@ impl Counter {
             "take".to_owned(),
             ticket.to_owned(),
             micros(self.fleet.bound()),
-            self.quotas.len().to_string(),
         ];
-        for &(length, real, limit) in &self.quotas {
-            args.extend([micros(length), micros(real), limit.to_string()]);
-        }
+        args.extend(self.quota_args());
         let answer = self.run(args).await?;
         let number = |i: usize| {
             answer
@@ -289,15 +369,39 @@ impl Counter {
         })
     }
 
+    /// The quotas as the script's arguments: how many, then each one's length, real length
+    /// and limit.
+    fn quota_args(&self) -> Vec<String> {
+        let mut args = vec![self.quotas.len().to_string()];
+        for &(length, real, limit) in &self.quotas {
+            args.extend([micros(length), micros(real), limit.to_string()]);
+        }
+        args
+    }
+
+    /// Tells Redis of requests sent on the local share: each `(answered, count)` counts one
+    /// window past `answered` (a time to come for those still on their way).
+    async fn replay(&self, unreplayed: &[(Instant, u64)]) -> redis::RedisResult<()> {
+        let now = Instant::now();
+        let mut args = vec!["replay".to_owned(), String::new(), String::new()];
+        args.extend(self.quota_args());
+        for &(at, count) in unreplayed {
+            // How long ago, in microseconds; negative for a time to come.
+            let ago = match at.checked_duration_since(now) {
+                Some(ahead) => format!("-{}", micros(ahead)),
+                None => micros(now.saturating_duration_since(at)),
+            };
+            args.extend([ago, count.to_string()]);
+        }
+        self.run(args).await.map(drop)
+    }
+
     /// Counts an answer in Redis; a failure leaves its request to its bound.
     async fn answer(&self, ticket: String, report: Vec<String>) {
         let mut args = vec!["answer".to_owned(), ticket];
         args.extend(report);
         match self.run(args).await {
-            Ok(_) => {
-                self.fleet.recovered();
-                self.changed.notify_waiters();
-            }
+            Ok(_) => self.changed.notify_waiters(),
             Err(error) => self.fleet.fall_back(&error),
         }
     }
@@ -369,21 +473,55 @@ impl RateBudget for RedisBudget {
             let changed = counter.changed.notified();
             let mut changed = std::pin::pin!(changed);
             changed.as_mut().enable();
+            // Redis first hears of what this budget sent on its local share; a budget back
+            // from it then keeps to it while the fleet rejoins (see `Fleet::rejoin`).
+            let rejoining = counter.fleet.is_local();
+            let unreplayed = self.take_unreplayed();
+            if rejoining || !unreplayed.is_empty() {
+                let told = tokio::time::timeout_at(
+                    deadline.max(Instant::now() + ASK_AT_LEAST),
+                    counter.replay(&unreplayed),
+                )
+                .await
+                .unwrap_or_else(|_| Err(unanswered()));
+                if let Err(error) = told {
+                    for (at, count) in unreplayed {
+                        self.unreplayed_at(at, count);
+                    }
+                    counter.fleet.fall_back(&error);
+                    break;
+                }
+                if rejoining {
+                    counter.fleet.rejoin();
+                    break;
+                }
+            }
             let ticket = counter.ticket();
-            let step = match counter.take(&ticket).await {
+            // Asking Redis is bounded by the call's deadline too (or a round trip's worth
+            // when less is left): a Redis that stopped answering holds no caller past it.
+            let asked = tokio::time::timeout_at(
+                deadline.max(Instant::now() + ASK_AT_LEAST),
+                counter.take(&ticket),
+            )
+            .await
+            .unwrap_or_else(|_| Err(unanswered()));
+            let step = match asked {
                 Ok(step) => step,
                 Err(error) => {
                     counter.fleet.fall_back(&error);
                     break;
                 }
             };
-            counter.fleet.recovered();
             let now = Instant::now();
-            let wait = micros_between(step.now, step.at);
+            // Redis's answer is clamped as a server's wait is: never past the longest
+            // window believed and a second.
+            let wait = micros_between(step.now, step.at)
+                .min(counter.real(MAX_WINDOW.saturating_add(ONE_SECOND)));
             let left = deadline.saturating_duration_since(now);
             match step.code {
                 0 => {
                     self.taken().push_back(Taken::Shared(ticket));
+                    self.in_redis.store(true, Ordering::Relaxed);
                     return Ok(());
                 }
                 // Room comes at a known time.
@@ -402,6 +540,9 @@ impl RateBudget for RedisBudget {
                 }
             }
         }
+        if self.in_redis.swap(false, Ordering::Relaxed) {
+            self.fleet_used_to_share();
+        }
         self.fallback.acquire(deadline).await?;
         self.taken().push_back(Taken::Local);
         Ok(())
@@ -410,10 +551,14 @@ impl RateBudget for RedisBudget {
     fn answered(&self, limits: &RateLimits, refused: bool) {
         // The local share learns every answer, so it starts from what this process knows.
         self.fallback.answered(limits, refused);
-        let Some(Taken::Shared(ticket)) = self.taken().pop_front() else {
-            return;
-        };
-        self.send((ticket, self.counter.report(limits, refused)));
+        let taken = self.taken().pop_front();
+        match taken {
+            Some(Taken::Shared(ticket)) => {
+                self.send((ticket, self.counter.report(limits, refused)));
+            }
+            Some(Taken::Local) => self.unreplayed_at(Instant::now(), 1),
+            Some(Taken::Replayed) | None => {}
+        }
     }
 
     fn remaining(&self) -> Option<u64> {

@@ -5,10 +5,12 @@
 --          detail of slot i, `c:CHANNEL` for each channel, `snap:CHANNEL` each snapshot);
 -- KEYS[2]: the claims, a hash from post id to `slot:key`;
 -- KEYS[3]: every key by last update (a sorted set), for pruning;
--- KEYS[4]: the keys with a lease (a set), for `settling`.
+-- KEYS[4]: the keys with a lease (a set), for `settling`;
+-- KEYS[5]: the derived keys by last update (a sorted set), so forgetting derived keys walks
+--          only them, not every given key kept.
 -- ARGV[1] is the operation, ARGV[2] the entry prefix other entries' keys are made from (they
 -- share KEYS[1]'s hash tag). Times are Redis's own, in microseconds.
-local entry, claims, updated, held = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local entry, claims, updated, held, derived = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local op, prefix = ARGV[1], ARGV[2]
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
@@ -24,6 +26,7 @@ end
 local function touch(key)
   redis.call('HSET', entry, 'updated', fmt(now))
   redis.call('ZADD', updated, now, key)
+  if redis.call('HGET', entry, 'derived') == '1' then redis.call('ZADD', derived, now, key) end
 end
 
 if op == 'begin' then
@@ -34,6 +37,7 @@ if op == 'begin' then
       'holder', holder, 'expires', fmt(now + hold), 'updated', fmt(now))
     for i = 9, #ARGV do redis.call('HSET', entry, 'c:' .. ARGV[i], '1') end
     redis.call('ZADD', updated, now, key)
+    if ARGV[5] == '1' then redis.call('ZADD', derived, now, key) end
     redis.call('SADD', held, key)
     return {'new', fmt(now)}
   end
@@ -106,19 +110,23 @@ elseif op == 'prune' then
   -- ARGV: '', before (us), derived only (0/1). Forgets unheld entries updated before
   -- `before`.
   local pruned = 0
-  for _, key in ipairs(redis.call('ZRANGEBYSCORE', updated, '-inf', '(' .. ARGV[4])) do
+  local index = ARGV[5] == '1' and derived or updated
+  for _, key in ipairs(redis.call('ZRANGEBYSCORE', index, '-inf', '(' .. ARGV[4])) do
     local other = prefix .. key
     local derived = redis.call('HGET', other, 'derived')
     if (ARGV[5] == '0' or derived == '1') and not live(other, nil) then
-      local n = tonumber(redis.call('HGET', other, 'n') or '0')
-      for slot = 0, n - 1 do
-        local post = redis.call('HGET', other, 'p:' .. slot)
-        if post and redis.call('HGET', claims, post) == (slot .. ':' .. key) then
+      -- The entry's own post fields, not its slot count: a count is only a number.
+      local fields = redis.call('HGETALL', other)
+      for i = 1, #fields, 2 do
+        local slot = string.match(fields[i], '^p:(%d+)$')
+        local post = fields[i + 1]
+        if slot and redis.call('HGET', claims, post) == (slot .. ':' .. key) then
           redis.call('HDEL', claims, post)
         end
       end
       redis.call('DEL', other)
       redis.call('ZREM', updated, key)
+      redis.call('ZREM', derived, key)
       redis.call('SREM', held, key)
       pruned = pruned + 1
     end

@@ -35,6 +35,8 @@ pub struct RedisJournal {
     entries: String,
     claims: String,
     updated: String,
+    /// The derived keys by last update.
+    derived: String,
     held: String,
 }
 
@@ -105,6 +107,7 @@ impl RedisJournal {
             entries: format!("{base}:entry:"),
             claims: format!("{base}:claims"),
             updated: format!("{base}:updated"),
+            derived: format!("{base}:derived"),
             held: format!("{base}:held"),
             fleet,
         }
@@ -126,6 +129,7 @@ impl RedisJournal {
             .key(&self.claims)
             .key(&self.updated)
             .key(&self.held)
+            .key(&self.derived)
             .arg(args[0])
             .arg(&self.entries)
             .arg(key.map_or("", |k| k.as_str()));

@@ -12,7 +12,8 @@
 //! every timestamp is Redis's own (`TIME`), so the workers' clocks do not matter. Keys are
 //! named by a hash of the credential, never the credential itself; the URL's password is
 //! never shown. When Redis cannot be reached, budgets fall back to a conservative local share
-//! of each quota (see [`Fleet::processes`]) and say so in [`Fleet::status`] and the log;
+//! of each quota (see [`Fleet::processes`]) and say so in [`Fleet::status`] and the log,
+//! and tell Redis what they sent meanwhile when it answers again;
 //! journal calls fail, so no write is sent without its record.
 //!
 //! ```no_run
@@ -40,11 +41,13 @@ pub use budget::RedisBudget;
 pub use journal::RedisJournal;
 
 use crate::config::redact_url;
+use crate::pacing::{LocalBudget, Pacing};
 use crate::{Error, Result};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use secrecy::{ExposeSecret, SecretString};
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, SystemTime};
 
 /// The key prefix when none is configured.
@@ -64,6 +67,11 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How often a budget on its local share tries Redis again.
 const RETRY_SHARED: Duration = Duration::from_secs(1);
+
+/// How long budgets keep to their local share after Redis answers again: long enough for every
+/// busy process of the fleet to have tried Redis again too, and told it what it sent on its
+/// own share, before any counts there again.
+const REJOIN: Duration = Duration::from_secs(3);
 
 /// Where a fleet's budgets count: in Redis, or each process on its own share.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,7 +110,10 @@ struct Shared {
     processes: u64,
     request_bound: Duration,
     /// Where budgets count, and when Redis was last tried while they count locally.
-    status: Arc<Mutex<(FleetStatus, Option<std::time::Instant>)>>,
+    status: Arc<Mutex<Standing>>,
+    /// Each credential's local share by its budget's key, held by the budgets using it: two
+    /// budgets on one credential in one process keep to one share between them, not one each.
+    shares: Arc<Mutex<HashMap<String, Weak<LocalBudget>>>>,
 }
 
 impl fmt::Debug for Fleet {
@@ -144,7 +155,12 @@ impl Fleet {
                 prefix: DEFAULT_PREFIX.to_owned(),
                 processes: DEFAULT_PROCESSES,
                 request_bound: DEFAULT_REQUEST_BOUND,
-                status: Arc::new(Mutex::new((FleetStatus::Shared, None))),
+                status: Arc::new(Mutex::new(Standing {
+                    status: FleetStatus::Shared,
+                    tried: None,
+                    rejoin: None,
+                })),
+                shares: Arc::default(),
             }),
         })
     }
@@ -201,7 +217,7 @@ impl Fleet {
 
     /// Where budgets count now: in Redis, or on their local share since when and why.
     pub fn status(&self) -> FleetStatus {
-        self.lock_status().0.clone()
+        self.lock_status().status.clone()
     }
 
     /// The Redis URL, its password replaced by `***`.
@@ -209,11 +225,30 @@ impl Fleet {
         &self.inner.address
     }
 
-    fn lock_status(&self) -> std::sync::MutexGuard<'_, (FleetStatus, Option<std::time::Instant>)> {
+    fn lock_status(&self) -> std::sync::MutexGuard<'_, Standing> {
         self.inner
             .status
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The local share of the credential whose budget is kept at `key`: the one its other
+    /// budgets in this fleet use, or a new one of `pacing`'s quotas.
+    pub(crate) fn local_share(&self, key: &str, pacing: &Pacing) -> Arc<LocalBudget> {
+        let mut shares = self
+            .inner
+            .shares
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(share) = shares.get(key).and_then(Weak::upgrade) {
+            return share;
+        }
+        // Forgets the shares no budget holds any more, so the map stays as small as the
+        // credentials in use.
+        shares.retain(|_, share| share.strong_count() > 0);
+        let share = Arc::new(LocalBudget::share(pacing, self.inner.processes));
+        shares.insert(key.to_owned(), Arc::downgrade(&share));
+        share
     }
 
     /// The key `prefix:part`.
@@ -223,10 +258,6 @@ impl Fleet {
 
     pub(crate) fn prefix_name(&self) -> &str {
         &self.inner.prefix
-    }
-
-    pub(crate) fn processes_sharing(&self) -> u64 {
-        self.inner.processes
     }
 
     pub(crate) fn bound(&self) -> Duration {
@@ -276,24 +307,44 @@ impl Fleet {
         text
     }
 
-    /// Whether budgets should count in Redis now: always while it answers, and once a second
-    /// while they are on their local share.
+    /// Whether budgets should ask Redis now: always while it answers; once a second while
+    /// they are on their local share (to see whether it answers again); not while they rejoin
+    /// it, until that ends.
     pub(crate) fn try_shared(&self) -> bool {
-        let mut status = self.lock_status();
-        match (&status.0, status.1) {
-            (FleetStatus::Shared, _) => true,
-            (_, Some(tried)) if tried.elapsed() < RETRY_SHARED => false,
-            _ => {
-                status.1 = Some(std::time::Instant::now());
+        let mut standing = self.lock_status();
+        if standing.status == FleetStatus::Shared {
+            return true;
+        }
+        let now = std::time::Instant::now();
+        match (standing.rejoin, standing.tried) {
+            (Some(at), _) if now >= at => {
+                tracing::warn!(redis = %self.inner.address, "rate budgets count in Redis again");
+                *standing = Standing {
+                    status: FleetStatus::Shared,
+                    tried: None,
+                    rejoin: None,
+                };
+                true
+            }
+            (Some(_), _) => false,
+            (None, Some(tried)) if now.duration_since(tried) < RETRY_SHARED => false,
+            (None, _) => {
+                standing.tried = Some(now);
                 true
             }
         }
     }
 
+    /// Whether budgets are on their local share (or rejoining Redis).
+    pub(crate) fn is_local(&self) -> bool {
+        self.lock_status().status != FleetStatus::Shared
+    }
+
     /// Redis failed: budgets keep to their local share until it answers again. Logged once.
     pub(crate) fn fall_back(&self, error: &redis::RedisError) {
-        let mut status = self.lock_status();
-        if status.0 == FleetStatus::Shared {
+        let mut standing = self.lock_status();
+        standing.rejoin = None;
+        if standing.status == FleetStatus::Shared {
             let reason = self.scrub(error);
             tracing::warn!(
                 redis = %self.inner.address,
@@ -302,25 +353,41 @@ impl Fleet {
                 "Redis is unreachable: each rate budget keeps to 1/{} of its quotas in this process until it answers again",
                 self.inner.processes
             );
-            *status = (
-                FleetStatus::LocalShare {
+            *standing = Standing {
+                status: FleetStatus::LocalShare {
                     since: SystemTime::now(),
                     processes: self.inner.processes,
                     reason,
                 },
-                Some(std::time::Instant::now()),
-            );
+                tried: Some(std::time::Instant::now()),
+                rejoin: None,
+            };
         }
     }
 
-    /// Redis answered: budgets count there again. Logged once.
-    pub(crate) fn recovered(&self) {
-        let mut status = self.lock_status();
-        if status.0 != FleetStatus::Shared {
-            tracing::warn!(redis = %self.inner.address, "Redis answers again: rate budgets count there again");
-            *status = (FleetStatus::Shared, None);
+    /// Redis answered a budget on its local share, which told it what it sent meanwhile:
+    /// budgets count there again once every other busy process had the time to do the same
+    /// ([`REJOIN`]). Logged once.
+    pub(crate) fn rejoin(&self) {
+        let mut standing = self.lock_status();
+        if standing.status != FleetStatus::Shared && standing.rejoin.is_none() {
+            tracing::warn!(
+                redis = %self.inner.address,
+                "Redis answers again: rate budgets count there again in {} s",
+                REJOIN.as_secs()
+            );
+            standing.rejoin = Some(std::time::Instant::now() + REJOIN);
         }
     }
+}
+
+/// Where a fleet's budgets count, and since when they try Redis again.
+struct Standing {
+    status: FleetStatus,
+    /// When Redis was last tried while budgets count locally.
+    tried: Option<std::time::Instant>,
+    /// When budgets count in Redis again, once it answered.
+    rejoin: Option<std::time::Instant>,
 }
 
 /// `%XX` escapes decoded, as a URL's password carries them.
@@ -378,6 +445,6 @@ mod tests {
         assert!(fleet.clone().prefix("").is_err());
         let fleet = fleet.prefix("staging").unwrap().processes(1);
         assert_eq!(fleet.key("x"), "staging:x");
-        assert_eq!(fleet.processes_sharing(), 2);
+        assert_eq!(fleet.inner.processes, 2);
     }
 }

@@ -71,6 +71,15 @@ impl LocalBudget {
         }
     }
 
+    /// Counts what another count of the same credential says was used (a fleet's, when it
+    /// can no longer be asked), as the server's headers are counted: `limits` are not an
+    /// answer to a request of this budget's.
+    #[cfg(feature = "redis")]
+    pub(crate) fn learn(&self, limits: &RateLimits) {
+        self.lock().follow(limits, Instant::now());
+        self.changed.notify_waiters();
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Ledger> {
         self.ledger
             .lock()

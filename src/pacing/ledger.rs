@@ -290,7 +290,7 @@ impl Ledger {
     /// Makes the count at least as strict as the server's: its quota replaces the configured
     /// one, and requests it counts that this client does not know of (other processes,
     /// earlier runs) are added, stopping to count when the server's window resets.
-    fn follow(&mut self, limits: &RateLimits, now: Instant) {
+    pub(super) fn follow(&mut self, limits: &RateLimits, now: Instant) {
         for reported in &limits.windows {
             // A window without a length (the older header forms) is the only one, or the
             // shortest.
