@@ -16,7 +16,7 @@ pub struct Connection {
     login_sim: Option<Arc<Simulator>>,
     /// The home locked while the stored login may be used (from reading it to handing its
     /// rotations on, in [`Drop`], which runs before this is released).
-    _login_lock: Option<crate::login::HomeLock>,
+    _login_lock: Option<buffer_bridge::auth::private_files::FileLock>,
 }
 
 impl Connection {

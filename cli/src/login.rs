@@ -8,6 +8,7 @@
 //! takes on the grants of the last one (saved beside the login as digests, no usable token),
 //! so `login --sim` then `channels` runs the same refresh and rotation as against Buffer.
 
+use buffer_bridge::auth::private_files::{FileLock, owner_only_dir, replace_file};
 use buffer_bridge::auth::{
     Consent, FileStore, KeyringStore, OAuth, RefreshingToken, TokenStore, Tokens,
 };
@@ -19,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
@@ -95,93 +96,40 @@ fn home() -> Result<PathBuf, String> {
 /// there may replace the login, and the issuer it names receives the refresh token.
 fn own_home() -> Result<PathBuf, String> {
     let home = home()?;
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder
-        .create(&home)
-        .map_err(|e| format!("could not create {}: {e}", home.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{MetadataExt, PermissionsExt};
-        let mode = std::fs::metadata(&home)
-            .map_err(|e| format!("could not read {}: {e}", home.display()))?
-            .mode();
-        let refused = |why: String| {
-            format!(
-                "{} is open to others (mode {:o}){why}: set BUFFER_BRIDGE_HOME to a directory \
-                 of your own",
-                home.display(),
-                mode & 0o7777
-            )
-        };
-        if mode & 0o1000 != 0 && mode & 0o077 != 0 {
-            return Err(refused(" and shared by design".to_owned()));
-        }
-        if mode & 0o077 != 0 {
-            std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700))
-                .map_err(|e| refused(format!(" and could not be made owner-only ({e})")))?;
-        }
-    }
+    owner_only_dir(&home)
+        .map_err(|e| format!("{e}: set BUFFER_BRIDGE_HOME to a directory of your own"))?;
     Ok(home)
 }
 
-/// The home locked for this process alone (released when dropped, or by the system however
-/// the process ends): two commands refreshing one grant at once present the same refresh
-/// token, which makes Buffer revoke the grant, and a simulator login's commands would each
-/// save grants that lack the other's rotation.
-pub struct HomeLock {
-    _file: std::fs::File,
-}
-
-/// Locks the home, waiting (at most [`WAIT_FOR_LOCK`]) for a command that holds it.
-async fn lock_home() -> Result<HomeLock, String> {
+/// Locks the home for this process alone, waiting (at most [`WAIT_FOR_LOCK`]) for a command
+/// that holds it: a simulator login's commands would each save grants that lack the other's
+/// rotation, and a keyring has no lock of its own against two refreshes of one grant.
+async fn lock_home() -> Result<FileLock, String> {
     let path = own_home()?.join("lock");
-    let mut options = std::fs::OpenOptions::new();
-    options.create(true).truncate(false).write(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let file = options
-        .open(&path)
-        .map_err(|e| format!("could not open {}: {e}", path.display()))?;
-    let start = Instant::now();
-    let mut told = false;
-    while !try_lock(&file).map_err(|e| format!("could not lock {}: {e}", path.display()))? {
-        if !told {
-            eprintln!("buffer-bridge: waiting for another command that uses the login to end");
-            told = true;
-        }
-        if start.elapsed() > WAIT_FOR_LOCK {
-            return Err(
-                "another buffer-bridge command (an `mcp` server?) has been using the \
-                        login for a minute; try again once it ends"
-                    .to_owned(),
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    let failed = |e: std::io::Error| format!("could not lock {}: {e}", path.display());
+    if let Some(lock) = FileLock::try_acquire(&path).map_err(failed)? {
+        return Ok(lock);
     }
-    Ok(HomeLock { _file: file })
+    eprintln!("buffer-bridge: waiting for another command that uses the login to end");
+    FileLock::acquire(&path, WAIT_FOR_LOCK)
+        .await
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::TimedOut => "another buffer-bridge command (an `mcp` server?) has \
+                                          been using the login for a minute; try again once \
+                                          it ends"
+                .to_owned(),
+            _ => failed(e),
+        })
 }
 
 /// The home locked while this command may use the stored login, when the login needs it: a
 /// simulator login (each command's simulator saves grants the next one must see) or one kept
 /// in the keyring (which has no lock of its own). A login in the token directory needs none:
 /// its store keeps processes' refreshes apart, so `channels` runs while `mcp` serves.
-pub async fn lock_login() -> Result<Option<HomeLock>, String> {
+pub async fn lock_login() -> Result<Option<FileLock>, String> {
     match Login::load() {
         Ok(Some(login)) if login.simulator || login.keyring => lock_home().await.map(Some),
         _ => Ok(None),
-    }
-}
-
-/// Takes the exclusive lock on `file` if no one holds it (released when the file is closed,
-/// however the process ends).
-fn try_lock(file: &std::fs::File) -> std::io::Result<bool> {
-    match file.try_lock() {
-        Ok(()) => Ok(true),
-        Err(std::fs::TryLockError::WouldBlock) => Ok(false),
-        Err(std::fs::TryLockError::Error(e)) => Err(e),
     }
 }
 
@@ -297,34 +245,11 @@ pub async fn login_simulator() -> Result<Option<Arc<Simulator>>, String> {
 }
 
 /// Saves the grants of the simulator a command ran on, refreshed and rotated tokens included,
-/// for the next command's simulator. Atomic: a reader sees the old grants or the new. The
-/// temporary file has a name no one can predict and is created only where nothing is
-/// (O_EXCL refuses a planted link): the grants are never written through a link elsewhere.
+/// for the next command's simulator, replaced whole (never written through a planted link).
 pub fn save_sim_grants(sim: &Simulator) -> Result<(), String> {
-    use std::hash::BuildHasher;
-    use std::io::Write;
-    static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let path = home()?.join(SIM_GRANTS);
     let text = sim.oauth().save_grants(sim.store()).to_string();
-    let serial = SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let unpredictable = std::collections::hash_map::RandomState::new().hash_one(serial);
-    let temporary = path.with_extension(format!(
-        "tmp-{}-{serial}-{unpredictable:016x}",
-        std::process::id()
-    ));
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&temporary)
-        .and_then(|mut file| {
-            file.write_all(text.as_bytes())?;
-            file.sync_all()
-        })
-        .and_then(|()| std::fs::rename(&temporary, &path));
-    written.map_err(|e| {
-        let _ = std::fs::remove_file(&temporary);
-        format!("could not keep the simulator's grants: {e}")
-    })
+    replace_file(&home()?.join(SIM_GRANTS), text.as_bytes())
+        .map_err(|e| format!("could not keep the simulator's grants: {e}"))
 }
 
 /// An option, else its environment variable.

@@ -40,6 +40,7 @@
 #[cfg(feature = "keyring")]
 mod keyring;
 mod oauth;
+pub mod private_files;
 mod provider;
 mod roster;
 mod store;

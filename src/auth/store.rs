@@ -2,15 +2,14 @@
 //! runs), or your own (a keyring, a database) through [`TokenStore`].
 
 use super::Tokens;
+use super::private_files::{FileLock, owner_only_dir, replace_file};
 use crate::{Error, Result};
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::fmt;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// Keeps each user's tokens. `save` must replace the user's tokens whole or not at all: a
@@ -99,18 +98,12 @@ impl fmt::Debug for FileStore {
 }
 
 impl FileStore {
-    /// A store in `dir`, created (owner-only) if missing.
+    /// A store in `dir`, created owner-only if missing; an existing one open to others is
+    /// made owner-only, or refused when shared by design (see
+    /// [`owner_only_dir`](super::private_files::owner_only_dir)).
     pub fn new(dir: impl Into<PathBuf>) -> Result<Self> {
         let dir = dir.into();
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder
-            .create(&dir)
-            .map_err(|e| io_error("could not create the token directory", e))?;
-        #[cfg(unix)]
-        owner_only(&dir)?;
+        owner_only_dir(&dir).map_err(|e| io_error("the token directory cannot be used", e))?;
         Ok(Self { dir: Arc::new(dir) })
     }
 
@@ -147,37 +140,26 @@ impl TokenStore for FileStore {
     async fn save(&self, user: &str, tokens: &Tokens) -> Result<()> {
         let path = self.path_of(user);
         let json = tokens.to_secret_json();
-        self.blocking(move || replace(&path, json.expose_secret().as_bytes()))
-            .await
+        self.blocking(move || {
+            replace_file(&path, json.expose_secret().as_bytes())
+                .map_err(|e| io_error("could not write a token file", e))
+        })
+        .await
     }
 
-    /// An exclusive `flock` on a lock file beside the user's token file, so processes sharing
-    /// the directory refresh one at a time (where there is no `flock`, nothing is locked).
+    /// An exclusive lock on a file beside the user's token file, so processes sharing the
+    /// directory refresh one at a time.
     async fn lock_refresh(&self, user: &str) -> Result<Option<RefreshLock>> {
         let path = self.path_of(user).with_extension("lock");
-        let mut options = std::fs::OpenOptions::new();
-        options.create(true).truncate(false).write(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            // A link planted at the lock's name is not followed.
-            options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+        match FileLock::acquire(&path, REFRESH_LOCK_WAIT).await {
+            Ok(lock) => Ok(Some(Box::new(lock))),
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => Err(Error::token_store(
+                "another process has been refreshing this user's grant for a minute; try \
+                 again later",
+                None,
+            )),
+            Err(e) => Err(io_error("could not take the refresh lock", e)),
         }
-        let file = options
-            .open(&path)
-            .map_err(|e| io_error("could not open the refresh lock", e))?;
-        let start = std::time::Instant::now();
-        while !try_lock(&file).map_err(|e| io_error("could not take the refresh lock", e))? {
-            if start.elapsed() > REFRESH_LOCK_WAIT {
-                return Err(Error::token_store(
-                    "another process has been refreshing this user's grant for a minute; \
-                     try again later",
-                    None,
-                ));
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-        Ok(Some(Box::new(file)))
     }
 
     async fn remove(&self, user: &str) -> Result<()> {
@@ -190,84 +172,6 @@ impl TokenStore for FileStore {
         })
         .await
     }
-}
-
-/// Makes an existing token directory owner-only, as a new one is: others could list it, or,
-/// if it is writable to them, remove or replace token files. A directory shared by design
-/// (the sticky bit, as `/tmp`) is refused rather than changed; so is one that is not ours,
-/// which the system does not let us change.
-#[cfg(unix)]
-fn owner_only(dir: &Path) -> Result<()> {
-    use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    let metadata =
-        std::fs::metadata(dir).map_err(|e| io_error("could not read the token directory", e))?;
-    let mode = metadata.mode();
-    if mode & 0o077 == 0 {
-        return Ok(());
-    }
-    let refused = |why: String| {
-        Error::token_store(
-            format!(
-                "the token directory {} is open to others (mode {:o}){why}: use a directory \
-                 of your own",
-                dir.display(),
-                mode & 0o7777
-            ),
-            None,
-        )
-    };
-    if mode & 0o1000 != 0 {
-        return Err(refused(" and shared by design".to_owned()));
-    }
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-        .map_err(|e| refused(format!(" and could not be made owner-only ({e})")))
-}
-
-/// Takes the exclusive lock on `file` if no one holds it (released when the file is closed,
-/// however the process ends).
-fn try_lock(file: &std::fs::File) -> std::io::Result<bool> {
-    match file.try_lock() {
-        Ok(()) => Ok(true),
-        Err(std::fs::TryLockError::WouldBlock) => Ok(false),
-        Err(std::fs::TryLockError::Error(e)) => Err(e),
-    }
-}
-
-/// Writes `bytes` to a new owner-only temporary file beside `path`, syncs it, renames it over
-/// `path` and syncs the directory: a reader sees the old file or the new one, never a part.
-fn replace(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    static SERIAL: AtomicU64 = AtomicU64::new(0);
-    let serial = SERIAL.fetch_add(1, Ordering::Relaxed);
-    // A name no one can guess, opened only if nothing is there (O_EXCL, which also refuses a
-    // symlink): a link planted at the temporary name must not receive the tokens.
-    let unguessable = {
-        use std::hash::{BuildHasher, Hasher};
-        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-        hasher.write_u64(serial);
-        hasher.finish()
-    };
-    let temporary = path.with_extension(format!(
-        "tmp-{}-{serial}-{unguessable:016x}",
-        std::process::id()
-    ));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let written = options.open(&temporary).and_then(|mut file| {
-        file.write_all(bytes)?;
-        file.sync_all()
-    });
-    if let Err(e) = written.and_then(|()| std::fs::rename(&temporary, path)) {
-        let _ = std::fs::remove_file(&temporary);
-        return Err(io_error("could not write a token file", e));
-    }
-    #[cfg(unix)]
-    if let Ok(dir) = std::fs::File::open(dir) {
-        let _ = dir.sync_all();
-    }
-    Ok(())
 }
 
 /// An I/O failure without the path's contents (paths hold no secret; errors hold no body).
