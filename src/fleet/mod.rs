@@ -41,10 +41,10 @@ pub use budget::RedisBudget;
 pub use journal::RedisJournal;
 
 use crate::config::redact_url;
+use crate::http::Credential;
 use crate::pacing::{LocalBudget, Pacing};
 use crate::{Error, Result};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use secrecy::{ExposeSecret, SecretString};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, Weak};
@@ -104,8 +104,9 @@ struct Shared {
     connection: tokio::sync::OnceCell<ConnectionManager>,
     /// The URL with its password replaced, for messages.
     address: String,
-    /// The URL's password, removed from any error text that would quote it.
-    password: Option<SecretString>,
+    /// The URL's password, removed from any error text that would quote it, in every form
+    /// (as written in the URL, decoded, or encoded otherwise).
+    password: Credential,
     prefix: String,
     processes: u64,
     request_bound: Duration,
@@ -142,10 +143,13 @@ impl Fleet {
                 "the Redis URL {address} must start with redis:// or rediss:// (TLS)"
             )));
         }
-        let password = parsed.password().map(|p| SecretString::from(p.to_owned()));
         let client = redis::Client::open(url).map_err(|_| {
             Error::invalid_input(format!("the Redis URL {address} is not one Redis accepts"))
         })?;
+        // The client's own reading of the URL: the password decoded.
+        let password = Credential::new(
+            (client.get_connection_info().redis_settings().password()).unwrap_or_default(),
+        );
         Ok(Self {
             inner: Arc::new(Shared {
                 client,
@@ -292,19 +296,9 @@ impl Fleet {
         )
     }
 
-    /// The error's text without the URL's password, as written in the URL or decoded.
+    /// The error's text without the URL's password.
     fn scrub(&self, error: &redis::RedisError) -> String {
-        let mut text = error.to_string();
-        if let Some(password) = &self.inner.password {
-            let written = password.expose_secret();
-            let decoded = percent_decode(written);
-            for form in [written, decoded.as_str()] {
-                if !form.is_empty() {
-                    text = text.replace(form, "***");
-                }
-            }
-        }
-        text
+        self.inner.password.redact(&error.to_string())
     }
 
     /// Whether budgets should ask Redis now: always while it answers; once a second while
@@ -388,30 +382,6 @@ struct Standing {
     tried: Option<std::time::Instant>,
     /// When budgets count in Redis again, once it answered.
     rejoin: Option<std::time::Instant>,
-}
-
-/// `%XX` escapes decoded, as a URL's password carries them.
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = (bytes[i] == b'%')
-            .then(|| text.get(i + 1..i + 3))
-            .flatten()
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match escaped {
-            Some(byte) => {
-                decoded.push(byte);
-                i += 3;
-            }
-            None => {
-                decoded.push(bytes[i]);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&decoded).into_owned()
 }
 
 /// Redis's time in a script's answer, microseconds since the epoch, as a tokio instant's
